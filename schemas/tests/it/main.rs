@@ -1,0 +1,3 @@
+//! Integration tests of the schema crate against the committed samples.
+
+mod samples;
