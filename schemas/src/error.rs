@@ -58,3 +58,24 @@ pub enum ClockError {
 
 /// Result of the clock parsers.
 pub type Result<T, E = ClockError> = std::result::Result<T, E>;
+
+/// Why a write-ahead log segment could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum WalError {
+    /// The file system failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file in the WAL folder that is not a causet segment.
+    #[error("{path}: not a causet WAL segment (bad header)")]
+    BadHeader { path: String },
+    /// Arrow IPC could not encode or decode a batch.
+    #[error("arrow IPC: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// A record names a table this version does not know.
+    #[error("unknown table id {0} in WAL record")]
+    UnknownTable(u8),
+}

@@ -35,8 +35,9 @@ pub mod attributes;
 pub mod clocks;
 pub mod error;
 pub mod tables;
+pub mod wal;
 
-pub use error::{ClockError, Result};
+pub use error::{ClockError, Result, WalError};
 
 /// The annotation conventions, `schemas/CONVENTIONS.md`, included here so its
 /// Rust example is compiled and tested with the crate.
