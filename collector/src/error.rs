@@ -1,0 +1,53 @@
+//! Errors of the collector.
+
+use causet_schema::WalError;
+
+/// What can go wrong while ingesting.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request body could not be decoded (OTLP: 400 / INVALID_ARGUMENT).
+    #[error("cannot decode request: {0}")]
+    Decode(String),
+    /// The (decompressed) request is larger than allowed (413 / RESOURCE_EXHAUSTED).
+    #[error("request of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    /// The collector holds as many in-flight bytes as it may (503 / UNAVAILABLE).
+    #[error("collector overloaded: {0}")]
+    Overloaded(String),
+    /// The write-ahead log could not make the export durable (503 / UNAVAILABLE:
+    /// retryable, nothing was acknowledged).
+    #[error("write-ahead log: {0}")]
+    Wal(#[from] WalError),
+    /// The collector is shutting down.
+    #[error("collector is shutting down")]
+    ShuttingDown,
+    /// A file system operation outside the WAL failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Arrow or Parquet failed.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// Parquet failed.
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// A broken invariant; a bug in causet.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An I/O error at `path`.
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// Result of the collector's operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,101 @@
+//! OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use prost::Message as _;
+use tonic::codec::CompressionEncoding;
+use tonic::{Code, Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt as _};
+
+use crate::error::Error;
+use crate::ingest::Ingest;
+
+/// How long an overloaded collector asks exporters to wait.
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The gRPC trace service over an [`Ingest`].
+#[derive(Debug, Clone)]
+pub struct GrpcTraceService {
+    ingest: Arc<Ingest>,
+}
+
+impl GrpcTraceService {
+    /// The tonic service, gzip accepted, message size limited to the
+    /// ingest limit (decompressed).
+    pub fn server(ingest: Arc<Ingest>) -> TraceServiceServer<GrpcTraceService> {
+        let limit = ingest.limits().max_request_bytes;
+        TraceServiceServer::new(GrpcTraceService { ingest })
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limit)
+    }
+}
+
+#[tonic::async_trait]
+impl TraceService for GrpcTraceService {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        let request = request.into_inner();
+        let _admission = self
+            .ingest
+            .admit(request.encoded_len())
+            .map_err(|e| self.refuse(e))?;
+        let outcome = self.ingest.export(&request).await.map_err(|e| self.refuse(e))?;
+        let partial_success = (outcome.rejected > 0).then(|| ExportTracePartialSuccess {
+            rejected_spans: i64::try_from(outcome.rejected).unwrap_or(i64::MAX),
+            error_message: outcome.error_message.unwrap_or_default(),
+        });
+        Ok(Response::new(ExportTraceServiceResponse { partial_success }))
+    }
+}
+
+impl GrpcTraceService {
+    fn refuse(&self, error: Error) -> Status {
+        self.ingest.count_failure();
+        status(&error)
+    }
+}
+
+/// The OTLP status for an error: retryable trouble is UNAVAILABLE with
+/// RetryInfo, never INTERNAL.
+pub fn status(error: &Error) -> Status {
+    let message = error.to_string();
+    match error {
+        Error::Decode(_) => Status::invalid_argument(message),
+        Error::TooLarge { .. } => Status::resource_exhausted(message),
+        Error::Overloaded(_) | Error::Wal(_) | Error::Io { .. } | Error::ShuttingDown => {
+            Status::with_error_details(
+                Code::Unavailable,
+                message,
+                ErrorDetails::with_retry_info(Some(RETRY_AFTER)),
+            )
+        }
+        Error::Arrow(_) | Error::Parquet(_) | Error::Internal(_) => Status::internal(message),
+    }
+}
+
+/// tonic refuses an over-long message with OUT_OF_RANGE, which OTLP
+/// exporters treat as retryable; the OTLP answer for "too large" is
+/// RESOURCE_EXHAUSTED without RetryInfo, which they don't retry.
+pub fn fix_too_large<B>(mut response: http::Response<B>) -> http::Response<B> {
+    let headers = response.headers_mut();
+    let out_of_range = headers
+        .get("grpc-status")
+        .is_some_and(|v| v.as_bytes() == b"11");
+    let too_large = headers
+        .get("grpc-message")
+        .is_some_and(|v| v.to_str().unwrap_or_default().contains("too%20large") || v.to_str().unwrap_or_default().contains("too large"));
+    if out_of_range && too_large {
+        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+    }
+    response
+}

@@ -1,0 +1,179 @@
+//! OTLP/HTTP: `POST /v1/traces` with protobuf or JSON bodies, optionally gzip'd.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
+};
+use prost::Message as _;
+
+use crate::error::Error;
+use crate::grpc::RETRY_AFTER;
+use crate::ingest::{ExportOutcome, Ingest};
+
+/// Path of the traces endpoint.
+pub const TRACES_PATH: &str = "/v1/traces";
+const PROTOBUF: &str = "application/x-protobuf";
+const JSON: &str = "application/json";
+
+/// The body encodings OTLP/HTTP allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Protobuf,
+    Json,
+}
+
+impl Format {
+    fn from_headers(headers: &HeaderMap) -> Option<Format> {
+        let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+        let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+        match essence.as_str() {
+            PROTOBUF | "application/protobuf" => Some(Format::Protobuf),
+            JSON => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Protobuf => PROTOBUF,
+            Format::Json => JSON,
+        }
+    }
+}
+
+/// google.rpc.Status, the body of an OTLP/HTTP error response.
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+/// The `/v1/traces` router over an [`Ingest`].
+pub fn router(ingest: Arc<Ingest>) -> Router {
+    let limit = ingest.limits().max_request_bytes;
+    Router::new()
+        .route(TRACES_PATH, post(export))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(ingest)
+}
+
+async fn export(
+    State(ingest): State<Arc<Ingest>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Some(format) = Format::from_headers(&headers) else {
+        ingest.count_failure();
+        let got = headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_else(|| "none".into());
+        return error_response(
+            Format::Json,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            tonic::Code::InvalidArgument,
+            format!("content type {got:?} is not {PROTOBUF} or {JSON}"),
+        );
+    };
+    let result = match body {
+        Ok(body) => handle(&ingest, &headers, format, &body).await,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Error::TooLarge {
+            size: headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(0),
+            limit: ingest.limits().max_request_bytes as u64,
+        }),
+        Err(rejection) => Err(Error::Decode(rejection.body_text())),
+    };
+    match result {
+        Ok(outcome) => success_response(format, outcome),
+        Err(e) => {
+            ingest.count_failure();
+            let status = match &e {
+                Error::Decode(_) => StatusCode::BAD_REQUEST,
+                Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                Error::Overloaded(_) | Error::Wal(_) | Error::Io { .. } | Error::ShuttingDown => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                Error::Arrow(_) | Error::Parquet(_) | Error::Internal(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            };
+            let code = crate::grpc::status(&e).code();
+            error_response(format, status, code, e.to_string())
+        }
+    }
+}
+
+async fn handle(
+    ingest: &Ingest,
+    headers: &HeaderMap,
+    format: Format,
+    body: &[u8],
+) -> Result<ExportOutcome, Error> {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
+    let inflated;
+    let body = match encoding.as_deref() {
+        None | Some("identity") | Some("") => body,
+        Some("gzip") => {
+            inflated = ingest.gunzip(body)?;
+            &inflated
+        }
+        Some(other) => {
+            return Err(Error::Decode(format!(
+                "content encoding {other:?} is not supported (use gzip or none)"
+            )));
+        }
+    };
+    let _admission = ingest.admit(body.len())?;
+    let request = match format {
+        Format::Protobuf => ingest.decode_protobuf(body)?,
+        Format::Json => ingest.decode_json(body)?,
+    };
+    ingest.export(&request).await
+}
+
+fn success_response(format: Format, outcome: ExportOutcome) -> Response {
+    let partial_success = (outcome.rejected > 0).then(|| ExportTracePartialSuccess {
+        rejected_spans: i64::try_from(outcome.rejected).unwrap_or(i64::MAX),
+        error_message: outcome.error_message.unwrap_or_default(),
+    });
+    let response = ExportTraceServiceResponse { partial_success };
+    let body = match format {
+        Format::Protobuf => response.encode_to_vec(),
+        Format::Json => serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec()),
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, format.content_type())], body).into_response()
+}
+
+fn error_response(format: Format, status: StatusCode, code: tonic::Code, message: String) -> Response {
+    let body = RpcStatus {
+        code: code as i32,
+        message,
+    };
+    let bytes = match format {
+        Format::Protobuf => body.encode_to_vec(),
+        Format::Json => serde_json::to_vec(&body).unwrap_or_default(),
+    };
+    let mut response = (status, [(header::CONTENT_TYPE, format.content_type())], bytes).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(RETRY_AFTER.as_secs()),
+        );
+    }
+    response
+}

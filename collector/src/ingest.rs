@@ -1,0 +1,171 @@
+//! What every receiver shares: limits, admission, decoding, conversion and
+//! the durable append.
+//!
+//! The receivers (gRPC, HTTP, import) only translate their transport to an
+//! [`Ingest`] call and its outcome back to their status codes.
+
+use std::io::Read as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::convert::convert;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Bounds on what the collector accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body, after decompression.
+    pub max_request_bytes: usize,
+    /// Most request bytes being decoded, converted or written at once;
+    /// beyond it exporters are told to retry later.
+    pub max_inflight_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_request_bytes: 64 << 20,
+            max_inflight_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Result of one export, for OTLP's partial success.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportOutcome {
+    /// Spans made durable.
+    pub accepted: u64,
+    /// Spans refused (bad ids or times).
+    pub rejected: u64,
+    /// Why, when some were refused.
+    pub error_message: Option<String>,
+}
+
+/// Running totals, for logs.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Spans acknowledged.
+    pub accepted: AtomicU64,
+    /// Spans refused through partial success.
+    pub rejected: AtomicU64,
+    /// Requests refused as a whole.
+    pub failed_requests: AtomicU64,
+}
+
+/// The shared ingest path.
+#[derive(Debug)]
+pub struct Ingest {
+    store: Store,
+    limits: Limits,
+    inflight: Arc<Semaphore>,
+    /// Totals since start.
+    pub counters: Counters,
+}
+
+/// Admission of one request's bytes; released when dropped.
+#[derive(Debug)]
+pub struct Admission {
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Ingest {
+    /// An ingest path writing to `store`.
+    pub fn new(store: Store, limits: Limits) -> Self {
+        let permits = limits.max_inflight_bytes.div_ceil(1024).max(1);
+        Ingest {
+            store,
+            limits,
+            inflight: Arc::new(Semaphore::new(permits)),
+            counters: Counters::default(),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The store behind it.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Reserves room for a request of `bytes`, or says to come back later.
+    pub fn admit(&self, bytes: usize) -> Result<Admission> {
+        self.check_size(bytes as u64)?;
+        let permits = u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+        match Arc::clone(&self.inflight).try_acquire_many_owned(permits) {
+            Ok(permit) => Ok(Admission {
+                _permit: Some(permit),
+            }),
+            Err(_) => Err(Error::Overloaded(format!(
+                "in-flight request bytes are at the limit of {}",
+                self.limits.max_inflight_bytes
+            ))),
+        }
+    }
+
+    fn check_size(&self, size: u64) -> Result<()> {
+        let limit = self.limits.max_request_bytes as u64;
+        if size > limit {
+            return Err(Error::TooLarge { size, limit });
+        }
+        Ok(())
+    }
+
+    /// Inflates a gzip body, refusing to inflate past the request limit (gzip bombs).
+    pub fn gunzip(&self, body: &[u8]) -> Result<Vec<u8>> {
+        let limit = self.limits.max_request_bytes as u64;
+        let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit as usize));
+        flate2::read::GzDecoder::new(body)
+            .take(limit + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| Error::Decode(format!("invalid gzip body: {e}")))?;
+        self.check_size(out.len() as u64)?;
+        Ok(out)
+    }
+
+    /// Decodes an OTLP/protobuf body.
+    pub fn decode_protobuf(&self, body: &[u8]) -> Result<ExportTraceServiceRequest> {
+        ExportTraceServiceRequest::decode(body).map_err(|e| Error::Decode(e.to_string()))
+    }
+
+    /// Decodes an OTLP/JSON body.
+    pub fn decode_json(&self, body: &[u8]) -> Result<ExportTraceServiceRequest> {
+        decode_json(body)
+    }
+
+    /// Converts and durably appends a decoded request.
+    pub async fn export(&self, request: &ExportTraceServiceRequest) -> Result<ExportOutcome> {
+        let rows = convert(request)?;
+        let outcome = ExportOutcome {
+            accepted: rows.accepted(),
+            rejected: rows.rejected,
+            error_message: rows.error_message.clone(),
+        };
+        if let Err(e) = self.store.append(&rows).await {
+            self.counters.failed_requests.fetch_add(1, Ordering::Relaxed);
+            return Err(e);
+        }
+        self.counters.accepted.fetch_add(outcome.accepted, Ordering::Relaxed);
+        self.counters.rejected.fetch_add(outcome.rejected, Ordering::Relaxed);
+        tracing::debug!(accepted = outcome.accepted, rejected = outcome.rejected, "export acknowledged");
+        Ok(outcome)
+    }
+
+    /// Counts a request refused as a whole.
+    pub fn count_failure(&self) {
+        self.counters.failed_requests.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Decodes an OTLP/JSON `ExportTraceServiceRequest`: hex ids, int64 as
+/// strings or numbers, enums as ints, unknown fields ignored.
+pub fn decode_json(body: &[u8]) -> Result<ExportTraceServiceRequest> {
+    serde_json::from_slice(body).map_err(|e| Error::Decode(format!("invalid OTLP/JSON: {e}")))
+}

@@ -1,0 +1,156 @@
+//! The collector process: both OTLP listeners over one store, the ready
+//! file, and an orderly shutdown that flushes everything it acknowledged.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::transport::server::TcpIncoming;
+use tower::util::MapResponseLayer;
+
+use crate::error::{Error, Result};
+use crate::grpc::{GrpcTraceService, fix_too_large};
+use crate::ingest::{Ingest, Limits};
+use crate::store::{Store, StoreConfig};
+
+/// Default OTLP/gRPC listen address.
+pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:4317";
+/// Default OTLP/HTTP listen address.
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:4318";
+
+/// Everything `causet collect` is told.
+#[derive(Debug, Clone)]
+pub struct CollectorConfig {
+    /// Data folder and flush pacing.
+    pub store: StoreConfig,
+    /// OTLP/gRPC listen address (port 0 picks a free port).
+    pub grpc_addr: String,
+    /// OTLP/HTTP listen address (port 0 picks a free port).
+    pub http_addr: String,
+    /// Request and memory limits.
+    pub limits: Limits,
+    /// Where to write `{"grpc":ADDR,"http":ADDR}` once both listeners are bound.
+    pub ready_file: Option<PathBuf>,
+}
+
+impl CollectorConfig {
+    /// Defaults for `data_dir`: loopback on the standard OTLP ports.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        CollectorConfig {
+            store: StoreConfig::new(data_dir),
+            grpc_addr: DEFAULT_GRPC_ADDR.into(),
+            http_addr: DEFAULT_HTTP_ADDR.into(),
+            limits: Limits::default(),
+            ready_file: None,
+        }
+    }
+}
+
+/// A collector with its store open and its listeners bound, not yet serving.
+#[derive(Debug)]
+pub struct Collector {
+    ingest: Arc<Ingest>,
+    grpc: TcpListener,
+    http: TcpListener,
+    ready_file: Option<PathBuf>,
+}
+
+impl Collector {
+    /// Opens the store (recovering any WAL left by a crash) and binds both listeners.
+    pub async fn bind(config: CollectorConfig) -> Result<Collector> {
+        let store_config = config.store.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(store_config))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+        let ingest = Arc::new(Ingest::new(store, config.limits));
+        let grpc = bind(&config.grpc_addr).await?;
+        let http = bind(&config.http_addr).await?;
+        Ok(Collector {
+            ingest,
+            grpc,
+            http,
+            ready_file: config.ready_file,
+        })
+    }
+
+    /// The bound OTLP/gRPC address.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc.local_addr().expect("bound listener has an address")
+    }
+
+    /// The bound OTLP/HTTP address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http.local_addr().expect("bound listener has an address")
+    }
+
+    /// The shared ingest path (for flushing from tests and tools).
+    pub fn ingest(&self) -> Arc<Ingest> {
+        Arc::clone(&self.ingest)
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, finishes the
+    /// requests in progress, and flushes the WAL to Parquet.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let (grpc_addr, http_addr) = (self.grpc_addr(), self.http_addr());
+        for addr in [grpc_addr, http_addr] {
+            if !addr.ip().is_loopback() {
+                tracing::warn!(%addr, "listening on a non-loopback address: anyone who can reach it can write spans");
+            }
+        }
+        if let Some(path) = &self.ready_file {
+            write_ready_file(path, grpc_addr, http_addr)?;
+        }
+        tracing::info!(grpc = %grpc_addr, http = %http_addr, "collector listening");
+
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let grpc = tonic::transport::Server::builder()
+            .layer(MapResponseLayer::new(fix_too_large))
+            .add_service(GrpcTraceService::server(Arc::clone(&self.ingest)))
+            .serve_with_incoming_shutdown(TcpIncoming::from(self.grpc), stopped(stop_rx.clone()));
+        let http = axum::serve(self.http, crate::http::router(Arc::clone(&self.ingest)))
+            .with_graceful_shutdown(stopped(stop_rx));
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new requests; flushing");
+            let _ = stop_tx.send(true);
+        };
+        let (grpc, http, ()) = tokio::join!(grpc, http, signal);
+        let served = grpc
+            .map_err(|e| Error::Internal(format!("gRPC server: {e}")))
+            .and(http.map_err(|e| Error::io(Path::new(&http_addr.to_string()), e)));
+
+        let ingest = self.ingest;
+        let counters = &ingest.counters;
+        let (accepted, rejected, failed) = (
+            counters.accepted.load(Ordering::Relaxed),
+            counters.rejected.load(Ordering::Relaxed),
+            counters.failed_requests.load(Ordering::Relaxed),
+        );
+        tokio::task::spawn_blocking(move || ingest.store().close())
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        tracing::info!(accepted, rejected, failed_requests = failed, "collector stopped; everything acknowledged is in Parquet");
+        served
+    }
+}
+
+async fn bind(addr: &str) -> Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::io(Path::new(addr), e))
+}
+
+/// Writes the ready file atomically, so a watcher never reads half of it.
+fn write_ready_file(path: &Path, grpc: SocketAddr, http: SocketAddr) -> Result<()> {
+    let body = serde_json::json!({ "grpc": grpc.to_string(), "http": http.to_string() });
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, body.to_string()).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}

@@ -1,0 +1,195 @@
+//! Durable storage: the write-ahead log and its flush to Parquet.
+//!
+//! An export is acknowledged only once its record is in a WAL segment on
+//! disk and fsync'd. One writer thread owns the open segment; exports queue
+//! their records to it and it commits whatever has queued up with a single
+//! fsync (group commit), so concurrent exports share the cost of the sync
+//! and a lone export is not made to wait for company.
+//!
+//! Segments are sealed when they reach a size or age; a flusher thread turns
+//! each sealed segment into zstd Parquet files, one per table and hour
+//! (`DATA/<table>/date=YYYY-MM-DD/hour=HH/part-<segment>.parquet`), each
+//! written under a temporary name, fsync'd and renamed, and deletes the
+//! segment only after that. File names depend only on the segment, so a
+//! flush interrupted by a crash and redone on restart replaces its own
+//! files instead of duplicating rows.
+
+mod flush;
+mod writer;
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use causet_schema::wal;
+use tokio::sync::oneshot;
+
+use crate::convert::Converted;
+use crate::error::{Error, Result};
+pub use flush::{FlushStats, flush_segment};
+use writer::{WalMsg, Writer};
+
+/// Name of the lock file that keeps two collectors off one data folder.
+pub const LOCK_FILE: &str = ".lock";
+
+/// How the store is laid out and paced.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// The data folder.
+    pub data_dir: PathBuf,
+    /// Longest time an acknowledged span waits in the WAL before it is flushed to Parquet.
+    pub flush_interval: Duration,
+    /// A segment is sealed once it holds this many bytes.
+    pub segment_bytes: u64,
+}
+
+impl StoreConfig {
+    /// Defaults for `data_dir`: flush every 10 s or 64 MiB.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        StoreConfig {
+            data_dir: data_dir.into(),
+            flush_interval: Duration::from_secs(10),
+            segment_bytes: 64 << 20,
+        }
+    }
+}
+
+/// The open store: the WAL writer and flusher threads.
+#[derive(Debug)]
+pub struct Store {
+    tx: Mutex<Option<mpsc::Sender<WalMsg>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    _lock: File,
+}
+
+impl Store {
+    /// Locks the data folder, recovers what an earlier run left in the WAL
+    /// (flushing it to Parquet), and starts the writer and flusher.
+    /// Blocks while recovering; call it from a blocking context.
+    pub fn open(config: StoreConfig) -> Result<Store> {
+        let wal_dir = config.data_dir.join(wal::WAL_DIR);
+        std::fs::create_dir_all(&wal_dir).map_err(|e| Error::io(&wal_dir, e))?;
+        let lock = lock_data_dir(&config.data_dir)?;
+        flush::remove_temporary_files(&config.data_dir)?;
+        let mut next_seq = 1;
+        for (seq, path) in wal::list_segments(&wal_dir)? {
+            let stats = flush_segment(&config.data_dir, seq, &path)?;
+            tracing::info!(
+                segment = seq,
+                spans = stats.spans,
+                torn_bytes = stats.torn_bytes,
+                "recovered WAL segment"
+            );
+            next_seq = seq + 1;
+        }
+
+        let (flush_tx, flush_rx) = mpsc::channel::<flush::Job>();
+        let data_dir = config.data_dir.clone();
+        let flusher = std::thread::Builder::new()
+            .name("causet-flush".into())
+            .spawn(move || flush::run(&data_dir, flush_rx))
+            .map_err(|e| Error::io(&config.data_dir, e))?;
+        let (tx, rx) = mpsc::channel::<WalMsg>();
+        let writer = Writer::new(wal_dir, next_seq, config.flush_interval, config.segment_bytes, flush_tx);
+        let writer = std::thread::Builder::new()
+            .name("causet-wal".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| Error::io(&config.data_dir, e))?;
+        Ok(Store {
+            tx: Mutex::new(Some(tx)),
+            // Writer first: it must finish (and seal) before the flusher drains.
+            threads: Mutex::new(vec![writer, flusher]),
+            _lock: lock,
+        })
+    }
+
+    /// Makes `rows` durable. Returns once the record is fsync'd.
+    pub async fn append(&self, rows: &Converted) -> Result<()> {
+        if rows.spans.num_rows() == 0 {
+            return Ok(());
+        }
+        let record = wal::encode_record(&rows.tables())?;
+        let (ack, done) = oneshot::channel();
+        self.send(WalMsg::Append { record, ack })?;
+        done.await.map_err(|_| Error::ShuttingDown)?
+    }
+
+    /// Seals the open segment and waits until everything acknowledged so far
+    /// is in Parquet.
+    pub async fn flush(&self) -> Result<()> {
+        let (done, flushed) = oneshot::channel();
+        self.send(WalMsg::Seal { done })?;
+        flushed.await.map_err(|_| Error::ShuttingDown)
+    }
+
+    fn send(&self, msg: WalMsg) -> Result<()> {
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        tx.as_ref()
+            .ok_or(Error::ShuttingDown)?
+            .send(msg)
+            .map_err(|_| Error::ShuttingDown)
+    }
+
+    /// Stops taking appends, seals the WAL, flushes every segment to Parquet
+    /// and stops the threads. Blocks; call it from a blocking context.
+    pub fn close(&self) {
+        // Dropping the sender ends the writer, which seals its segment and
+        // drops the flusher's channel, which ends the flusher once it is done.
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for handle in threads {
+            if handle.join().is_err() {
+                tracing::error!("a storage thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Takes the data folder's lock, so a second collector or import on the
+/// same folder fails clearly instead of interleaving WAL segments.
+fn lock_data_dir(data_dir: &Path) -> Result<File> {
+    let path = data_dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(Error::Io {
+                path: data_dir.display().to_string(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    format!(
+                        "data folder is in use by another causet process (pid {})",
+                        holder.trim()
+                    ),
+                ),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    }
+    file.set_len(0).map_err(|e| Error::io(&path, e))?;
+    write!(file, "{}", std::process::id()).map_err(|e| Error::io(&path, e))?;
+    Ok(file)
+}
+
+/// fsync a directory, so a rename or unlink in it is durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}

@@ -1,0 +1,202 @@
+//! The WAL writer thread: appends records, group-commits them with one
+//! fsync, seals segments by size and age.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use causet_schema::wal;
+use tokio::sync::oneshot;
+
+use super::flush::Job;
+use super::sync_dir;
+use crate::error::{Error, Result};
+
+/// Most bytes committed by one fsync; later records wait for the next.
+const MAX_GROUP_BYTES: usize = 64 << 20;
+
+/// What the writer is asked to do.
+pub(crate) enum WalMsg {
+    /// Append `record` and answer `ack` once it is durable (or not).
+    Append {
+        record: Vec<u8>,
+        ack: oneshot::Sender<Result<()>>,
+    },
+    /// Seal the open segment; answer `done` once it is in Parquet.
+    Seal { done: oneshot::Sender<()> },
+}
+
+struct OpenSegment {
+    seq: u64,
+    path: PathBuf,
+    file: File,
+    len: u64,
+    opened: Instant,
+}
+
+pub(crate) struct Writer {
+    wal_dir: PathBuf,
+    next_seq: u64,
+    flush_interval: Duration,
+    segment_bytes: u64,
+    flush_tx: mpsc::Sender<Job>,
+    open: Option<OpenSegment>,
+}
+
+impl Writer {
+    pub fn new(
+        wal_dir: PathBuf,
+        next_seq: u64,
+        flush_interval: Duration,
+        segment_bytes: u64,
+        flush_tx: mpsc::Sender<Job>,
+    ) -> Self {
+        Writer {
+            wal_dir,
+            next_seq,
+            flush_interval,
+            segment_bytes,
+            flush_tx,
+            open: None,
+        }
+    }
+
+    pub fn run(mut self, rx: mpsc::Receiver<WalMsg>) {
+        loop {
+            let wait = match &self.open {
+                Some(seg) => self.flush_interval.saturating_sub(seg.opened.elapsed()),
+                None => Duration::from_secs(3600),
+            };
+            let first = match rx.recv_timeout(wait) {
+                Ok(msg) => msg,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.seal(None);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            // Take everything already queued, up to a seal, as one group.
+            let mut group = Vec::new();
+            let mut group_bytes = 0;
+            let mut seal = None;
+            let mut next = Some(first);
+            while let Some(msg) = next.take() {
+                match msg {
+                    WalMsg::Append { record, ack } => {
+                        group_bytes += record.len();
+                        group.push((record, ack));
+                    }
+                    WalMsg::Seal { done } => {
+                        seal = Some(done);
+                        break;
+                    }
+                }
+                if group_bytes < MAX_GROUP_BYTES {
+                    next = rx.try_recv().ok();
+                }
+            }
+            if !group.is_empty() {
+                self.commit(group);
+            }
+            let too_big = self.open.as_ref().is_some_and(|s| s.len >= self.segment_bytes);
+            if seal.is_some() || too_big {
+                self.seal(seal);
+            }
+        }
+        self.seal(None);
+    }
+
+    /// Writes the group and fsyncs once; acknowledges every record with the outcome.
+    fn commit(&mut self, group: Vec<(Vec<u8>, oneshot::Sender<Result<()>>)>) {
+        let outcome = self.write_group(group.iter().map(|(r, _)| r.as_slice()));
+        let records = group.len();
+        match &outcome {
+            Ok(()) => tracing::debug!(records, "WAL group committed"),
+            Err(e) => tracing::error!(records, error = %e, "WAL write failed; exports not acknowledged"),
+        }
+        for (_, ack) in group {
+            let reply = match &outcome {
+                Ok(()) => Ok(()),
+                Err(e) => Err(Error::Io {
+                    path: self.wal_dir.display().to_string(),
+                    source: std::io::Error::other(e.to_string()),
+                }),
+            };
+            // The exporter may have gone away; its record is durable anyway.
+            let _ = ack.send(reply);
+        }
+    }
+
+    fn write_group<'r>(&mut self, records: impl Iterator<Item = &'r [u8]>) -> Result<()> {
+        let seg = self.open_segment()?;
+        let before = seg.len;
+        let written = (|| {
+            for record in records {
+                seg.file.write_all(record)?;
+                seg.len += record.len() as u64;
+            }
+            seg.file.sync_data()
+        })();
+        if let Err(e) = written {
+            // Cut the segment back to its last whole record, so later records
+            // are not stranded behind a partial one; if even that fails, start
+            // a new segment and let the reader's checksum stop at the tear.
+            let cut = seg.file.set_len(before).and_then(|()| seg.file.sync_data());
+            seg.len = before;
+            if cut.is_err() {
+                self.seal(None);
+            }
+            return Err(Error::io(&self.wal_dir, e));
+        }
+        Ok(())
+    }
+
+    fn open_segment(&mut self) -> Result<&mut OpenSegment> {
+        if self.open.is_none() {
+            let seq = self.next_seq;
+            let path = wal::segment_path(&self.wal_dir, seq);
+            let mut file = OpenOptions::new()
+                .create_new(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| Error::io(&path, e))?;
+            let header = file
+                .write_all(wal::SEGMENT_HEADER)
+                .and_then(|()| file.sync_all());
+            if let Err(e) = header.map_err(|e| Error::io(&path, e)).and_then(|()| sync_dir(&self.wal_dir)) {
+                // Nothing acknowledged lives here; don't leave a headless file.
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+            self.next_seq += 1;
+            tracing::debug!(segment = seq, "opened WAL segment");
+            self.open = Some(OpenSegment {
+                seq,
+                path,
+                file,
+                len: wal::SEGMENT_HEADER.len() as u64,
+                opened: Instant::now(),
+            });
+        }
+        Ok(self.open.as_mut().expect("opened above"))
+    }
+
+    /// Hands the open segment (if any) to the flusher. `done` is answered
+    /// once it is flushed, or at once when there was nothing to flush.
+    fn seal(&mut self, done: Option<oneshot::Sender<()>>) {
+        // With nothing open the job is only a marker queued behind earlier
+        // segments, so `done` still means "everything before is flushed".
+        let segment = self.open.take().map(|seg| (seg.seq, seg.path));
+        if let Some((seq, _)) = &segment {
+            tracing::debug!(segment = seq, "sealed WAL segment");
+        } else if done.is_none() {
+            return;
+        }
+        if self.flush_tx.send(Job { segment, done }).is_err() {
+            // The flusher is gone; the segment stays for the next start.
+            tracing::error!("flusher stopped; sealed segment left for recovery");
+        }
+    }
+}
