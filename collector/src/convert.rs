@@ -46,7 +46,11 @@ impl Converted {
 
     /// The three batches tagged with their table index, as the WAL stores them.
     pub fn tables(&self) -> [(u8, &RecordBatch); 3] {
-        [(0, &self.spans), (1, &self.span_events), (2, &self.span_links)]
+        [
+            (0, &self.spans),
+            (1, &self.span_events),
+            (2, &self.span_links),
+        ]
     }
 }
 
@@ -173,7 +177,9 @@ fn validate(span: &Span) -> std::result::Result<(), String> {
         if i64::try_from(t).is_ok() {
             Ok(())
         } else {
-            Err(format!("{what} {t} is after 2262-04-11, beyond nanosecond timestamps"))
+            Err(format!(
+                "{what} {t} is after 2262-04-11, beyond nanosecond timestamps"
+            ))
         }
     };
     time(span.start_time_unix_nano, "start_time_unix_nano")?;

@@ -49,12 +49,18 @@ impl TraceService for GrpcTraceService {
             .ingest
             .admit(request.encoded_len())
             .map_err(|e| self.refuse(e))?;
-        let outcome = self.ingest.export(&request).await.map_err(|e| self.refuse(e))?;
+        let outcome = self
+            .ingest
+            .export(&request)
+            .await
+            .map_err(|e| self.refuse(e))?;
         let partial_success = (outcome.rejected > 0).then(|| ExportTracePartialSuccess {
             rejected_spans: i64::try_from(outcome.rejected).unwrap_or(i64::MAX),
             error_message: outcome.error_message.unwrap_or_default(),
         });
-        Ok(Response::new(ExportTraceServiceResponse { partial_success }))
+        Ok(Response::new(ExportTraceServiceResponse {
+            partial_success,
+        }))
     }
 }
 
@@ -91,9 +97,10 @@ pub fn fix_too_large<B>(mut response: http::Response<B>) -> http::Response<B> {
     let out_of_range = headers
         .get("grpc-status")
         .is_some_and(|v| v.as_bytes() == b"11");
-    let too_large = headers
-        .get("grpc-message")
-        .is_some_and(|v| v.to_str().unwrap_or_default().contains("too%20large") || v.to_str().unwrap_or_default().contains("too large"));
+    let too_large = headers.get("grpc-message").is_some_and(|v| {
+        v.to_str().unwrap_or_default().contains("too%20large")
+            || v.to_str().unwrap_or_default().contains("too large")
+    });
     if out_of_range && too_large {
         headers.insert("grpc-status", http::HeaderValue::from_static("8"));
     }

@@ -87,13 +87,15 @@ async fn export(
     };
     let result = match body {
         Ok(body) => handle(&ingest, &headers, format, &body).await,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Error::TooLarge {
-            size: headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok()?.parse().ok())
-                .unwrap_or(0),
-            limit: ingest.limits().max_request_bytes as u64,
-        }),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(Error::TooLarge {
+                size: headers
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok()?.parse().ok())
+                    .unwrap_or(0),
+                limit: ingest.limits().max_request_bytes as u64,
+            })
+        }
         Err(rejection) => Err(Error::Decode(rejection.body_text())),
     };
     match result {
@@ -156,10 +158,20 @@ fn success_response(format: Format, outcome: ExportOutcome) -> Response {
         Format::Protobuf => response.encode_to_vec(),
         Format::Json => serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec()),
     };
-    (StatusCode::OK, [(header::CONTENT_TYPE, format.content_type())], body).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, format.content_type())],
+        body,
+    )
+        .into_response()
 }
 
-fn error_response(format: Format, status: StatusCode, code: tonic::Code, message: String) -> Response {
+fn error_response(
+    format: Format,
+    status: StatusCode,
+    code: tonic::Code,
+    message: String,
+) -> Response {
     let body = RpcStatus {
         code: code as i32,
         message,
@@ -168,7 +180,12 @@ fn error_response(format: Format, status: StatusCode, code: tonic::Code, message
         Format::Protobuf => body.encode_to_vec(),
         Format::Json => serde_json::to_vec(&body).unwrap_or_default(),
     };
-    let mut response = (status, [(header::CONTENT_TYPE, format.content_type())], bytes).into_response();
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, format.content_type())],
+        bytes,
+    )
+        .into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.headers_mut().insert(
             header::RETRY_AFTER,

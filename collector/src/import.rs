@@ -60,7 +60,8 @@ pub async fn import_file(
             .map(|(i, line)| (format!("line {}", i + 1), decode_json(line)))
             .collect(),
         Some(b'{') => {
-            let stream = serde_json::Deserializer::from_slice(&bytes).into_iter::<ExportTraceServiceRequest>();
+            let stream = serde_json::Deserializer::from_slice(&bytes)
+                .into_iter::<ExportTraceServiceRequest>();
             let mut out = Vec::new();
             for (i, request) in stream.enumerate() {
                 let failed = request.is_err();

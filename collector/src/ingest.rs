@@ -149,18 +149,30 @@ impl Ingest {
             error_message: rows.error_message.clone(),
         };
         if let Err(e) = self.store.append(&rows).await {
-            self.counters.failed_requests.fetch_add(1, Ordering::Relaxed);
+            self.counters
+                .failed_requests
+                .fetch_add(1, Ordering::Relaxed);
             return Err(e);
         }
-        self.counters.accepted.fetch_add(outcome.accepted, Ordering::Relaxed);
-        self.counters.rejected.fetch_add(outcome.rejected, Ordering::Relaxed);
-        tracing::debug!(accepted = outcome.accepted, rejected = outcome.rejected, "export acknowledged");
+        self.counters
+            .accepted
+            .fetch_add(outcome.accepted, Ordering::Relaxed);
+        self.counters
+            .rejected
+            .fetch_add(outcome.rejected, Ordering::Relaxed);
+        tracing::debug!(
+            accepted = outcome.accepted,
+            rejected = outcome.rejected,
+            "export acknowledged"
+        );
         Ok(outcome)
     }
 
     /// Counts a request refused as a whole.
     pub fn count_failure(&self) {
-        self.counters.failed_requests.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .failed_requests
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 

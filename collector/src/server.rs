@@ -79,12 +79,16 @@ impl Collector {
 
     /// The bound OTLP/gRPC address.
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc.local_addr().expect("bound listener has an address")
+        self.grpc
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// The bound OTLP/HTTP address.
     pub fn http_addr(&self) -> SocketAddr {
-        self.http.local_addr().expect("bound listener has an address")
+        self.http
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// The shared ingest path (for flushing from tests and tools).
@@ -136,7 +140,12 @@ impl Collector {
         tokio::task::spawn_blocking(move || ingest.store().close())
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
-        tracing::info!(accepted, rejected, failed_requests = failed, "collector stopped; everything acknowledged is in Parquet");
+        tracing::info!(
+            accepted,
+            rejected,
+            failed_requests = failed,
+            "collector stopped; everything acknowledged is in Parquet"
+        );
         served
     }
 }

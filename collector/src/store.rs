@@ -93,7 +93,13 @@ impl Store {
             .spawn(move || flush::run(&data_dir, flush_rx))
             .map_err(|e| Error::io(&config.data_dir, e))?;
         let (tx, rx) = mpsc::channel::<WalMsg>();
-        let writer = Writer::new(wal_dir, next_seq, config.flush_interval, config.segment_bytes, flush_tx);
+        let writer = Writer::new(
+            wal_dir,
+            next_seq,
+            config.flush_interval,
+            config.segment_bytes,
+            flush_tx,
+        );
         let writer = std::thread::Builder::new()
             .name("causet-wal".into())
             .spawn(move || writer.run(rx))
@@ -192,4 +198,39 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
+}
+
+/// Every row of `table` flushed to Parquet under `data_dir`, file by file in
+/// path order. For tools and tests; the analyzer reads through DataFusion.
+pub fn read_table(data_dir: &Path, table: &str) -> Result<Vec<arrow::array::RecordBatch>> {
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() {
+                files(&path, out)?;
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let dir = data_dir.join(table);
+    let mut paths = Vec::new();
+    files(&dir, &mut paths).map_err(|e| Error::io(&dir, e))?;
+    paths.sort();
+    let mut batches = Vec::new();
+    for path in paths {
+        let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?
+            .build()?;
+        for batch in reader {
+            batches.push(batch?);
+        }
+    }
+    Ok(batches)
 }

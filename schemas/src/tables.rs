@@ -2,7 +2,7 @@
 //! analyzer reads: `spans`, `span_events` and `span_links`.
 //!
 //! Every OTLP field is kept (ids as lowercase hex, times as
-//! `Timestamp(ns, UTC)`, every attribute in a map column), next to the causal
+//! `Timestamp(ns, "+00:00")`, every attribute in a map column), next to the causal
 //! columns parsed from the conventions' attributes. Attribute values are kept
 //! as text: strings as they are, other types in their JSON form (`42`,
 //! `true`, `[1,2]`, `{"k":"v"}`; bytes as base64), so SQL can read any
@@ -155,9 +155,13 @@ pub mod map_fields {
     pub const VALUES: &str = "values";
 }
 
+/// Time zone of every time column: UTC, spelled as an offset so that Arrow
+/// formats it without a time zone database.
+pub const UTC: &str = "+00:00";
+
 /// The timestamp type of every time column: nanoseconds, UTC.
 pub fn timestamp_type() -> DataType {
-    DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+    DataType::Timestamp(TimeUnit::Nanosecond, Some(UTC.into()))
 }
 
 /// `Map<Utf8, value>` with the field names of [`map_fields`].

@@ -27,27 +27,35 @@ fn vc_map() -> VcMap {
 }
 
 fn timestamps() -> TimestampNanosecondBuilder {
-    TimestampNanosecondBuilder::new().with_timezone("UTC")
+    TimestampNanosecondBuilder::new().with_timezone(tables::UTC)
 }
 
 fn push_attrs(builder: &mut AttrMap, attributes: &[KeyValue]) {
     for kv in attributes {
         builder.keys().append_value(&kv.key);
-        builder.values().append_value(value::text(kv.value.as_ref()));
+        builder
+            .values()
+            .append_value(value::text(kv.value.as_ref()));
     }
-    builder.append(true).expect("keys and values have equal length");
+    builder
+        .append(true)
+        .expect("keys and values have equal length");
 }
 
 fn push_vc(builder: &mut VcMap, vc: Option<&VectorClock>) {
     let Some(vc) = vc else {
-        builder.append(false).expect("keys and values have equal length");
+        builder
+            .append(false)
+            .expect("keys and values have equal length");
         return;
     };
     for (node, counter) in vc.iter() {
         builder.keys().append_value(node);
         builder.values().append_value(counter);
     }
-    builder.append(true).expect("keys and values have equal length");
+    builder
+        .append(true)
+        .expect("keys and values have equal length");
 }
 
 /// Lowercase hex of an id, without allocating per call.
@@ -114,7 +122,9 @@ fn assemble(schema: SchemaRef, mut columns: Vec<(&'static str, ArrayRef)>) -> Re
         ordered.push(columns.swap_remove(at).1);
     }
     if let Some((extra, _)) = columns.first() {
-        return Err(Error::Internal(format!("column {extra} is not in the schema")));
+        return Err(Error::Internal(format!(
+            "column {extra} is not in the schema"
+        )));
     }
     Ok(RecordBatch::try_new(schema, ordered)?)
 }
@@ -140,7 +150,8 @@ impl ClockColumns {
     fn push(&mut self, clocks: &SpanClocks) {
         self.lamport.append_option(clocks.lamport.map(|l| l.0));
         self.hlc_wall.append_option(clocks.hlc.map(|h| h.wall_ns));
-        self.hlc_logical.append_option(clocks.hlc.map(|h| h.logical));
+        self.hlc_logical
+            .append_option(clocks.hlc.map(|h| h.logical));
         push_vc(&mut self.vc, clocks.vc.as_ref());
     }
 
@@ -281,16 +292,24 @@ impl SpanColumns {
         self.start.append_value(span.start_time_unix_nano as i64);
         self.end.append_value(span.end_time_unix_nano as i64);
         let status = span.status.as_ref();
-        self.status_code.append_value(status_name(status.map_or(0, |s| s.code)));
-        opt_str(&mut self.status_message, status.map(|s| s.message.as_str()).and_then(non_empty));
+        self.status_code
+            .append_value(status_name(status.map_or(0, |s| s.code)));
+        opt_str(
+            &mut self.status_message,
+            status.map(|s| s.message.as_str()).and_then(non_empty),
+        );
         push_attrs(&mut self.attributes, &span.attributes);
-        self.dropped_attributes.append_value(span.dropped_attributes_count);
+        self.dropped_attributes
+            .append_value(span.dropped_attributes_count);
         self.dropped_events.append_value(span.dropped_events_count);
         self.dropped_links.append_value(span.dropped_links_count);
         opt_str(&mut self.service_name, ctx.service_name);
         push_attrs(&mut self.resource_attributes, ctx.resource_attributes);
         self.resource_dropped.append_value(ctx.resource_dropped);
-        opt_str(&mut self.resource_schema_url, non_empty(ctx.resource_schema_url));
+        opt_str(
+            &mut self.resource_schema_url,
+            non_empty(ctx.resource_schema_url),
+        );
         opt_str(&mut self.scope_name, non_empty(ctx.scope_name));
         opt_str(&mut self.scope_version, non_empty(ctx.scope_version));
         push_attrs(&mut self.scope_attributes, ctx.scope_attributes);
@@ -323,28 +342,65 @@ impl SpanColumns {
             (col::STATUS_CODE, Arc::new(self.status_code.finish())),
             (col::STATUS_MESSAGE, Arc::new(self.status_message.finish())),
             (col::ATTRIBUTES, Arc::new(self.attributes.finish())),
-            (col::DROPPED_ATTRIBUTES_COUNT, Arc::new(self.dropped_attributes.finish())),
-            (col::DROPPED_EVENTS_COUNT, Arc::new(self.dropped_events.finish())),
-            (col::DROPPED_LINKS_COUNT, Arc::new(self.dropped_links.finish())),
+            (
+                col::DROPPED_ATTRIBUTES_COUNT,
+                Arc::new(self.dropped_attributes.finish()),
+            ),
+            (
+                col::DROPPED_EVENTS_COUNT,
+                Arc::new(self.dropped_events.finish()),
+            ),
+            (
+                col::DROPPED_LINKS_COUNT,
+                Arc::new(self.dropped_links.finish()),
+            ),
             (col::SERVICE_NAME, Arc::new(self.service_name.finish())),
-            (col::RESOURCE_ATTRIBUTES, Arc::new(self.resource_attributes.finish())),
-            (col::RESOURCE_DROPPED_ATTRIBUTES_COUNT, Arc::new(self.resource_dropped.finish())),
-            (col::RESOURCE_SCHEMA_URL, Arc::new(self.resource_schema_url.finish())),
+            (
+                col::RESOURCE_ATTRIBUTES,
+                Arc::new(self.resource_attributes.finish()),
+            ),
+            (
+                col::RESOURCE_DROPPED_ATTRIBUTES_COUNT,
+                Arc::new(self.resource_dropped.finish()),
+            ),
+            (
+                col::RESOURCE_SCHEMA_URL,
+                Arc::new(self.resource_schema_url.finish()),
+            ),
             (col::SCOPE_NAME, Arc::new(self.scope_name.finish())),
             (col::SCOPE_VERSION, Arc::new(self.scope_version.finish())),
-            (col::SCOPE_ATTRIBUTES, Arc::new(self.scope_attributes.finish())),
-            (col::SCOPE_DROPPED_ATTRIBUTES_COUNT, Arc::new(self.scope_dropped.finish())),
-            (col::SCOPE_SCHEMA_URL, Arc::new(self.scope_schema_url.finish())),
+            (
+                col::SCOPE_ATTRIBUTES,
+                Arc::new(self.scope_attributes.finish()),
+            ),
+            (
+                col::SCOPE_DROPPED_ATTRIBUTES_COUNT,
+                Arc::new(self.scope_dropped.finish()),
+            ),
+            (
+                col::SCOPE_SCHEMA_URL,
+                Arc::new(self.scope_schema_url.finish()),
+            ),
             (col::NODE, Arc::new(self.node.finish())),
-            (col::IDEMPOTENCY_KEY, Arc::new(self.idempotency_key.finish())),
+            (
+                col::IDEMPOTENCY_KEY,
+                Arc::new(self.idempotency_key.finish()),
+            ),
             (col::IDEMPOTENCY_REPLAYED, Arc::new(self.replayed.finish())),
             (col::RETRY_ATTEMPT, Arc::new(self.retry_attempt.finish())),
             (col::CLOCK_ERROR, Arc::new(self.clock_error.finish())),
         ];
-        self.start_clocks
-            .finish([col::LAMPORT, col::HLC_WALL_NS, col::HLC_LOGICAL, col::VC], &mut c);
+        self.start_clocks.finish(
+            [col::LAMPORT, col::HLC_WALL_NS, col::HLC_LOGICAL, col::VC],
+            &mut c,
+        );
         self.end_clocks.finish(
-            [col::END_LAMPORT, col::END_HLC_WALL_NS, col::END_HLC_LOGICAL, col::END_VC],
+            [
+                col::END_LAMPORT,
+                col::END_HLC_WALL_NS,
+                col::END_HLC_LOGICAL,
+                col::END_VC,
+            ],
             &mut c,
         );
         self.access.finish(&mut c);
@@ -389,7 +445,8 @@ impl EventColumns {
     pub fn push(&mut self, span: &Span, index: usize, event: &Event, node: &str) {
         push_id(&mut self.trace_id, &span.trace_id);
         push_id(&mut self.span_id, &span.span_id);
-        self.index.append_value(u32::try_from(index).unwrap_or(u32::MAX));
+        self.index
+            .append_value(u32::try_from(index).unwrap_or(u32::MAX));
         self.time.append_value(event.time_unix_nano as i64);
         self.name.append_value(&event.name);
         push_attrs(&mut self.attributes, &event.attributes);
@@ -409,12 +466,17 @@ impl EventColumns {
             (col::TIME, Arc::new(self.time.finish())),
             (col::NAME, Arc::new(self.name.finish())),
             (col::ATTRIBUTES, Arc::new(self.attributes.finish())),
-            (col::DROPPED_ATTRIBUTES_COUNT, Arc::new(self.dropped.finish())),
+            (
+                col::DROPPED_ATTRIBUTES_COUNT,
+                Arc::new(self.dropped.finish()),
+            ),
             (col::NODE, Arc::new(self.node.finish())),
             (col::CLOCK_ERROR, Arc::new(self.clock_error.finish())),
         ];
-        self.clocks
-            .finish([col::LAMPORT, col::HLC_WALL_NS, col::HLC_LOGICAL, col::VC], &mut c);
+        self.clocks.finish(
+            [col::LAMPORT, col::HLC_WALL_NS, col::HLC_LOGICAL, col::VC],
+            &mut c,
+        );
         self.access.finish(&mut c);
         assemble(tables::span_events_schema(), c)
     }
@@ -455,7 +517,8 @@ impl LinkColumns {
     pub fn push(&mut self, span: &Span, index: usize, link: &Link) {
         push_id(&mut self.trace_id, &span.trace_id);
         push_id(&mut self.span_id, &span.span_id);
-        self.index.append_value(u32::try_from(index).unwrap_or(u32::MAX));
+        self.index
+            .append_value(u32::try_from(index).unwrap_or(u32::MAX));
         push_id(&mut self.linked_trace_id, &link.trace_id);
         push_id(&mut self.linked_span_id, &link.span_id);
         opt_str(&mut self.trace_state, non_empty(&link.trace_state));
@@ -469,12 +532,18 @@ impl LinkColumns {
             (col::TRACE_ID, Arc::new(self.trace_id.finish())),
             (col::SPAN_ID, Arc::new(self.span_id.finish())),
             (col::LINK_INDEX, Arc::new(self.index.finish())),
-            (col::LINKED_TRACE_ID, Arc::new(self.linked_trace_id.finish())),
+            (
+                col::LINKED_TRACE_ID,
+                Arc::new(self.linked_trace_id.finish()),
+            ),
             (col::LINKED_SPAN_ID, Arc::new(self.linked_span_id.finish())),
             (col::TRACE_STATE, Arc::new(self.trace_state.finish())),
             (col::FLAGS, Arc::new(self.flags.finish())),
             (col::ATTRIBUTES, Arc::new(self.attributes.finish())),
-            (col::DROPPED_ATTRIBUTES_COUNT, Arc::new(self.dropped.finish())),
+            (
+                col::DROPPED_ATTRIBUTES_COUNT,
+                Arc::new(self.dropped.finish()),
+            ),
         ];
         assemble(tables::span_links_schema(), c)
     }

@@ -35,16 +35,18 @@ fn json(value: Option<&Value>) -> Json {
         Some(Value::BytesValue(b)) => {
             Json::String(base64::engine::general_purpose::STANDARD.encode(b))
         }
-        Some(Value::ArrayValue(a)) => Json::Array(
-            a.values
-                .iter()
-                .map(|v| json(v.value.as_ref()))
-                .collect(),
-        ),
+        Some(Value::ArrayValue(a)) => {
+            Json::Array(a.values.iter().map(|v| json(v.value.as_ref())).collect())
+        }
         Some(Value::KvlistValue(l)) => Json::Object(
             l.values
                 .iter()
-                .map(|kv| (kv.key.clone(), json(kv.value.as_ref().and_then(|v| v.value.as_ref()))))
+                .map(|kv| {
+                    (
+                        kv.key.clone(),
+                        json(kv.value.as_ref().and_then(|v| v.value.as_ref())),
+                    )
+                })
                 .collect(),
         ),
         Some(Value::StringValueStrindex(i)) => Json::from(*i),
@@ -135,6 +137,9 @@ mod tests {
     fn ints_and_bools_accept_their_string_spelling() {
         assert_eq!(int(Some(&v(Value::StringValue(" 12 ".into())))), Some(12));
         assert_eq!(int(Some(&v(Value::DoubleValue(1.0)))), None);
-        assert_eq!(bool(Some(&v(Value::StringValue("true".into())))), Some(true));
+        assert_eq!(
+            bool(Some(&v(Value::StringValue("true".into())))),
+            Some(true)
+        );
     }
 }

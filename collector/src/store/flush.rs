@@ -158,13 +158,22 @@ fn span_hours(spans: &RecordBatch) -> Result<HashMap<(String, String), i64>> {
     let span = string_column(spans, col::SPAN_ID)?;
     let hours = time_hours(spans, col::START_TIME)?;
     Ok((0..spans.num_rows())
-        .map(|i| ((trace.value(i).to_owned(), span.value(i).to_owned()), hours[i]))
+        .map(|i| {
+            (
+                (trace.value(i).to_owned(), span.value(i).to_owned()),
+                hours[i],
+            )
+        })
         .collect())
 }
 
 /// The hour each row belongs to: a span's start hour, and for its events
 /// and links the hour of their span, so a span's rows share a partition.
-fn row_hours(table: u8, batch: &RecordBatch, span_hours: &HashMap<(String, String), i64>) -> Result<Vec<i64>> {
+fn row_hours(
+    table: u8,
+    batch: &RecordBatch,
+    span_hours: &HashMap<(String, String), i64>,
+) -> Result<Vec<i64>> {
     if table == 0 {
         return time_hours(batch, col::START_TIME);
     }
@@ -185,7 +194,11 @@ fn time_hours(batch: &RecordBatch, name: &str) -> Result<Vec<i64>> {
         .column_by_name(name)
         .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
         .ok_or_else(|| Error::Internal(format!("column {name} missing or not a timestamp")))?;
-    Ok(times.values().iter().map(|t| t.div_euclid(NANOS_PER_HOUR)).collect())
+    Ok(times
+        .values()
+        .iter()
+        .map(|t| t.div_euclid(NANOS_PER_HOUR))
+        .collect())
 }
 
 fn string_column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b arrow::array::StringArray> {

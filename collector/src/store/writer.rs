@@ -100,7 +100,10 @@ impl Writer {
             if !group.is_empty() {
                 self.commit(group);
             }
-            let too_big = self.open.as_ref().is_some_and(|s| s.len >= self.segment_bytes);
+            let too_big = self
+                .open
+                .as_ref()
+                .is_some_and(|s| s.len >= self.segment_bytes);
             if seal.is_some() || too_big {
                 self.seal(seal);
             }
@@ -114,7 +117,9 @@ impl Writer {
         let records = group.len();
         match &outcome {
             Ok(()) => tracing::debug!(records, "WAL group committed"),
-            Err(e) => tracing::error!(records, error = %e, "WAL write failed; exports not acknowledged"),
+            Err(e) => {
+                tracing::error!(records, error = %e, "WAL write failed; exports not acknowledged")
+            }
         }
         for (_, ack) in group {
             let reply = match &outcome {
@@ -165,7 +170,10 @@ impl Writer {
             let header = file
                 .write_all(wal::SEGMENT_HEADER)
                 .and_then(|()| file.sync_all());
-            if let Err(e) = header.map_err(|e| Error::io(&path, e)).and_then(|()| sync_dir(&self.wal_dir)) {
+            if let Err(e) = header
+                .map_err(|e| Error::io(&path, e))
+                .and_then(|()| sync_dir(&self.wal_dir))
+            {
                 // Nothing acknowledged lives here; don't leave a headless file.
                 let _ = std::fs::remove_file(&path);
                 return Err(e);

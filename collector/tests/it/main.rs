@@ -1,0 +1,6 @@
+//! Integration tests of the collector over real sockets and real files.
+
+mod common;
+mod exporters;
+mod import;
+mod status;
