@@ -89,20 +89,23 @@ pub fn status(error: &Error) -> Status {
     }
 }
 
-/// tonic refuses an over-long message with OUT_OF_RANGE, which OTLP
-/// exporters treat as retryable; the OTLP answer for "too large" is
-/// RESOURCE_EXHAUSTED without RetryInfo, which they don't retry.
-pub fn fix_too_large<B>(mut response: http::Response<B>) -> http::Response<B> {
+/// Rewrites two of tonic's own refusals, made before [`GrpcTraceService`]
+/// sees the request, into OTLP's codes: an over-long message is OUT_OF_RANGE
+/// in tonic (which OTLP exporters retry) and must be RESOURCE_EXHAUSTED
+/// without RetryInfo (not retried); an undecodable message is INTERNAL in
+/// tonic and must be INVALID_ARGUMENT.
+pub fn fix_refusals<B>(mut response: http::Response<B>) -> http::Response<B> {
     let headers = response.headers_mut();
-    let out_of_range = headers
-        .get("grpc-status")
-        .is_some_and(|v| v.as_bytes() == b"11");
-    let too_large = headers.get("grpc-message").is_some_and(|v| {
-        v.to_str().unwrap_or_default().contains("too%20large")
-            || v.to_str().unwrap_or_default().contains("too large")
-    });
-    if out_of_range && too_large {
-        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
-    }
+    let message = headers
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .map(|m| m.replace("%20", " "))
+        .unwrap_or_default();
+    let code = match headers.get("grpc-status").map(|v| v.as_bytes()) {
+        Some(b"11") if message.contains("message length too large") => "8",
+        Some(b"13") if message.starts_with("failed to decode") => "3",
+        _ => return response,
+    };
+    headers.insert("grpc-status", http::HeaderValue::from_static(code));
     response
 }

@@ -13,7 +13,7 @@ use tonic::transport::server::TcpIncoming;
 use tower::util::MapResponseLayer;
 
 use crate::error::{Error, Result};
-use crate::grpc::{GrpcTraceService, fix_too_large};
+use crate::grpc::{GrpcTraceService, fix_refusals};
 use crate::ingest::{Ingest, Limits};
 use crate::store::{Store, StoreConfig};
 
@@ -115,7 +115,7 @@ impl Collector {
             let _ = rx.wait_for(|stop| *stop).await;
         };
         let grpc = tonic::transport::Server::builder()
-            .layer(MapResponseLayer::new(fix_too_large))
+            .layer(MapResponseLayer::new(fix_refusals))
             .add_service(GrpcTraceService::server(Arc::clone(&self.ingest)))
             .serve_with_incoming_shutdown(TcpIncoming::from(self.grpc), stopped(stop_rx.clone()));
         let http = axum::serve(self.http, crate::http::router(Arc::clone(&self.ingest)))

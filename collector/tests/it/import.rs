@@ -1,1 +1,80 @@
+//! `import_file` on the formats exporters and the OpenTelemetry Collector write.
 
+use std::path::Path;
+
+use causet_collector::{Ingest, Limits, Store, StoreConfig, import_file};
+use causet_schema::tables;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message as _;
+
+use crate::common::rows;
+
+fn sample() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/lamport-seed.otlp.json");
+    std::fs::read_to_string(path).unwrap()
+}
+
+async fn import(dir: &Path, file: &Path) -> causet_collector::ImportSummary {
+    let store = Store::open(StoreConfig::new(dir)).unwrap();
+    let ingest = Ingest::new(store, Limits::default());
+    let mut last = 0;
+    let summary = import_file(&ingest, file, &mut |done| last = done)
+        .await
+        .unwrap();
+    assert_eq!(
+        last,
+        std::fs::metadata(file).unwrap().len(),
+        "progress reaches the end"
+    );
+    ingest.store().flush().await.unwrap();
+    summary
+}
+
+#[tokio::test]
+async fn json_lines_are_imported_line_by_line() {
+    let request: ExportTraceServiceRequest = serde_json::from_str(&sample()).unwrap();
+    let line = serde_json::to_string(&request).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("traces.jsonl");
+    std::fs::write(
+        &file,
+        format!("{line}\n{{\"resourceSpans\": [}}\n\n{line}\n"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let summary = import(&data, &file).await;
+    assert_eq!(summary.requests, 3);
+    assert_eq!(summary.accepted, 6);
+    assert_eq!(summary.errors.len(), 1, "{:?}", summary.errors);
+    assert!(
+        summary.errors[0].starts_with("line 2:"),
+        "{:?}",
+        summary.errors
+    );
+    assert_eq!(rows(&data, tables::SPANS).len(), 6);
+    assert_eq!(rows(&data, tables::SPAN_EVENTS).len(), 28);
+}
+
+#[tokio::test]
+async fn pretty_json_and_protobuf_files_are_one_request_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let pretty = dir.path().join("pretty.json");
+    std::fs::write(&pretty, sample()).unwrap();
+    let request: ExportTraceServiceRequest = serde_json::from_str(&sample()).unwrap();
+    let binary = dir.path().join("request.pb");
+    std::fs::write(&binary, request.encode_to_vec()).unwrap();
+
+    let data = dir.path().join("data");
+    let summary = import(&data, &pretty).await;
+    assert_eq!(
+        (summary.requests, summary.accepted, summary.rejected),
+        (1, 3, 0)
+    );
+    let data2 = dir.path().join("data2");
+    let summary = import(&data2, &binary).await;
+    assert_eq!(
+        (summary.requests, summary.accepted, summary.rejected),
+        (1, 3, 0)
+    );
+    assert_eq!(rows(&data, tables::SPANS), rows(&data2, tables::SPANS));
+}
