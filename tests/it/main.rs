@@ -1,0 +1,3 @@
+//! Tests of the `causet` binary as users run it.
+
+mod crash;
