@@ -1,16 +1,15 @@
 //! Sealed WAL segments to Parquet.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::array::{RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
-use arrow::datatypes::TimestampNanosecondType;
-use causet_schema::tables::{self, INGESTED_TABLES, col};
-use causet_schema::{WalError, wal};
+use causet_schema::tables::{self, INGESTED_TABLES};
+use causet_schema::{WalError, partition, wal};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -19,7 +18,6 @@ use tokio::sync::oneshot;
 use super::sync_dir;
 use crate::error::{Error, Result};
 
-const NANOS_PER_HOUR: i64 = 3_600_000_000_000;
 const TMP_SUFFIX: &str = ".tmp";
 
 /// A segment to flush, and who waits for it.
@@ -115,15 +113,8 @@ pub fn flush_segment(data_dir: &Path, seq: u64, path: &Path) -> Result<FlushStat
     // (table, hour) -> rows.
     let mut parts: BTreeMap<(u8, i64), Vec<RecordBatch>> = BTreeMap::new();
     for record in &segment.records {
-        let span_hours = record
-            .batches
-            .iter()
-            .find(|(table, _)| *table == 0)
-            .map(|(_, spans)| span_hours(spans))
-            .transpose()?
-            .unwrap_or_default();
-        for (table, batch) in &record.batches {
-            let hours = row_hours(*table, batch, &span_hours)?;
+        let hours = partition::record_hours(record);
+        for ((table, batch), hours) in record.batches.iter().zip(hours) {
             for (hour, rows) in group_rows(&hours) {
                 let part = take_record_batch(batch, &UInt32Array::from(rows))?;
                 parts.entry((*table, hour)).or_default().push(part);
@@ -136,7 +127,7 @@ pub fn flush_segment(data_dir: &Path, seq: u64, path: &Path) -> Result<FlushStat
         let schema = tables::schema_for(name).ok_or_else(|| Error::Internal(name.into()))?;
         let batch = concat_batches(&schema, &batches)?;
         let rows = batch.num_rows() as u64;
-        write_parquet(&partition_dir(data_dir, name, hour), seq, &batch)?;
+        write_parquet(&partition::file(data_dir, name, hour, seq), &batch)?;
         stats.files += 1;
         match table {
             0 => stats.spans += rows,
@@ -152,63 +143,6 @@ pub fn flush_segment(data_dir: &Path, seq: u64, path: &Path) -> Result<FlushStat
     Ok(stats)
 }
 
-/// `(trace_id, span_id)` -> hour of the span's start.
-fn span_hours(spans: &RecordBatch) -> Result<HashMap<(String, String), i64>> {
-    let trace = string_column(spans, col::TRACE_ID)?;
-    let span = string_column(spans, col::SPAN_ID)?;
-    let hours = time_hours(spans, col::START_TIME)?;
-    Ok((0..spans.num_rows())
-        .map(|i| {
-            (
-                (trace.value(i).to_owned(), span.value(i).to_owned()),
-                hours[i],
-            )
-        })
-        .collect())
-}
-
-/// The hour each row belongs to: a span's start hour, and for its events
-/// and links the hour of their span, so a span's rows share a partition.
-fn row_hours(
-    table: u8,
-    batch: &RecordBatch,
-    span_hours: &HashMap<(String, String), i64>,
-) -> Result<Vec<i64>> {
-    if table == 0 {
-        return time_hours(batch, col::START_TIME);
-    }
-    let trace = string_column(batch, col::TRACE_ID)?;
-    let span = string_column(batch, col::SPAN_ID)?;
-    Ok((0..batch.num_rows())
-        .map(|i| {
-            span_hours
-                .get(&(trace.value(i).to_owned(), span.value(i).to_owned()))
-                .copied()
-                .unwrap_or(0)
-        })
-        .collect())
-}
-
-fn time_hours(batch: &RecordBatch, name: &str) -> Result<Vec<i64>> {
-    let times = batch
-        .column_by_name(name)
-        .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
-        .ok_or_else(|| Error::Internal(format!("column {name} missing or not a timestamp")))?;
-    Ok(times
-        .values()
-        .iter()
-        .map(|t| t.div_euclid(NANOS_PER_HOUR))
-        .collect())
-}
-
-fn string_column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b arrow::array::StringArray> {
-    batch
-        .column_by_name(name)
-        .and_then(|c| c.as_string_opt::<i32>())
-        .filter(|c| c.null_count() == 0)
-        .ok_or_else(|| Error::Internal(format!("column {name} missing, not a string, or null")))
-}
-
 /// Row indices by hour, hours ascending.
 fn group_rows(hours: &[i64]) -> BTreeMap<i64, Vec<u32>> {
     let mut groups: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
@@ -218,22 +152,17 @@ fn group_rows(hours: &[i64]) -> BTreeMap<i64, Vec<u32>> {
     groups
 }
 
-/// `DATA/<table>/date=YYYY-MM-DD/hour=HH`.
-pub(crate) fn partition_dir(data_dir: &Path, table: &str, hour: i64) -> PathBuf {
-    let at = chrono::DateTime::from_timestamp(hour.saturating_mul(3600), 0).unwrap_or_default();
-    data_dir
-        .join(table)
-        .join(format!("{}={}", col::DATE, at.format("%Y-%m-%d")))
-        .join(format!("{}={}", col::HOUR, at.format("%H")))
-}
-
-/// Writes `batch` to `dir/part-<seq>.parquet` via a hidden temporary file,
-/// fsync'd before and after the rename.
-fn write_parquet(dir: &Path, seq: u64, batch: &RecordBatch) -> Result<()> {
+/// Writes `batch` to `dest` via a hidden temporary file beside it, fsync'd
+/// before and after the rename.
+fn write_parquet(dest: &Path, batch: &RecordBatch) -> Result<()> {
+    let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return Err(Error::Internal(format!(
+            "bad Parquet path {}",
+            dest.display()
+        )));
+    };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = format!("part-{seq:020}.parquet");
-    let tmp = dir.join(format!(".{name}{TMP_SUFFIX}"));
-    let dest = dir.join(&name);
+    let tmp = dir.join(format!(".{}{TMP_SUFFIX}", name.to_string_lossy()));
     let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
@@ -243,7 +172,7 @@ fn write_parquet(dir: &Path, seq: u64, batch: &RecordBatch) -> Result<()> {
     let file = writer.into_inner()?;
     file.sync_all().map_err(|e| Error::io(&tmp, e))?;
     drop(file);
-    std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+    std::fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))?;
     sync_dir(dir)?;
     // The partition folders themselves may be new.
     let mut up = dir.parent();

@@ -1,0 +1,116 @@
+//! Where rows live on disk: Hive partitions by the hour of the span's start.
+//!
+//! `DATA/<table>/date=YYYY-MM-DD/hour=HH/part-<segment>.parquet`. A span's
+//! events and links go to their span's partition, so one span's rows stay
+//! together. The file name is the WAL segment it was flushed from: a reader
+//! of the WAL tail can tell exactly which rows are already in Parquet.
+//!
+//! ```
+//! use std::path::Path;
+//! use causet_schema::partition;
+//!
+//! let hour = partition::hour_of(1_795_600_800_000_000_000);
+//! assert_eq!(partition::values(hour), ("2026-11-25".to_string(), "10".to_string()));
+//! assert_eq!(
+//!     partition::file(Path::new("data"), "spans", hour, 7),
+//!     Path::new("data/spans/date=2026-11-25/hour=10/part-00000000000000000007.parquet"),
+//! );
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::TimestampNanosecondType;
+
+use crate::tables::col;
+use crate::wal::WalRecord;
+
+const NANOS_PER_HOUR: i64 = 3_600_000_000_000;
+
+/// Hours since the Unix epoch of a time in nanoseconds (floor, so times
+/// before 1970 land in the right hour too).
+pub fn hour_of(time_ns: i64) -> i64 {
+    time_ns.div_euclid(NANOS_PER_HOUR)
+}
+
+/// The partition values `(date, hour)` of an hour since the epoch, in UTC.
+pub fn values(hour: i64) -> (String, String) {
+    let at = chrono::DateTime::from_timestamp(hour.saturating_mul(3600), 0).unwrap_or_default();
+    (
+        at.format("%Y-%m-%d").to_string(),
+        at.format("%H").to_string(),
+    )
+}
+
+/// `DATA/<table>/date=YYYY-MM-DD/hour=HH`.
+pub fn dir(data_dir: &Path, table: &str, hour: i64) -> PathBuf {
+    let (date, hh) = values(hour);
+    data_dir
+        .join(table)
+        .join(format!("{}={date}", col::DATE))
+        .join(format!("{}={hh}", col::HOUR))
+}
+
+/// The Parquet file that segment `seq` flushes `table`'s rows of `hour` into.
+pub fn file(data_dir: &Path, table: &str, hour: i64, seq: u64) -> PathBuf {
+    dir(data_dir, table, hour).join(format!("part-{seq:020}.parquet"))
+}
+
+/// The partition hour of every row of every batch of a WAL record: spans by
+/// their start, events and links by their span (found in the same record;
+/// an orphan falls back to its own time, or hour 0 for a link).
+pub fn record_hours(record: &WalRecord) -> Vec<Vec<i64>> {
+    let mut span_hours: HashMap<(&str, &str), i64> = HashMap::new();
+    if let Some((_, spans)) = record.batches.iter().find(|(table, _)| *table == 0) {
+        if let (Some(trace), Some(span), Some(start)) = (
+            strings(spans, col::TRACE_ID),
+            strings(spans, col::SPAN_ID),
+            times(spans, col::START_TIME),
+        ) {
+            for i in 0..spans.num_rows() {
+                span_hours.insert((trace.value(i), span.value(i)), hour_of(start[i]));
+            }
+        }
+    }
+    record
+        .batches
+        .iter()
+        .map(|(table, batch)| {
+            if *table == 0 {
+                return times(batch, col::START_TIME)
+                    .map(|t| t.iter().map(|&t| hour_of(t)).collect())
+                    .unwrap_or_else(|| vec![0; batch.num_rows()]);
+            }
+            let own = times(batch, col::TIME);
+            match (strings(batch, col::TRACE_ID), strings(batch, col::SPAN_ID)) {
+                (Some(trace), Some(span)) => (0..batch.num_rows())
+                    .map(|i| {
+                        span_hours
+                            .get(&(trace.value(i), span.value(i)))
+                            .copied()
+                            .or_else(|| own.map(|t| hour_of(t[i])))
+                            .unwrap_or(0)
+                    })
+                    .collect(),
+                _ => vec![0; batch.num_rows()],
+            }
+        })
+        .collect()
+}
+
+fn strings<'b>(batch: &'b RecordBatch, name: &str) -> Option<&'b StringArray> {
+    batch
+        .column_by_name(name)?
+        .as_string_opt::<i32>()
+        .filter(|a| a.null_count() == 0)
+}
+
+fn times<'b>(batch: &'b RecordBatch, name: &str) -> Option<&'b [i64]> {
+    Some(
+        batch
+            .column_by_name(name)?
+            .as_primitive_opt::<TimestampNanosecondType>()?
+            .values(),
+    )
+}
