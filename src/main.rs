@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use causet_analyzer::Analyzer;
+use causet_analyzer::output::Format;
 use causet_collector::{Collector, CollectorConfig, Ingest, Limits, Store, StoreConfig};
 use clap::{Args, Parser, Subcommand};
 
@@ -43,6 +45,12 @@ enum Command {
     /// Exit status: 0 when every span was stored, 1 when some were rejected
     /// (the summary says why), 2 on errors.
     Import(ImportArgs),
+    /// Run SQL over the collected spans and the happens-before graph.
+    ///
+    /// With QUERY or -f, runs it (several ;-separated statements allowed)
+    /// and exits non-zero on error. Otherwise reads SQL from stdin: an
+    /// interactive prompt on a terminal, statements from a pipe.
+    Sql(SqlArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +82,25 @@ struct ImportArgs {
     files: Vec<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct SqlArgs {
+    /// SQL to run.
+    query: Option<String>,
+    /// Read SQL from this file.
+    #[arg(short = 'f', long = "file", conflicts_with = "query")]
+    file: Option<PathBuf>,
+    /// Output format: table, csv, json, ndjson or parquet.
+    #[arg(long, default_value = "table", value_parser = parse_format)]
+    format: Format,
+    /// Write the output here instead of stdout (required for parquet).
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse().map_err(|e: causet_analyzer::Error| e.to_string())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
@@ -85,6 +112,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Collect(args) => collect(cli.data, args).await,
             Command::Import(args) => import(cli.data, args).await,
+            Command::Sql(args) => sql(cli.data, args).await,
         }
     });
     match result {
@@ -211,4 +239,37 @@ fn progress_bar(files: &[PathBuf]) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+async fn sql(data: PathBuf, args: SqlArgs) -> anyhow::Result<ExitCode> {
+    if args.format == Format::Parquet && args.output.is_none() {
+        anyhow::bail!("--format parquet needs -o FILE");
+    }
+    let analyzer = Analyzer::open(&data)
+        .await
+        .with_context(|| format!("cannot open {}", data.display()))?;
+    let mut out: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let query = match (args.query, args.file) {
+        (Some(query), _) => query,
+        (None, Some(file)) => std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?,
+        (None, None) if std::io::stdin().is_terminal() => {
+            causet_analyzer::shell::run(&analyzer, args.format, &mut out, &mut std::io::stderr())
+                .await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        (None, None) => {
+            std::io::read_to_string(std::io::stdin()).context("cannot read SQL from stdin")?
+        }
+    };
+    let results = analyzer.run(&query).await?;
+    causet_analyzer::output::write(args.format, &results, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,46 @@
+//! Errors of the analyzer.
+
+/// What can go wrong while analysing.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// DataFusion refused or failed a query (the message is DataFusion's).
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// Arrow failed.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// The write-ahead log could not be read.
+    #[error(transparent)]
+    Wal(#[from] causet_schema::WalError),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The user asked for something that does not exist or does not fit.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// An I/O error at `path`.
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// Result of the analyzer's operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// For errors that must cross into DataFusion (inside a table provider).
+pub fn to_datafusion(error: Error) -> datafusion::error::DataFusionError {
+    match error {
+        Error::DataFusion(e) => e,
+        other => datafusion::error::DataFusionError::External(Box::new(other)),
+    }
+}

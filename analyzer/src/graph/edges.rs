@@ -1,0 +1,318 @@
+//! The rules that turn spans, events, links and clocks into edges.
+
+use std::collections::{HashMap, HashSet};
+
+use causet_schema::attributes;
+use causet_schema::tables::col;
+
+use super::load::{Columns, parse_span, parse_trace};
+use super::{Edge, EdgeSource, EventId, EventType, Graph, Input, SpanKind};
+use crate::error::Result;
+
+/// Collects edges, keeping the first reason given for each (from, to).
+struct Edges {
+    edges: Vec<Edge>,
+    seen: HashSet<(EventId, EventId)>,
+}
+
+impl Edges {
+    fn add(&mut self, from: EventId, to: EventId, source: EdgeSource, inferred: bool) {
+        if from != to && self.seen.insert((from, to)) {
+            self.edges.push(Edge {
+                from,
+                to,
+                source,
+                inferred,
+            });
+        }
+    }
+}
+
+pub(super) fn add_all(g: &mut Graph, input: &Input) -> Result<()> {
+    let mut e = Edges {
+        edges: Vec::with_capacity(g.events.len() * 2),
+        seen: HashSet::with_capacity(g.events.len() * 2),
+    };
+    within_spans(g, &mut e);
+    parents(g, &mut e);
+    messages(g, &mut e);
+    links(g, input, &mut e)?;
+    logical_program_order(g, &mut e);
+    vector_clocks(g, &mut e);
+    sequential_siblings(g, &mut e);
+    g.edges = e.edges;
+    Ok(())
+}
+
+/// Start, span events in recorded order, end: one thread of one node.
+fn within_spans(g: &Graph, e: &mut Edges) {
+    let mut points: Vec<Vec<(u32, EventId)>> = vec![Vec::new(); g.spans.len()];
+    for (id, ev) in g.events.iter().enumerate() {
+        if let EventType::Point(index) = ev.ty {
+            points[ev.span as usize].push((index, id as EventId));
+        }
+    }
+    for (span, mut pts) in g.spans.iter().zip(points) {
+        pts.sort_unstable();
+        let mut prev = span.start_event;
+        for (_, id) in pts {
+            e.add(prev, id, EdgeSource::ProgramOrder, false);
+            prev = id;
+        }
+        e.add(prev, span.end_event, EdgeSource::ProgramOrder, false);
+    }
+}
+
+/// Parent/child by kind: RPC request/reply, asynchronous messaging, or plain
+/// nesting. Asynchronous children and children that outlive their parent
+/// give no end->end edge; nor does a server whose client gave up first
+/// (the client failed and ended before the server did: no reply arrived).
+fn parents(g: &Graph, e: &mut Edges) {
+    for span in &g.spans {
+        let Some(p) = span.parent else { continue };
+        let parent = &g.spans[p as usize];
+        let asynchronous = parent.kind == SpanKind::Producer || span.kind == SpanKind::Consumer;
+        if asynchronous {
+            e.add(
+                parent.start_event,
+                span.start_event,
+                EdgeSource::Messaging,
+                false,
+            );
+        } else if parent.kind == SpanKind::Client && span.kind == SpanKind::Server {
+            e.add(
+                parent.start_event,
+                span.start_event,
+                EdgeSource::RpcRequest,
+                false,
+            );
+            let client_gave_up = parent.error && span.end > parent.end;
+            if !client_gave_up {
+                e.add(
+                    span.end_event,
+                    parent.end_event,
+                    EdgeSource::RpcReply,
+                    false,
+                );
+            }
+        } else {
+            e.add(
+                parent.start_event,
+                span.start_event,
+                EdgeSource::ParentChild,
+                false,
+            );
+            if span.end <= parent.end {
+                e.add(
+                    span.end_event,
+                    parent.end_event,
+                    EdgeSource::ParentChild,
+                    false,
+                );
+            }
+        }
+    }
+}
+
+/// Sends before receives of one `causet.msg.id`: span events named
+/// `causet.send` / `causet.receive`, and PRODUCER / CONSUMER spans that carry
+/// the id themselves (their start is the send or the receive).
+fn messages(g: &Graph, e: &mut Edges) {
+    let mut sends: HashMap<&str, Vec<EventId>> = HashMap::new();
+    let mut receives: HashMap<&str, Vec<EventId>> = HashMap::new();
+    for (id, ev) in g.events.iter().enumerate() {
+        let (Some(msg), Some(name)) = (ev.msg_id.as_deref(), ev.name.as_deref()) else {
+            continue;
+        };
+        match name {
+            attributes::EVENT_SEND => sends.entry(msg).or_default().push(id as EventId),
+            attributes::EVENT_RECEIVE => receives.entry(msg).or_default().push(id as EventId),
+            _ => {}
+        }
+    }
+    for span in &g.spans {
+        let Some(msg) = span.msg_id.as_deref() else {
+            continue;
+        };
+        match span.kind {
+            SpanKind::Producer => sends.entry(msg).or_default().push(span.start_event),
+            SpanKind::Consumer => receives.entry(msg).or_default().push(span.start_event),
+            _ => {}
+        }
+    }
+    for (msg, to) in &receives {
+        for &from in sends.get(msg).into_iter().flatten() {
+            for &to in to {
+                e.add(from, to, EdgeSource::Messaging, false);
+            }
+        }
+    }
+}
+
+/// A linked span started before the span that links to it.
+fn links(g: &Graph, input: &Input, e: &mut Edges) -> Result<()> {
+    for batch in &input.links {
+        let c = Columns::new(batch);
+        let (trace, span, to_trace, to_span) = (
+            c.str(col::TRACE_ID)?,
+            c.str(col::SPAN_ID)?,
+            c.str(col::LINKED_TRACE_ID)?,
+            c.str(col::LINKED_SPAN_ID)?,
+        );
+        for i in 0..batch.num_rows() {
+            let find = |t: &str, s: &str| {
+                parse_trace(t)
+                    .zip(parse_span(s))
+                    .and_then(|(t, s)| g.span(t, s))
+            };
+            if let (Some(linking), Some(linked)) = (
+                find(trace.value(i), span.value(i)),
+                find(to_trace.value(i), to_span.value(i)),
+            ) {
+                let (linking, linked) = (&g.spans[linking as usize], &g.spans[linked as usize]);
+                e.add(
+                    linked.start_event,
+                    linking.start_event,
+                    EdgeSource::Link,
+                    false,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The logical time a node's own clock gives an event, for ordering the
+/// node's events: its vector clock's own entry, else its HLC, else its
+/// Lamport time (only one kind per node, the first it uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Tick {
+    Vc(u64),
+    Hlc(i64, u32),
+    Lamport(u64),
+}
+
+fn tick(g: &Graph, id: usize) -> Option<Tick> {
+    let ev = &g.events[id];
+    let own = ev
+        .vc
+        .as_ref()
+        .map(|vc| vc.get(&g.nodes[ev.node as usize]))
+        .filter(|&c| c > 0);
+    own.map(Tick::Vc)
+        .or(ev.hlc.map(|h| Tick::Hlc(h.wall_ns, h.logical)))
+        .or(ev.lamport.map(Tick::Lamport))
+}
+
+/// Consecutive events of one node by the node's own logical clock.
+fn logical_program_order(g: &Graph, e: &mut Edges) {
+    let mut by_node: HashMap<u32, Vec<(Tick, EventId)>> = HashMap::new();
+    for id in 0..g.events.len() {
+        if let Some(t) = tick(g, id) {
+            by_node
+                .entry(g.events[id].node)
+                .or_default()
+                .push((t, id as EventId));
+        }
+    }
+    for (_, mut ticks) in by_node {
+        // One clock kind per node: the kind of its first event's tick.
+        let kind = std::mem::discriminant(&ticks[0].0);
+        ticks.retain(|(t, _)| std::mem::discriminant(t) == kind);
+        ticks.sort_unstable();
+        for pair in ticks.windows(2) {
+            if pair[0].0 < pair[1].0 {
+                e.add(pair[0].1, pair[1].1, EdgeSource::ProgramOrder, false);
+            }
+        }
+    }
+}
+
+/// For each event with a vector clock and each other node it knows of, the
+/// event of that node it knows last, unless a direct predecessor already
+/// knew it (its own previous event, a message's sender): what the clocks
+/// prove that the rest of the graph does not already say.
+fn vector_clocks(g: &Graph, e: &mut Edges) {
+    let mut by_own: HashMap<(u32, u64), EventId> = HashMap::new();
+    let node_ids: HashMap<&str, u32> = g
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as u32))
+        .collect();
+    for (id, ev) in g.events.iter().enumerate() {
+        if let Some(vc) = &ev.vc {
+            let own = vc.get(&g.nodes[ev.node as usize]);
+            if own > 0 {
+                by_own.entry((ev.node, own)).or_insert(id as EventId);
+            }
+        }
+    }
+    let mut preds: HashMap<EventId, Vec<EventId>> = HashMap::new();
+    for edge in &e.edges {
+        if g.events[edge.to as usize].vc.is_some() {
+            preds.entry(edge.to).or_default().push(edge.from);
+        }
+    }
+    let mut new_edges = Vec::new();
+    for (id, ev) in g.events.iter().enumerate() {
+        let Some(vc) = &ev.vc else { continue };
+        let own_name = g.nodes[ev.node as usize].as_str();
+        let own = vc.get(own_name);
+        let previous = (own > 1)
+            .then(|| by_own.get(&(ev.node, own - 1)).copied())
+            .flatten();
+        let known: Vec<&causet_schema::clocks::VectorClock> = previous
+            .into_iter()
+            .chain(preds.get(&(id as EventId)).into_iter().flatten().copied())
+            .filter_map(|p| g.events[p as usize].vc.as_ref())
+            .collect();
+        for (node, counter) in vc.iter() {
+            if node == own_name || known.iter().any(|k| k.get(node) >= counter) {
+                continue;
+            }
+            if let Some(&from) = node_ids.get(node).and_then(|n| by_own.get(&(*n, counter))) {
+                new_edges.push((from, id as EventId));
+            }
+        }
+    }
+    for (from, to) in new_edges {
+        e.add(from, to, EdgeSource::VectorClock, false);
+    }
+}
+
+/// Sibling spans on one node that did not overlap ran one after the other,
+/// as far as that node's wall clock can tell.
+fn sequential_siblings(g: &Graph, e: &mut Edges) {
+    let mut siblings: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
+    for (i, span) in g.spans.iter().enumerate() {
+        if let Some(p) = span.parent {
+            siblings.entry((p, span.node)).or_default().push(i as u32);
+        }
+    }
+    for (_, mut group) in siblings {
+        if group.len() < 2 {
+            continue;
+        }
+        group.sort_unstable_by_key(|&s| (g.spans[s as usize].start, g.spans[s as usize].end));
+        // The sibling that ended last among those before, and when.
+        let mut latest: Option<u32> = None;
+        for &s in &group {
+            let span = &g.spans[s as usize];
+            if let Some(prev) = latest {
+                let before = &g.spans[prev as usize];
+                if before.end <= span.start {
+                    e.add(
+                        before.end_event,
+                        span.start_event,
+                        EdgeSource::ProgramOrder,
+                        true,
+                    );
+                }
+            }
+            if latest.is_none_or(|l| g.spans[l as usize].end < span.end) {
+                latest = Some(s);
+            }
+        }
+    }
+}

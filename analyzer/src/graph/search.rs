@@ -1,0 +1,58 @@
+//! Paths and causal cones.
+
+use std::collections::VecDeque;
+
+use super::{EventId, Graph};
+
+/// The shortest path of edges from `from` to `to` (edge indices), if `from`
+/// happens before `to`.
+pub fn path(g: &Graph, from: EventId, to: EventId) -> Option<Vec<u32>> {
+    if from == to {
+        return None;
+    }
+    let mut via: Vec<Option<(EventId, u32)>> = vec![None; g.events.len()];
+    let mut seen = vec![false; g.events.len()];
+    let mut queue = VecDeque::from([from]);
+    seen[from as usize] = true;
+    while let Some(v) = queue.pop_front() {
+        for (w, edge) in g.out.of(v) {
+            if seen[w as usize] {
+                continue;
+            }
+            seen[w as usize] = true;
+            via[w as usize] = Some((v, edge));
+            if w == to {
+                let mut edges = Vec::new();
+                let mut at = to;
+                while let Some((prev, edge)) = via[at as usize] {
+                    edges.push(edge);
+                    at = prev;
+                }
+                edges.reverse();
+                return Some(edges);
+            }
+            queue.push_back(w);
+        }
+    }
+    None
+}
+
+/// Every event that happens before `target` (`past`) or after it.
+pub fn cone(g: &Graph, target: EventId, past: bool) -> Vec<EventId> {
+    let adjacency = if past { &g.inn } else { &g.out };
+    let mut seen = vec![false; g.events.len()];
+    seen[target as usize] = true;
+    let mut stack = vec![target];
+    let mut out = Vec::new();
+    while let Some(v) = stack.pop() {
+        for (w, _) in adjacency.of(v) {
+            if !seen[w as usize] {
+                seen[w as usize] = true;
+                out.push(w);
+                stack.push(w);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}

@@ -1,0 +1,176 @@
+//! The ingested tables as SQL sees them: `spans`, `span_events` and
+//! `span_links`, over the Parquet files and the WAL tail not yet flushed,
+//! deduplicated because exporters retry.
+//!
+//! Each table is a [`DedupTable`]: DataFusion pushes filters and the
+//! projection into it, it applies them to both sources (so a `date` / `hour`
+//! filter prunes Parquet folders and a `start_time` filter prunes row groups
+//! by their statistics), and only then keeps one row per key. Filtering
+//! before deduplicating is exact because the copies of a row are identical:
+//! they are the same exported span.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use async_trait::async_trait;
+use causet_schema::tables::{self, INGESTED_TABLES, col};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::{
+    Expr, ExprFunctionExt as _, LogicalPlanBuilder, TableProviderFilterPushDown, TableType,
+    col as column, lit,
+};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionContext;
+
+use crate::error::{Error, Result};
+use crate::wal_tail;
+
+const ROW_NUMBER: &str = "__causet_copy";
+
+/// The columns that identify a row of `table`.
+pub fn key_columns(table: &str) -> &'static [&'static str] {
+    match table {
+        tables::SPAN_EVENTS => &[col::TRACE_ID, col::SPAN_ID, col::EVENT_INDEX],
+        tables::SPAN_LINKS => &[col::TRACE_ID, col::SPAN_ID, col::LINK_INDEX],
+        _ => &[col::TRACE_ID, col::SPAN_ID],
+    }
+}
+
+/// `table`'s schema as SQL sees it: the stored columns, then `date` and `hour`.
+pub fn sql_schema(table: &str) -> Result<SchemaRef> {
+    let stored =
+        tables::schema_for(table).ok_or_else(|| Error::Usage(format!("no table {table}")))?;
+    let mut fields: Vec<Field> = stored.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new(col::DATE, DataType::Utf8, false));
+    fields.push(Field::new(col::HOUR, DataType::Utf8, false));
+    Ok(Arc::new(Schema::new_with_metadata(
+        fields,
+        stored.metadata().clone(),
+    )))
+}
+
+/// Registers the three ingested tables of `data_dir` in `ctx`, reading the
+/// WAL tail as it is now, and returns them.
+pub fn register(
+    ctx: &SessionContext,
+    data_dir: &Path,
+) -> Result<Vec<(&'static str, Arc<dyn TableProvider>)>> {
+    let tail = wal_tail::read(data_dir)?;
+    let mut providers: Vec<(&'static str, Arc<dyn TableProvider>)> = Vec::new();
+    for (table, wal_rows) in INGESTED_TABLES.into_iter().zip(tail) {
+        let schema = sql_schema(table)?;
+        let parquet = listing_table(data_dir, table, &schema)?;
+        let wal = Arc::new(MemTable::try_new(Arc::clone(&schema), vec![wal_rows])?);
+        let dedup = DedupTable {
+            name: table,
+            schema,
+            parquet,
+            wal,
+        };
+        let provider: Arc<dyn TableProvider> = Arc::new(dedup);
+        ctx.deregister_table(table)?;
+        ctx.register_table(table, Arc::clone(&provider))?;
+        providers.push((table, provider));
+    }
+    Ok(providers)
+}
+
+fn listing_table(
+    data_dir: &Path,
+    table: &str,
+    schema: &SchemaRef,
+) -> Result<Arc<dyn TableProvider>> {
+    let dir = data_dir.join(table);
+    // Listing needs the folder; an empty one is a table with no rows.
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
+    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![
+            (col::DATE.to_owned(), DataType::Utf8),
+            (col::HOUR.to_owned(), DataType::Utf8),
+        ]);
+    let stored =
+        tables::schema_for(table).ok_or_else(|| Error::Usage(format!("no table {table}")))?;
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(stored);
+    let listing = ListingTable::try_new(config)?;
+    debug_assert_eq!(listing.schema().fields().len(), schema.fields().len());
+    Ok(Arc::new(listing))
+}
+
+/// Parquet and WAL rows of one table, one row per key.
+#[derive(Debug)]
+pub struct DedupTable {
+    name: &'static str,
+    schema: SchemaRef,
+    parquet: Arc<dyn TableProvider>,
+    wal: Arc<dyn TableProvider>,
+}
+
+#[async_trait]
+impl TableProvider for DedupTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> datafusion::error::Result<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let source = |provider: &Arc<dyn TableProvider>| {
+            LogicalPlanBuilder::scan_with_filters(
+                self.name,
+                provider_as_source(Arc::clone(provider)),
+                None,
+                filters.to_vec(),
+            )
+        };
+        let keys: Vec<Expr> = key_columns(self.name).iter().map(|k| column(*k)).collect();
+        let copy = row_number().partition_by(keys).build()?.alias(ROW_NUMBER);
+        let wanted: Vec<Expr> = match projection {
+            Some(indices) => indices
+                .iter()
+                .map(|&i| column(self.schema.field(i).name()))
+                .collect(),
+            None => self
+                .schema
+                .fields()
+                .iter()
+                .map(|f| column(f.name()))
+                .collect(),
+        };
+        let mut plan = source(&self.parquet)?
+            .union(source(&self.wal)?.build()?)?
+            .window(vec![copy])?
+            .filter(column(ROW_NUMBER).eq(lit(1u64)))?
+            .project(wanted)?;
+        if let Some(limit) = limit {
+            plan = plan.limit(0, Some(limit))?;
+        }
+        state.create_physical_plan(&plan.build()?).await
+    }
+}

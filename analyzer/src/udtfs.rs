@@ -1,0 +1,114 @@
+//! Table functions over the happens-before graph:
+//!
+//! - `causal_past(trace_id, span_id)` / `causal_past(event_id)`: the events
+//!   that happen before the span's start (or the event), as `causal_events` rows.
+//! - `causal_future(trace_id, span_id)` / `causal_future(event_id)`: the
+//!   events that happen after it.
+//! - `hb_path(trace_a, span_a, trace_b, span_b)` / `hb_path(event_a, event_b)`:
+//!   the shortest chain of edges from A's start (or event A) to B's, one row
+//!   per edge with its source; no rows when A does not happen before B.
+
+mod cone;
+mod path;
+
+use std::sync::Arc;
+
+use datafusion::common::ScalarValue;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::Expr;
+use datafusion::prelude::SessionContext;
+
+use crate::derived::GraphCache;
+use crate::graph::load::{parse_span, parse_trace};
+use crate::graph::{EventId, Graph};
+
+pub use cone::CausalCone;
+pub use path::HbPath;
+
+/// Registers the table functions on `ctx`.
+pub fn register_all(ctx: &SessionContext, cache: &Arc<GraphCache>) {
+    ctx.register_udtf(
+        "causal_past",
+        Arc::new(CausalCone::new(Arc::clone(cache), true)),
+    );
+    ctx.register_udtf(
+        "causal_future",
+        Arc::new(CausalCone::new(Arc::clone(cache), false)),
+    );
+    ctx.register_udtf("hb_path", Arc::new(HbPath::new(Arc::clone(cache))));
+}
+
+/// An event named by its id, or a span (meaning its start) by its ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `causal_events.event_id`.
+    Event(EventId),
+    /// `(trace_id, span_id)`.
+    Span(String, String),
+}
+
+impl Target {
+    /// Reads targets from literal arguments: one integer per event, or two
+    /// strings per span.
+    pub fn parse_all(function: &str, args: &[Expr], count: usize) -> Result<Vec<Target>> {
+        let values: Vec<&ScalarValue> = args
+            .iter()
+            .map(|arg| match arg {
+                Expr::Literal(value, _) => Ok(value),
+                other => Err(DataFusionError::Plan(format!(
+                    "{function}: arguments must be literals, got {other}"
+                ))),
+            })
+            .collect::<Result<_>>()?;
+        let usage = || {
+            DataFusionError::Plan(format!(
+                "{function} takes {count} event id(s) or {count} (trace_id, span_id) pair(s)"
+            ))
+        };
+        if values.len() == count {
+            values
+                .iter()
+                .map(|v| match v {
+                    ScalarValue::Int64(Some(n)) => {
+                        u32::try_from(*n).map(Target::Event).map_err(|_| usage())
+                    }
+                    ScalarValue::UInt64(Some(n)) => {
+                        u32::try_from(*n).map(Target::Event).map_err(|_| usage())
+                    }
+                    ScalarValue::Int32(Some(n)) => {
+                        u32::try_from(*n).map(Target::Event).map_err(|_| usage())
+                    }
+                    ScalarValue::UInt32(Some(n)) => Ok(Target::Event(*n)),
+                    _ => Err(usage()),
+                })
+                .collect()
+        } else if values.len() == 2 * count {
+            values
+                .chunks(2)
+                .map(|pair| match (pair[0].try_as_str(), pair[1].try_as_str()) {
+                    (Some(Some(t)), Some(Some(s))) => Ok(Target::Span(t.to_owned(), s.to_owned())),
+                    _ => Err(usage()),
+                })
+                .collect()
+        } else {
+            Err(usage())
+        }
+    }
+
+    /// The event this target names in `graph`.
+    pub fn resolve(&self, graph: &Graph) -> Result<EventId> {
+        match self {
+            Target::Event(id) if (*id as usize) < graph.events.len() => Ok(*id),
+            Target::Event(id) => Err(DataFusionError::Execution(format!(
+                "no event with event_id {id}"
+            ))),
+            Target::Span(trace, span) => parse_trace(trace)
+                .zip(parse_span(span))
+                .and_then(|(t, s)| graph.span(t, s))
+                .map(|i| graph.spans[i as usize].start_event)
+                .ok_or_else(|| {
+                    DataFusionError::Execution(format!("no span {span} in trace {trace}"))
+                }),
+        }
+    }
+}
