@@ -1,0 +1,26 @@
+//! Data folders made the way users make them: `causet import` of the samples.
+
+use std::path::{Path, PathBuf};
+
+use causet_collector::{Ingest, Limits, Store, StoreConfig, import_file};
+use tempfile::TempDir;
+
+/// The repository's `samples/` folder.
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples")
+}
+
+/// A data folder holding the named samples, flushed to Parquet.
+pub async fn imported(samples: &[&str]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+    let ingest = Ingest::new(store, Limits::default());
+    for name in samples {
+        let file = samples_dir().join(format!("{name}.otlp.json"));
+        let summary = import_file(&ingest, &file, &mut |_| {}).await.unwrap();
+        assert!(summary.errors.is_empty(), "{name}: {:?}", summary.errors);
+    }
+    ingest.store().flush().await.unwrap();
+    drop(ingest);
+    dir
+}

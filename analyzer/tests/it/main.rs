@@ -1,0 +1,5 @@
+//! Integration tests of the analyzer over data ingested by the real collector code.
+
+mod common;
+mod lamport_seed;
+mod slt;
