@@ -121,10 +121,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints the error and the causes that add to it (DataFusion's messages
+/// already include their sources), and maps it to exit status 2.
 fn fail(error: anyhow::Error) -> ExitCode {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+    }
     #[allow(clippy::print_stderr)]
     {
-        eprintln!("causet: {error:#}");
+        eprintln!("causet: {message}");
     }
     ExitCode::from(2)
 }

@@ -1,3 +1,4 @@
 //! Tests of the `causet` binary as users run it.
 
 mod crash;
+mod sql;
