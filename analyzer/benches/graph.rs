@@ -10,6 +10,8 @@
 //! clocks and HLCs on every span, one send/receive message pair per trace
 //! across traces.
 
+#![allow(clippy::print_stderr)] // A bench reports on stderr.
+
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -124,7 +124,7 @@ pub fn convert(request: &ExportTraceServiceRequest) -> Result<Converted> {
             for span in &ss.spans {
                 if let Err(why) = validate(span) {
                     rejected += 1;
-                    error_message.get_or_insert_with(|| why);
+                    error_message.get_or_insert(why);
                     continue;
                 }
                 let node = span_node(&span.attributes).unwrap_or(Cow::Borrowed(&ctx.default_node));

@@ -62,15 +62,16 @@ pub fn file(data_dir: &Path, table: &str, hour: i64, seq: u64) -> PathBuf {
 /// an orphan falls back to its own time, or hour 0 for a link).
 pub fn record_hours(record: &WalRecord) -> Vec<Vec<i64>> {
     let mut span_hours: HashMap<(&str, &str), i64> = HashMap::new();
-    if let Some((_, spans)) = record.batches.iter().find(|(table, _)| *table == 0) {
-        if let (Some(trace), Some(span), Some(start)) = (
+    let spans = record.batches.iter().find(|(table, _)| *table == 0);
+    if let Some((_, spans)) = spans
+        && let (Some(trace), Some(span), Some(start)) = (
             strings(spans, col::TRACE_ID),
             strings(spans, col::SPAN_ID),
             times(spans, col::START_TIME),
-        ) {
-            for i in 0..spans.num_rows() {
-                span_hours.insert((trace.value(i), span.value(i)), hour_of(start[i]));
-            }
+        )
+    {
+        for (i, &start) in start.iter().enumerate() {
+            span_hours.insert((trace.value(i), span.value(i)), hour_of(start));
         }
     }
     record
