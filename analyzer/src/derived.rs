@@ -5,12 +5,15 @@
 //! from the deduplicated ingested tables, and later queries reuse it until
 //! the analyzer is refreshed.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt64Array,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
 use causet_schema::tables::{SPAN_EVENTS, SPAN_LINKS, SPANS};
+use causet_schema::tables::{UTC, timestamp_type};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::{Expr, TableType};
@@ -18,6 +21,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use tokio::sync::OnceCell;
 
+use crate::detect::offsets::NodeOffset;
+use crate::detect::{self, DetectConfig, Facts, Finding};
 use crate::error::Result;
 use crate::graph::{Graph, Input, tables};
 
@@ -25,12 +30,27 @@ use crate::graph::{Graph, Input, tables};
 #[derive(Debug, Default)]
 pub struct GraphCache {
     state: Mutex<Snapshot>,
+    config: DetectConfig,
 }
 
 #[derive(Debug, Default, Clone)]
 struct Snapshot {
     sources: Vec<(&'static str, Arc<dyn TableProvider>)>,
     built: Arc<OnceCell<Arc<Built>>>,
+    detected: Arc<OnceCell<Arc<Detected>>>,
+}
+
+/// Findings and node offsets of a graph.
+#[derive(Debug)]
+pub struct Detected {
+    /// Every finding, by time.
+    pub findings: Vec<Finding>,
+    /// Node offsets per window.
+    pub offsets: Vec<NodeOffset>,
+    /// `findings`.
+    pub findings_batch: RecordBatch,
+    /// `node_offsets`.
+    pub offsets_batch: RecordBatch,
 }
 
 /// A graph and its two tables.
@@ -45,6 +65,19 @@ pub struct Built {
 }
 
 impl GraphCache {
+    /// A cache whose detectors use `config`.
+    pub fn new(config: DetectConfig) -> Self {
+        GraphCache {
+            state: Mutex::default(),
+            config,
+        }
+    }
+
+    /// The detector settings.
+    pub fn config(&self) -> &DetectConfig {
+        &self.config
+    }
+
     /// Points the cache at a new snapshot of the ingested tables, dropping
     /// any graph built from the old one.
     pub fn reset(&self, sources: Vec<(&'static str, Arc<dyn TableProvider>)>) {
@@ -52,6 +85,7 @@ impl GraphCache {
         *state = Snapshot {
             sources,
             built: Arc::default(),
+            detected: Arc::default(),
         };
     }
 
@@ -74,6 +108,67 @@ impl GraphCache {
             .await?;
         Ok(Arc::clone(built))
     }
+
+    /// The findings of the current snapshot, running the detectors if needed.
+    pub async fn detected(&self) -> Result<Arc<Detected>> {
+        let snapshot = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let built = self.get().await?;
+        let detected = snapshot
+            .detected
+            .get_or_try_init(|| async {
+                let facts = Facts::load(&built.graph, &snapshot.sources).await?;
+                let (findings, offsets) = detect::run_all(&built.graph, &facts, &self.config);
+                let findings_batch = detect::findings_batch(&findings)?;
+                let offsets_batch = offsets_batch(&offsets)?;
+                Ok::<_, crate::Error>(Arc::new(Detected {
+                    findings,
+                    offsets,
+                    findings_batch,
+                    offsets_batch,
+                }))
+            })
+            .await?;
+        Ok(Arc::clone(detected))
+    }
+}
+
+static OFFSETS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("window_start", timestamp_type(), false),
+        Field::new("node", DataType::Utf8, false),
+        Field::new("reference", DataType::Utf8, false),
+        Field::new("lower_ns", DataType::Int64, true),
+        Field::new("upper_ns", DataType::Int64, true),
+        Field::new("verdict", DataType::Utf8, false),
+        Field::new("rpc_pairs", DataType::UInt64, false),
+    ]))
+});
+
+/// Schema of `node_offsets`.
+pub fn offsets_schema() -> SchemaRef {
+    Arc::clone(&OFFSETS_SCHEMA)
+}
+
+fn offsets_batch(offsets: &[NodeOffset]) -> Result<RecordBatch> {
+    let window: TimestampNanosecondArray = offsets.iter().map(|o| Some(o.window_start)).collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(window.with_timezone(UTC)),
+        Arc::new(StringArray::from_iter_values(
+            offsets.iter().map(|o| o.node.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            offsets.iter().map(|o| o.reference.as_str()),
+        )),
+        Arc::new(Int64Array::from_iter(offsets.iter().map(|o| o.lower_ns))),
+        Arc::new(Int64Array::from_iter(offsets.iter().map(|o| o.upper_ns))),
+        Arc::new(StringArray::from_iter_values(
+            offsets.iter().map(|o| o.verdict),
+        )),
+        Arc::new(UInt64Array::from_iter_values(
+            offsets.iter().map(|o| o.rpc_pairs),
+        )),
+    ];
+    Ok(RecordBatch::try_new(offsets_schema(), columns)?)
 }
 
 async fn load(sources: &[(&'static str, Arc<dyn TableProvider>)]) -> Result<Input> {
@@ -102,13 +197,17 @@ async fn load(sources: &[(&'static str, Arc<dyn TableProvider>)]) -> Result<Inpu
     })
 }
 
-/// `causal_events` or `hb_edges`.
+/// Which derived table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
     /// `causal_events`.
     Events,
     /// `hb_edges`.
     Edges,
+    /// `findings`.
+    Findings,
+    /// `node_offsets`.
+    Offsets,
 }
 
 /// A table whose rows come from the graph.
@@ -131,6 +230,8 @@ impl TableProvider for GraphTable {
         match self.which {
             Which::Events => tables::events_schema(),
             Which::Edges => tables::edges_schema(),
+            Which::Findings => detect::findings_schema(),
+            Which::Offsets => offsets_schema(),
         }
     }
 
@@ -145,14 +246,31 @@ impl TableProvider for GraphTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let built = self
-            .cache
-            .get()
-            .await
-            .map_err(crate::error::to_datafusion)?;
         let batch = match self.which {
-            Which::Events => built.events.clone(),
-            Which::Edges => built.edges.clone(),
+            Which::Events | Which::Edges => {
+                let built = self
+                    .cache
+                    .get()
+                    .await
+                    .map_err(crate::error::to_datafusion)?;
+                if self.which == Which::Events {
+                    built.events.clone()
+                } else {
+                    built.edges.clone()
+                }
+            }
+            Which::Findings | Which::Offsets => {
+                let detected = self
+                    .cache
+                    .detected()
+                    .await
+                    .map_err(crate::error::to_datafusion)?;
+                if self.which == Which::Findings {
+                    detected.findings_batch.clone()
+                } else {
+                    detected.offsets_batch.clone()
+                }
+            }
         };
         rows_scan(batch, state, projection, filters, limit).await
     }

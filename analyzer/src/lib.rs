@@ -20,6 +20,7 @@
 //! ```
 
 pub mod derived;
+pub mod detect;
 pub mod error;
 pub mod graph;
 pub mod ingested;
@@ -38,6 +39,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
 
 use derived::{GraphCache, GraphTable, Which};
+pub use detect::DetectConfig;
 pub use error::{Error, Result};
 use graph::tables::names;
 
@@ -68,21 +70,40 @@ pub struct StatementResult {
 impl Analyzer {
     /// Opens a session over `data_dir`, seeing everything acknowledged so far.
     pub async fn open(data_dir: impl AsRef<Path>) -> Result<Analyzer> {
-        let config = SessionConfig::new()
+        Self::open_with(data_dir, DetectConfig::default()).await
+    }
+
+    /// [`open`](Self::open), with detector settings.
+    pub async fn open_with(data_dir: impl AsRef<Path>, config: DetectConfig) -> Result<Analyzer> {
+        let session = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("causet", "public");
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config(session);
         udfs::register_all(&ctx);
-        let cache = Arc::new(GraphCache::default());
+        let cache = Arc::new(GraphCache::new(config));
         udtfs::register_all(&ctx, &cache);
-        ctx.register_table(
-            names::CAUSAL_EVENTS,
-            Arc::new(GraphTable::new(Arc::clone(&cache), Which::Events)),
-        )?;
-        ctx.register_table(
-            names::HB_EDGES,
-            Arc::new(GraphTable::new(Arc::clone(&cache), Which::Edges)),
-        )?;
+        let tables = [
+            (names::CAUSAL_EVENTS, Which::Events),
+            (names::HB_EDGES, Which::Edges),
+            (detect::names::FINDINGS, Which::Findings),
+            (detect::names::NODE_OFFSETS, Which::Offsets),
+        ];
+        for (name, which) in tables {
+            ctx.register_table(name, Arc::new(GraphTable::new(Arc::clone(&cache), which)))?;
+        }
+        for (view, kinds) in [
+            (detect::names::CLOCK_FINDINGS, detect::CLOCK_KINDS),
+            (detect::names::WRITE_CONFLICTS, detect::WRITE_KINDS),
+            (detect::names::RETRY_FINDINGS, detect::RETRY_KINDS),
+        ] {
+            let list: Vec<String> = kinds.iter().map(|k| format!("'{k}'")).collect();
+            let sql = format!(
+                "CREATE VIEW {view} AS SELECT * FROM {} WHERE kind IN ({})",
+                detect::names::FINDINGS,
+                list.join(", ")
+            );
+            ctx.sql(&sql).await?;
+        }
         let analyzer = Analyzer {
             ctx,
             data_dir: data_dir.as_ref().to_path_buf(),
@@ -113,6 +134,11 @@ impl Analyzer {
     /// The happens-before graph of the current snapshot.
     pub async fn graph(&self) -> Result<Arc<derived::Built>> {
         self.cache.get().await
+    }
+
+    /// The findings and node offsets of the current snapshot.
+    pub async fn findings(&self) -> Result<Arc<derived::Detected>> {
+        self.cache.detected().await
     }
 
     /// Runs one or more `;`-separated statements, in order.

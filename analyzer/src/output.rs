@@ -60,7 +60,10 @@ pub fn write(format: Format, results: &[StatementResult], out: &mut dyn Write) -
         }
         match format {
             Format::Table => {
-                let table = arrow::util::pretty::pretty_format_batches(&result.batches)?;
+                let table = arrow::util::pretty::pretty_format_batches_with_schema(
+                    Arc::clone(&result.schema),
+                    &result.batches,
+                )?;
                 writeln!(out, "{table}").map_err(io)?;
             }
             Format::Csv => {

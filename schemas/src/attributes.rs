@@ -75,6 +75,27 @@ pub const SERVICE_INSTANCE_ID: &str = "service.instance.id";
 /// Resource attribute naming the service (semantic conventions).
 pub const SERVICE_NAME: &str = "service.name";
 
+/// Semantic conventions: HTTP request method of a client or server span.
+pub const HTTP_REQUEST_METHOD: &str = "http.request.method";
+/// Semantic conventions: HTTP response status code.
+pub const HTTP_RESPONSE_STATUS_CODE: &str = "http.response.status_code";
+/// Semantic conventions: the matched route of an HTTP server span.
+pub const HTTP_ROUTE: &str = "http.route";
+/// Semantic conventions: the URL template of an HTTP client span.
+pub const URL_TEMPLATE: &str = "url.template";
+/// Semantic conventions: the RPC method.
+pub const RPC_METHOD: &str = "rpc.method";
+/// Semantic conventions: the RPC service.
+pub const RPC_SERVICE: &str = "rpc.service";
+/// Semantic conventions: the gRPC status code (an int).
+pub const RPC_GRPC_STATUS_CODE: &str = "rpc.grpc.status_code";
+/// Semantic conventions: the class of error an operation ended with (`timeout`, ...).
+pub const ERROR_TYPE: &str = "error.type";
+/// Semantic conventions: the server's address as the client saw it.
+pub const SERVER_ADDRESS: &str = "server.address";
+/// Semantic conventions: the logical name of the remote service.
+pub const PEER_SERVICE: &str = "peer.service";
+
 /// Every clock attribute, start and end: a parse failure of any of these
 /// becomes the span's clock error.
 pub const CLOCK_ATTRIBUTES: [&str; 8] = [

@@ -1,0 +1,350 @@
+//! Detectors: clock skew, concurrent conflicting writes, ambiguous
+//! partial-failure retries.
+//!
+//! Each detector reads the happens-before graph and the [`facts`] it needs
+//! and returns [`Finding`]s, each with a one-sentence summary, the evidence
+//! (JSON) and a witness a person can check by hand: the chain of events and
+//! edge sources that proves it, or the bounds that do. Timestamps are never
+//! rewritten; corrections appear next to raw values.
+//!
+//! Precision matters as much as recall: a detector reports only what its
+//! evidence proves, and aggregates repetitions (one finding per node pair
+//! and window, per node, per key pair, per logical request) rather than
+//! flooding.
+
+pub mod clocks;
+pub mod facts;
+pub mod offsets;
+pub mod retries;
+pub mod writes;
+
+use std::sync::{Arc, LazyLock};
+
+use arrow::array::{
+    ArrayRef, Int64Builder, ListBuilder, RecordBatch, StringBuilder, TimestampNanosecondBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use causet_schema::tables::{self, timestamp_type};
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::graph::{EventId, Graph, span_hex, trace_hex};
+pub use facts::Facts;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Proof that a defence works, or context.
+    Info,
+    /// Worth knowing.
+    Low,
+    /// Likely a problem.
+    Medium,
+    /// A problem.
+    High,
+}
+
+impl Severity {
+    /// `info`, `low`, `medium` or `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    /// Parses `info`, `low`, `medium` or `high`.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            _ => None,
+        }
+    }
+}
+
+/// Detector settings.
+#[derive(Debug, Clone)]
+pub struct DetectConfig {
+    /// Largest clock offset between nodes considered healthy (default 250 ms).
+    pub max_offset_ns: i64,
+    /// Width of the windows offsets are estimated in (default 1 min).
+    pub window_ns: i64,
+    /// Node offsets are reported against; default: the node most peers agree with.
+    pub reference_node: Option<String>,
+    /// Smallest step back of a node's wall clock reported as a jump (default 1 ms).
+    pub clock_jump_ns: i64,
+    /// RPC methods (`rpc.method` or `service/method`) that are not idempotent;
+    /// HTTP methods are classified by the standard (POST and PATCH are not).
+    pub non_idempotent_rpc: Vec<String>,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            max_offset_ns: 250_000_000,
+            window_ns: 60_000_000_000,
+            reference_node: None,
+            clock_jump_ns: 1_000_000,
+            non_idempotent_rpc: Vec::new(),
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// What was found (`causality_violation`, `concurrent_write`, ...).
+    pub kind: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// When it happened: the wall time of the first event concerned, ns.
+    pub time: i64,
+    /// Traces concerned.
+    pub trace_ids: Vec<String>,
+    /// Spans concerned, in the order the summary names them.
+    pub span_ids: Vec<String>,
+    /// Nodes concerned.
+    pub nodes: Vec<String>,
+    /// The key, for write findings; the idempotency key, for retries.
+    pub key: Option<String>,
+    /// Size: nanoseconds for clock findings, a count otherwise.
+    pub magnitude: Option<i64>,
+    /// One sentence.
+    pub summary: String,
+    /// The facts, as JSON.
+    pub evidence: Value,
+    /// The shortest proof: events and edges, or bounds.
+    pub witness: Value,
+}
+
+impl Finding {
+    /// A finding about `events` of `graph` (their spans, traces and nodes, in order).
+    pub fn about(
+        graph: &Graph,
+        kind: &'static str,
+        severity: Severity,
+        events: &[EventId],
+    ) -> Finding {
+        let mut finding = Finding {
+            kind,
+            severity,
+            time: events
+                .first()
+                .map(|&e| graph.events[e as usize].time)
+                .unwrap_or(0),
+            trace_ids: Vec::new(),
+            span_ids: Vec::new(),
+            nodes: Vec::new(),
+            key: None,
+            magnitude: None,
+            summary: String::new(),
+            evidence: Value::Null,
+            witness: Value::Null,
+        };
+        for &e in events {
+            let ev = &graph.events[e as usize];
+            let span = &graph.spans[ev.span as usize];
+            push_unique(&mut finding.trace_ids, trace_hex(span.trace_id));
+            push_unique(&mut finding.span_ids, span_hex(span.span_id));
+            push_unique(&mut finding.nodes, graph.nodes[ev.node as usize].clone());
+        }
+        finding
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, value: String) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+/// An event as evidence: where and when, with its clocks.
+pub fn event_json(graph: &Graph, e: EventId) -> Value {
+    let ev = &graph.events[e as usize];
+    let span = &graph.spans[ev.span as usize];
+    let mut json = serde_json::json!({
+        "event_id": e,
+        "trace_id": trace_hex(span.trace_id),
+        "span_id": span_hex(span.span_id),
+        "event": ev.ty.as_str(),
+        "name": graph.event_name(e),
+        "node": graph.nodes[ev.node as usize],
+        "time_ns": ev.time,
+    });
+    if let Some(l) = ev.lamport {
+        json["lamport"] = l.into();
+    }
+    if let Some(h) = ev.hlc {
+        json["hlc"] = serde_json::json!({"wall_ns": h.wall_ns, "logical": h.logical});
+    }
+    if let Some(vc) = &ev.vc {
+        json["vc"] = serde_json::from_str(&vc.to_json()).unwrap_or(Value::Null);
+    }
+    json
+}
+
+/// A path of edges as a witness: each step's source and endpoints.
+pub fn path_json(graph: &Graph, edges: &[u32]) -> Value {
+    Value::Array(
+        edges
+            .iter()
+            .map(|&i| {
+                let edge = graph.edges[i as usize];
+                serde_json::json!({
+                    "source": edge.source.as_str(),
+                    "inferred": edge.inferred,
+                    "from": event_json(graph, edge.from),
+                    "to": event_json(graph, edge.to),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Runs every detector.
+pub fn run_all(
+    graph: &Graph,
+    facts: &Facts,
+    config: &DetectConfig,
+) -> (Vec<Finding>, Vec<offsets::NodeOffset>) {
+    let mut findings = Vec::new();
+    findings.extend(offsets::causality_violations(graph, config));
+    let (node_offsets, offset_findings) = offsets::estimate(graph, config);
+    findings.extend(offset_findings);
+    findings.extend(clocks::detect(graph, facts, config));
+    findings.extend(writes::detect(graph, facts));
+    findings.extend(retries::detect(graph, facts, config));
+    findings.sort_by(|a, b| (a.time, a.kind, &a.span_ids).cmp(&(b.time, b.kind, &b.span_ids)));
+    (findings, node_offsets)
+}
+
+/// Names of the `findings` table, its views and their columns.
+pub mod names {
+    /// Table: every finding.
+    pub const FINDINGS: &str = "findings";
+    /// View: clock findings.
+    pub const CLOCK_FINDINGS: &str = "clock_findings";
+    /// View: write conflicts.
+    pub const WRITE_CONFLICTS: &str = "write_conflicts";
+    /// View: retry findings.
+    pub const RETRY_FINDINGS: &str = "retry_findings";
+    /// Table: estimated node clock offsets.
+    pub const NODE_OFFSETS: &str = "node_offsets";
+}
+
+/// Finding kinds by family, for the views.
+pub const CLOCK_KINDS: &[&str] = &[
+    "causality_violation",
+    "skew_exceeds_max_offset",
+    "offset_inconsistent",
+    "clock_jump",
+    "hlc_drift",
+    "hlc_regression",
+    "vc_violation",
+    "lamport_violation",
+    "malformed_clock",
+];
+/// Write-conflict kinds.
+pub const WRITE_KINDS: &[&str] = &["concurrent_write", "lww_inversion"];
+/// Retry kinds.
+pub const RETRY_KINDS: &[&str] = &[
+    "duplicate_execution",
+    "possible_duplicate",
+    "unsafe_retry",
+    "deduplicated",
+];
+
+static FINDINGS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let list = || DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)));
+    Arc::new(Schema::new(vec![
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("severity", DataType::Utf8, false),
+        Field::new("time", timestamp_type(), false),
+        Field::new("trace_ids", list(), false),
+        Field::new("span_ids", list(), false),
+        Field::new("nodes", list(), false),
+        Field::new("key", DataType::Utf8, true),
+        Field::new("magnitude", DataType::Int64, true),
+        Field::new("summary", DataType::Utf8, false),
+        Field::new("evidence", DataType::Utf8, false),
+        Field::new("witness", DataType::Utf8, false),
+    ]))
+});
+
+/// Schema of `findings`.
+pub fn findings_schema() -> SchemaRef {
+    Arc::clone(&FINDINGS_SCHEMA)
+}
+
+/// `findings` as a batch.
+pub fn findings_batch(findings: &[Finding]) -> Result<RecordBatch> {
+    let (mut kind, mut severity, mut key, mut summary, mut evidence, mut witness) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
+    let mut time = TimestampNanosecondBuilder::new().with_timezone(tables::UTC);
+    let (mut traces, mut spans, mut nodes) = (
+        ListBuilder::new(StringBuilder::new()),
+        ListBuilder::new(StringBuilder::new()),
+        ListBuilder::new(StringBuilder::new()),
+    );
+    let mut magnitude = Int64Builder::new();
+    for f in findings {
+        kind.append_value(f.kind);
+        severity.append_value(f.severity.as_str());
+        time.append_value(f.time);
+        for (builder, values) in [
+            (&mut traces, &f.trace_ids),
+            (&mut spans, &f.span_ids),
+            (&mut nodes, &f.nodes),
+        ] {
+            for v in values {
+                builder.values().append_value(v);
+            }
+            builder.append(true);
+        }
+        key.append_option(f.key.as_deref());
+        magnitude.append_option(f.magnitude);
+        summary.append_value(&f.summary);
+        evidence.append_value(f.evidence.to_string());
+        witness.append_value(f.witness.to_string());
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(kind.finish()),
+        Arc::new(severity.finish()),
+        Arc::new(time.finish()),
+        Arc::new(traces.finish()),
+        Arc::new(spans.finish()),
+        Arc::new(nodes.finish()),
+        Arc::new(key.finish()),
+        Arc::new(magnitude.finish()),
+        Arc::new(summary.finish()),
+        Arc::new(evidence.finish()),
+        Arc::new(witness.finish()),
+    ];
+    Ok(RecordBatch::try_new(findings_schema(), columns)?)
+}
+
+/// Formats nanoseconds for summaries: `1.5 s`, `250 ms`, `12 µs`, `80 ns`.
+pub fn human_ns(ns: i64) -> String {
+    let abs = ns.unsigned_abs();
+    let sign = if ns < 0 { "-" } else { "" };
+    if abs >= 1_000_000_000 {
+        format!("{sign}{:.3} s", abs as f64 / 1e9)
+    } else if abs >= 1_000_000 {
+        format!("{sign}{:.3} ms", abs as f64 / 1e6)
+    } else if abs >= 1_000 {
+        format!("{sign}{:.3} µs", abs as f64 / 1e3)
+    } else {
+        format!("{sign}{abs} ns")
+    }
+}

@@ -1,0 +1,231 @@
+//! Findings about the clocks applications keep: jumps, HLC drift and
+//! regressions, vector-clock and Lamport violations, malformed clocks.
+
+use std::collections::BTreeMap;
+
+use causet_schema::clocks::CausalOrder;
+use serde_json::json;
+
+use super::{DetectConfig, Facts, Finding, Severity, event_json, human_ns};
+use crate::graph::{EdgeSource, EventId, Graph};
+
+/// The worst occurrence per key, and how many there were.
+struct Worst<K: Ord> {
+    map: BTreeMap<K, (i64, EventId, EventId, u64)>,
+}
+
+impl<K: Ord> Default for Worst<K> {
+    fn default() -> Self {
+        Worst {
+            map: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Ord> Worst<K> {
+    fn add(&mut self, key: K, magnitude: i64, from: EventId, to: EventId) {
+        let entry = self.map.entry(key).or_insert((i64::MIN, from, to, 0));
+        entry.3 += 1;
+        if magnitude > entry.0 {
+            (entry.0, entry.1, entry.2) = (magnitude, from, to);
+        }
+    }
+}
+
+fn times(count: u64) -> String {
+    if count > 1 {
+        format!(" ({count} times; the worst shown)")
+    } else {
+        String::new()
+    }
+}
+
+pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
+    let mut out = Vec::new();
+    out.extend(clock_jumps(g, config));
+    out.extend(hlc_drift(g, config));
+    out.extend(edge_violations(g));
+    out.extend(malformed(g, facts));
+    out
+}
+
+/// The node's own logical time of an event: VC own entry, else HLC, else Lamport.
+fn tick(g: &Graph, e: usize) -> Option<(u8, i64, u32)> {
+    let ev = &g.events[e];
+    let own = ev
+        .vc
+        .as_ref()
+        .map(|vc| vc.get(&g.nodes[ev.node as usize]))
+        .filter(|&c| c > 0);
+    own.map(|c| (0, c as i64, 0))
+        .or(ev.hlc.map(|h| (1, h.wall_ns, h.logical)))
+        .or(ev.lamport.map(|l| (2, l as i64, 0)))
+}
+
+/// On one node, consecutive events by the node's logical clock whose wall
+/// times go backwards by more than the threshold: the wall clock stepped back.
+fn clock_jumps(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
+    let mut by_node: BTreeMap<u32, Vec<((u8, i64, u32), EventId)>> = BTreeMap::new();
+    for e in 0..g.events.len() {
+        if let Some(t) = tick(g, e) {
+            by_node
+                .entry(g.events[e].node)
+                .or_default()
+                .push((t, e as EventId));
+        }
+    }
+    let mut worst = Worst::default();
+    for (node, mut ticks) in by_node {
+        let kind = ticks[0].0.0;
+        ticks.retain(|(t, _)| t.0 == kind);
+        ticks.sort_unstable();
+        for pair in ticks.windows(2) {
+            let (a, b) = (pair[0].1, pair[1].1);
+            let back = g.events[a as usize].time - g.events[b as usize].time;
+            if pair[0].0 < pair[1].0 && back > config.clock_jump_ns {
+                worst.add(node, back, a, b);
+            }
+        }
+    }
+    worst
+        .map
+        .into_iter()
+        .map(|(node, (back, a, b, count))| {
+            let severity = if back > config.max_offset_ns { Severity::High } else { Severity::Medium };
+            let mut f = Finding::about(g, "clock_jump", severity, &[a, b]);
+            f.magnitude = Some(back);
+            f.summary = format!(
+                "{}'s wall clock stepped back {}: its own logical clock orders {} before {}, its wall clock the other way{}.",
+                g.nodes[node as usize],
+                human_ns(back),
+                g.event_name(a),
+                g.event_name(b),
+                times(count)
+            );
+            f.evidence = json!({"step_back_ns": back, "occurrences": count, "threshold_ns": config.clock_jump_ns});
+            f.witness = json!([event_json(g, a), event_json(g, b)]);
+            f
+        })
+        .collect()
+}
+
+/// HLC wall parts ahead of the event's own physical time by more than max-offset.
+fn hlc_drift(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
+    let mut worst = Worst::default();
+    for (e, ev) in g.events.iter().enumerate() {
+        if let Some(h) = ev.hlc {
+            let ahead = h.wall_ns.saturating_sub(ev.time);
+            if ahead > config.max_offset_ns {
+                worst.add(ev.node, ahead, e as EventId, e as EventId);
+            }
+        }
+    }
+    worst
+        .map
+        .into_iter()
+        .map(|(node, (ahead, e, _, count))| {
+            let mut f = Finding::about(g, "hlc_drift", Severity::Medium, &[e]);
+            f.magnitude = Some(ahead);
+            f.summary = format!(
+                "{}'s HLC runs {} ahead of its physical clock (limit {}): a clock it heard from is ahead{}.",
+                g.nodes[node as usize],
+                human_ns(ahead),
+                human_ns(config.max_offset_ns),
+                times(count)
+            );
+            f.evidence = json!({"ahead_ns": ahead, "occurrences": count, "max_offset_ns": config.max_offset_ns});
+            f.witness = json!([event_json(g, e)]);
+            f
+        })
+        .collect()
+}
+
+/// Along proven edges: HLC, vector clock and Lamport values that fail to grow.
+fn edge_violations(g: &Graph) -> Vec<Finding> {
+    let (mut hlc, mut vc, mut lamport) = (Worst::default(), Worst::default(), Worst::default());
+    for edge in &g.edges {
+        // Vector-clock edges are read from the clocks themselves.
+        if edge.inferred || edge.source == EdgeSource::VectorClock {
+            continue;
+        }
+        let (from, to) = (&g.events[edge.from as usize], &g.events[edge.to as usize]);
+        let key = (to.node, edge.source);
+        if let (Some(a), Some(b)) = (from.hlc, to.hlc)
+            && b <= a
+        {
+            hlc.add(key, a.wall_ns - b.wall_ns, edge.from, edge.to);
+        }
+        if let (Some(a), Some(b)) = (&from.vc, &to.vc) {
+            let grows = if from.node == to.node {
+                let own = &g.nodes[to.node as usize];
+                b.get(own) > a.get(own)
+            } else {
+                a.compare(b) == CausalOrder::Before
+            };
+            if !grows {
+                vc.add(key, 1, edge.from, edge.to);
+            }
+        }
+        if let (Some(a), Some(b)) = (from.lamport, to.lamport)
+            && b <= a
+        {
+            lamport.add(key, (a - b) as i64, edge.from, edge.to);
+        }
+    }
+    let mut out = Vec::new();
+    let findings = [
+        ("hlc_regression", "HLC", hlc),
+        ("vc_violation", "vector clock", vc),
+        ("lamport_violation", "Lamport clock", lamport),
+    ];
+    for (kind, clock, worst) in findings {
+        for ((node, source), (magnitude, a, b, count)) in worst.map {
+            let mut f = Finding::about(g, kind, Severity::Medium, &[a, b]);
+            f.magnitude = Some(if kind == "vc_violation" {
+                count as i64
+            } else {
+                magnitude
+            });
+            let what = match source {
+                EdgeSource::Messaging
+                | EdgeSource::RpcRequest
+                | EdgeSource::RpcReply
+                | EdgeSource::Link => {
+                    format!("a receive is not after its send ({})", source.as_str())
+                }
+                _ => format!("its own clock did not advance ({})", source.as_str()),
+            };
+            f.summary = format!(
+                "{}'s {clock} is wrong: {what}, from {} on {} to {}{}.",
+                g.nodes[node as usize],
+                g.event_name(a),
+                g.nodes[g.events[a as usize].node as usize],
+                g.event_name(b),
+                times(count)
+            );
+            f.evidence = json!({"edge_source": source.as_str(), "occurrences": count});
+            f.witness = json!([{"source": source.as_str(), "from": event_json(g, a), "to": event_json(g, b)}]);
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// The clock attributes the collector could not parse (the span was kept).
+fn malformed(g: &Graph, facts: &Facts) -> Vec<Finding> {
+    facts
+        .clock_errors
+        .iter()
+        .map(|(e, error)| {
+            let mut f = Finding::about(g, "malformed_clock", Severity::Medium, &[*e]);
+            f.summary = format!(
+                "{} on {} carries a clock causet could not read: {error}.",
+                g.event_name(*e),
+                g.nodes[g.events[*e as usize].node as usize]
+            );
+            f.evidence = json!({"error": error});
+            f.witness = json!([event_json(g, *e)]);
+            f
+        })
+        .collect()
+}

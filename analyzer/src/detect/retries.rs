@@ -1,0 +1,320 @@
+//! Ambiguous partial-failure retries.
+//!
+//! Client attempts of one logical request are grouped by idempotency key,
+//! by (parent span, peer, method, route) among siblings of which some carry
+//! a retry attempt number, and by links from a retry to an earlier attempt.
+//! Each attempt is ok, fail (a definite rejection: the server did not
+//! execute it) or unknown (timeout, unavailable, reset, 5xx: it may have
+//! executed). An unknown attempt is never assumed not to have run.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::json;
+
+use super::facts::SpanFacts;
+use super::{DetectConfig, Facts, Finding, Severity, event_json};
+use crate::graph::{EdgeSource, Graph, SpanKind};
+
+/// What the client learned from one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server answered with success.
+    Ok,
+    /// The server refused it before executing.
+    Fail,
+    /// Nobody knows whether it executed.
+    Unknown,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Fail => "fail",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// gRPC codes that mean the server refused the call without executing it.
+const DEFINITE_GRPC: [i64; 9] = [3, 5, 6, 7, 8, 9, 11, 12, 16];
+
+/// Classifies a client attempt.
+pub fn outcome(error: bool, facts: Option<&SpanFacts>) -> Outcome {
+    if let Some(code) = facts.and_then(|f| f.http_status) {
+        return match code {
+            200..=399 => Outcome::Ok,
+            408 => Outcome::Unknown,
+            400..=499 => Outcome::Fail,
+            _ => Outcome::Unknown,
+        };
+    }
+    if let Some(code) = facts.and_then(|f| f.grpc_status) {
+        return match code {
+            0 => Outcome::Ok,
+            c if DEFINITE_GRPC.contains(&c) => Outcome::Fail,
+            _ => Outcome::Unknown,
+        };
+    }
+    if error { Outcome::Unknown } else { Outcome::Ok }
+}
+
+/// `Some(false)` for methods safe to repeat, `Some(true)` for those that are
+/// not, `None` when unknown.
+fn non_idempotent(facts: &SpanFacts, config: &DetectConfig) -> Option<bool> {
+    let method = facts.method.as_deref()?;
+    if facts.rpc {
+        let short = method.rsplit('/').next().unwrap_or(method);
+        return Some(
+            config
+                .non_idempotent_rpc
+                .iter()
+                .any(|m| m == method || m == short),
+        );
+    }
+    match method.to_ascii_uppercase().as_str() {
+        "POST" | "PATCH" => Some(true),
+        "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE" => Some(false),
+        _ => None,
+    }
+}
+
+struct UnionFind(Vec<u32>);
+
+impl UnionFind {
+    fn find(&mut self, x: u32) -> u32 {
+        let parent = self.0[x as usize];
+        if parent == x {
+            return x;
+        }
+        let root = self.find(parent);
+        self.0[x as usize] = root;
+        root
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.0[a.max(b) as usize] = a.min(b);
+        }
+    }
+}
+
+pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
+    let clients: Vec<u32> = (0..g.spans.len() as u32)
+        .filter(|&s| g.spans[s as usize].kind == SpanKind::Client && facts.of(s).is_some())
+        .collect();
+    let index: HashMap<u32, u32> = clients
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| (s, i as u32))
+        .collect();
+    let mut groups = UnionFind((0..clients.len() as u32).collect());
+
+    // Same idempotency key.
+    let mut by_key: HashMap<&str, u32> = HashMap::new();
+    // Same parent, peer, method and route, when some sibling says it is a retry.
+    let mut by_call: HashMap<(u32, Option<&str>, Option<&str>, Option<&str>), Vec<u32>> =
+        HashMap::new();
+    for (i, &s) in clients.iter().enumerate() {
+        let f = facts.of(s).expect("clients have facts");
+        if let Some(key) = f.idempotency_key.as_deref() {
+            match by_key.get(key) {
+                Some(&first) => groups.union(first, i as u32),
+                None => {
+                    by_key.insert(key, i as u32);
+                }
+            }
+        }
+        if let Some(parent) = g.spans[s as usize].parent {
+            by_call
+                .entry((
+                    parent,
+                    f.peer.as_deref(),
+                    f.method.as_deref(),
+                    f.route.as_deref(),
+                ))
+                .or_default()
+                .push(i as u32);
+        }
+    }
+    for members in by_call.values() {
+        let retried = members.iter().any(|&i| {
+            facts
+                .of(clients[i as usize])
+                .and_then(|f| f.attempt)
+                .is_some_and(|a| a > 0)
+        });
+        if retried {
+            for &m in &members[1..] {
+                groups.union(members[0], m);
+            }
+        }
+    }
+    // A retry in a new trace, linked to the attempt it retries.
+    for edge in &g.edges {
+        if edge.source != EdgeSource::Link {
+            continue;
+        }
+        let (from, to) = (
+            g.events[edge.from as usize].span,
+            g.events[edge.to as usize].span,
+        );
+        if let (Some(&a), Some(&b)) = (index.get(&from), index.get(&to)) {
+            groups.union(a, b);
+        }
+    }
+
+    let mut members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for i in 0..clients.len() as u32 {
+        let root = groups.find(i);
+        members.entry(root).or_default().push(clients[i as usize]);
+    }
+    // Server spans by idempotency key, for executions outside the attempts' traces.
+    let mut servers_by_key: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (s, span) in g.spans.iter().enumerate() {
+        if span.kind != SpanKind::Server {
+            continue;
+        }
+        if let Some(p) = span.parent {
+            children.entry(p).or_default().push(s as u32);
+        }
+        if let Some(key) = facts
+            .of(s as u32)
+            .and_then(|f| f.idempotency_key.as_deref())
+        {
+            servers_by_key.entry(key).or_default().push(s as u32);
+        }
+    }
+
+    members
+        .into_values()
+        .filter_map(|mut attempts| {
+            attempts.sort_by_key(|&s| (g.spans[s as usize].start, s));
+            judge(g, facts, config, &attempts, &children, &servers_by_key)
+        })
+        .collect()
+}
+
+fn judge(
+    g: &Graph,
+    facts: &Facts,
+    config: &DetectConfig,
+    attempts: &[u32],
+    children: &HashMap<u32, Vec<u32>>,
+    servers_by_key: &HashMap<&str, Vec<u32>>,
+) -> Option<Finding> {
+    let first = facts.of(attempts[0])?;
+    let key = attempts
+        .iter()
+        .find_map(|&s| facts.of(s).and_then(|f| f.idempotency_key.clone()));
+    let non_idempotent = non_idempotent(first, config);
+    // Server spans of this request: children of its attempts, and spans with its key.
+    let mut servers: Vec<u32> = attempts
+        .iter()
+        .flat_map(|a| children.get(a).into_iter().flatten().copied())
+        .collect();
+    if let Some(k) = key.as_deref() {
+        servers.extend(servers_by_key.get(k).into_iter().flatten().copied());
+    }
+    servers.sort_unstable();
+    servers.dedup();
+    let replayed = servers
+        .iter()
+        .any(|&s| facts.of(s).is_some_and(|f| f.replayed));
+    let executions: Vec<u32> = servers
+        .iter()
+        .copied()
+        .filter(|&s| !g.spans[s as usize].error && !facts.of(s).is_some_and(|f| f.replayed))
+        .collect();
+    let outcomes: Vec<Outcome> = attempts
+        .iter()
+        .map(|&s| outcome(g.spans[s as usize].error, facts.of(s)))
+        .collect();
+    let unknown_without_evidence = attempts[..attempts.len() - 1]
+        .iter()
+        .zip(&outcomes)
+        .any(|(a, o)| *o == Outcome::Unknown && children.get(a).is_none_or(|c| c.is_empty()));
+    let earlier_unknown = outcomes[..outcomes.len() - 1].contains(&Outcome::Unknown);
+    let retried = attempts.len() > 1;
+
+    let (kind, severity) = if non_idempotent == Some(true) && executions.len() >= 2 {
+        ("duplicate_execution", Severity::High)
+    } else if key.is_some() && replayed && retried {
+        ("deduplicated", Severity::Info)
+    } else if non_idempotent == Some(true) && key.is_none() && retried && unknown_without_evidence {
+        ("possible_duplicate", Severity::Medium)
+    } else if non_idempotent == Some(true) && key.is_none() && retried && earlier_unknown {
+        ("unsafe_retry", Severity::Low)
+    } else {
+        return None;
+    };
+
+    let mut events: Vec<_> = attempts
+        .iter()
+        .map(|&s| g.spans[s as usize].start_event)
+        .collect();
+    if kind == "duplicate_execution" {
+        events.extend(executions.iter().map(|&s| g.spans[s as usize].start_event));
+    }
+    let mut f = Finding::about(g, kind, severity, &events);
+    f.key = key.clone();
+    let method = first.method.as_deref().unwrap_or("?");
+    let target = first
+        .route
+        .as_deref()
+        .or(first.peer.as_deref())
+        .unwrap_or("");
+    let request = format!("{method} {target}").trim().to_owned();
+    f.magnitude = Some(if kind == "duplicate_execution" {
+        executions.len()
+    } else {
+        attempts.len()
+    } as i64);
+    f.summary = match kind {
+        "duplicate_execution" => format!(
+            "{request} executed {} times on the server for one logical request ({} attempts, {}).",
+            executions.len(),
+            attempts.len(),
+            if key.is_some() {
+                "its idempotency key was not honoured"
+            } else {
+                "no idempotency key"
+            }
+        ),
+        "deduplicated" => format!(
+            "{request} was retried with idempotency key {} and the server answered the retry from its cache.",
+            key.as_deref().unwrap_or("")
+        ),
+        "possible_duplicate" => format!(
+            "{request} timed out or failed without a server answer and was retried without an idempotency key: it may have executed twice."
+        ),
+        _ => format!(
+            "{request} is not idempotent and was retried after an uncertain outcome without an idempotency key."
+        ),
+    };
+    f.evidence = json!({
+        "method": first.method,
+        "non_idempotent": non_idempotent,
+        "idempotency_key": key,
+        "attempts": attempts.iter().zip(&outcomes).map(|(&s, o)| {
+            let facts = facts.of(s);
+            json!({
+                "span_id": crate::graph::span_hex(g.spans[s as usize].span_id),
+                "outcome": o.as_str(),
+                "attempt": facts.and_then(|f| f.attempt),
+                "http_status": facts.and_then(|f| f.http_status),
+                "grpc_status": facts.and_then(|f| f.grpc_status),
+                "error_type": facts.and_then(|f| f.error_type.clone()),
+                "server_spans": children.get(&s).map_or(0, Vec::len),
+            })
+        }).collect::<Vec<_>>(),
+        "server_executions": executions.len(),
+        "server_replayed": replayed,
+    });
+    f.witness = json!({
+        "attempts": attempts.iter().map(|&s| event_json(g, g.spans[s as usize].start_event)).collect::<Vec<_>>(),
+        "executions": executions.iter().map(|&s| event_json(g, g.spans[s as usize].start_event)).collect::<Vec<_>>(),
+    });
+    Some(f)
+}

@@ -1,0 +1,206 @@
+//! Concurrent conflicting writes and last-writer-wins inversions.
+//!
+//! Each key's writes are swept in a linear extension of happens-before (by
+//! derived Lamport number) keeping the frontier of writes no later write
+//! has yet covered. A new write that a frontier write does not happen
+//! before conflicts with it: the pair is reported once, with its fork point
+//! (the last event both writes know of). A covered pair whose later write
+//! carries the smaller timestamp is a last-writer-wins inversion.
+//!
+//! "Happens before" between writes uses the application's vector clocks
+//! when both writes carry one, else the graph. A write by a span is placed
+//! at the span: the earlier write must have ended before the later began.
+
+use std::collections::BTreeMap;
+
+use causet_schema::clocks::{CausalOrder, VectorClock};
+use serde_json::json;
+
+use super::facts::Write;
+use super::{Facts, Finding, Severity, event_json, path_json};
+use crate::graph::{EventId, EventType, Graph, search};
+
+/// Most conflicting pairs reported per key; the evidence counts the rest.
+const MAX_PAIRS_PER_KEY: usize = 50;
+
+/// The events that bound a write: where it starts and where it is done.
+fn extent(g: &Graph, w: &Write) -> (EventId, EventId) {
+    let ev = &g.events[w.event as usize];
+    match ev.ty {
+        EventType::Start => (w.event, g.spans[ev.span as usize].end_event),
+        _ => (w.event, w.event),
+    }
+}
+
+/// The write's vector clock: its span's end clock, else its start clock.
+fn clock<'g>(g: &'g Graph, w: &Write) -> Option<&'g VectorClock> {
+    let (start, done) = extent(g, w);
+    g.events[done as usize]
+        .vc
+        .as_ref()
+        .or(g.events[start as usize].vc.as_ref())
+}
+
+/// The write's timestamp for last-writer-wins: its HLC, else its wall time.
+fn stamp(g: &Graph, w: &Write) -> (i64, u32) {
+    let ev = &g.events[w.event as usize];
+    ev.hlc
+        .map(|h| (h.wall_ns, h.logical))
+        .unwrap_or((ev.time, 0))
+}
+
+fn before(g: &Graph, a: &Write, b: &Write) -> bool {
+    if let (Some(x), Some(y)) = (clock(g, a), clock(g, b)) {
+        return x.compare(y) == CausalOrder::Before;
+    }
+    let (_, a_done) = extent(g, a);
+    let (b_start, _) = extent(g, b);
+    a_done == b_start || g.happens_before(a_done, b_start)
+}
+
+pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
+    let mut by_key: BTreeMap<&str, Vec<&Write>> = BTreeMap::new();
+    for w in &facts.writes {
+        by_key.entry(w.key.as_str()).or_default().push(w);
+    }
+    let mut out = Vec::new();
+    for (key, mut writes) in by_key {
+        if writes.len() < 2 {
+            continue;
+        }
+        writes.sort_by_key(|w| (g.lamport[w.event as usize].unwrap_or(u64::MAX), w.event));
+        let mut frontier: Vec<&Write> = Vec::new();
+        let mut conflicts = 0usize;
+        for w in writes {
+            let mut keep = Vec::with_capacity(frontier.len());
+            for f in frontier {
+                if before(g, f, w) {
+                    if stamp(g, w) < stamp(g, f) {
+                        out.push(inversion(g, key, f, w));
+                    }
+                } else {
+                    conflicts += 1;
+                    if conflicts <= MAX_PAIRS_PER_KEY {
+                        out.push(conflict(g, key, f, w));
+                    }
+                    keep.push(f);
+                }
+            }
+            keep.push(w);
+            frontier = keep;
+        }
+        if conflicts > MAX_PAIRS_PER_KEY
+            && let Some(last) = out
+                .iter_mut()
+                .rev()
+                .find(|f| f.kind == "concurrent_write" && f.key.as_deref() == Some(key))
+        {
+            last.evidence["pairs_on_key"] = conflicts.into();
+        }
+    }
+    out
+}
+
+/// The last event in both writes' causal pasts (highest derived Lamport).
+fn fork_point(g: &Graph, a: EventId, b: EventId) -> Option<EventId> {
+    let past_a = search::cone(g, a, true);
+    let past_b = search::cone(g, b, true);
+    let mut common = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < past_a.len() && j < past_b.len() {
+        match past_a[i].cmp(&past_b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common.push(past_a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    common
+        .into_iter()
+        .max_by_key(|&e| (g.lamport[e as usize], std::cmp::Reverse(e)))
+}
+
+fn write_json(g: &Graph, w: &Write) -> serde_json::Value {
+    let mut json = event_json(g, w.event);
+    json["value"] = w.value.clone().into();
+    if let Some(vc) = clock(g, w) {
+        json["write_vc"] = serde_json::from_str(&vc.to_json()).unwrap_or_default();
+    }
+    json
+}
+
+fn conflict(g: &Graph, key: &str, a: &Write, b: &Write) -> Finding {
+    let differ = a.value != b.value;
+    let severity = if differ {
+        Severity::High
+    } else {
+        Severity::Low
+    };
+    let mut f = Finding::about(g, "concurrent_write", severity, &[a.event, b.event]);
+    f.key = Some(key.to_owned());
+    f.magnitude = Some(2);
+    let fork = fork_point(g, a.event, b.event);
+    let (na, nb) = (
+        &g.nodes[g.events[a.event as usize].node as usize],
+        &g.nodes[g.events[b.event as usize].node as usize],
+    );
+    f.summary = format!(
+        "{na} and {nb} wrote {key} concurrently{}: neither write happened before the other{}.",
+        if differ {
+            " with different values"
+        } else {
+            " (the same value)"
+        },
+        match fork {
+            Some(e) => format!(
+                ", both after {} on {}",
+                g.event_name(e),
+                g.nodes[g.events[e as usize].node as usize]
+            ),
+            None => ", and they share no causal past".to_owned(),
+        }
+    );
+    f.evidence = json!({
+        "key": key,
+        "values_differ": differ,
+        "by": if clock(g, a).is_some() && clock(g, b).is_some() { "vector_clock" } else { "graph" },
+        "writes": [write_json(g, a), write_json(g, b)],
+    });
+    f.witness = json!({
+        "fork_point": fork.map(|e| event_json(g, e)),
+        "fork_to_first": fork.and_then(|e| search::path(g, e, a.event)).map(|p| path_json(g, &p)),
+        "fork_to_second": fork.and_then(|e| search::path(g, e, b.event)).map(|p| path_json(g, &p)),
+    });
+    f
+}
+
+fn inversion(g: &Graph, key: &str, first: &Write, second: &Write) -> Finding {
+    let mut f = Finding::about(
+        g,
+        "lww_inversion",
+        Severity::High,
+        &[first.event, second.event],
+    );
+    f.key = Some(key.to_owned());
+    let (s1, s2) = (stamp(g, first), stamp(g, second));
+    f.magnitude = Some(s1.0 - s2.0);
+    f.summary = format!(
+        "The write of {key} on {} happened after the one on {}, but carries an earlier timestamp: last-writer-wins would keep the older value.",
+        g.nodes[g.events[second.event as usize].node as usize],
+        g.nodes[g.events[first.event as usize].node as usize],
+    );
+    let (_, done) = extent(g, first);
+    let (start, _) = extent(g, second);
+    f.evidence = json!({
+        "key": key,
+        "first": write_json(g, first),
+        "second": write_json(g, second),
+        "timestamp_first": {"wall_ns": s1.0, "logical": s1.1},
+        "timestamp_second": {"wall_ns": s2.0, "logical": s2.1},
+    });
+    f.witness = json!({"path": search::path(g, done, start).map(|p| path_json(g, &p))});
+    f
+}
