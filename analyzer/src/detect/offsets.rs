@@ -73,11 +73,12 @@ pub fn causality_violations(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
             let (cause, effect) = (&g.nodes[g.events[e.from as usize].node as usize], &g.nodes[g.events[e.to as usize].node as usize]);
             f.magnitude = Some(lead);
             f.summary = format!(
-                "{effect}'s clock puts the effect of {cause}'s {} {} before its cause ({} edge{}).",
-                g.event_name(e.from),
+                "{effect} recorded {} {} before {cause} recorded {}, which caused it ({}): their clocks disagree by at least that much{}.",
+                g.event_name(e.to),
                 human_ns(lead),
+                g.event_name(e.from),
                 e.source.as_str(),
-                if count > 1 { format!("; {count} such edges in this minute, this the worst") } else { String::new() },
+                if count > 1 { format!(" ({count} such edges in this window; the worst shown)") } else { String::new() },
             );
             f.evidence = json!({"lead_ns": lead, "edges": count, "source": e.source.as_str(), "max_offset_ns": config.max_offset_ns});
             f.witness = json!([{"source": e.source.as_str(), "from": event_json(g, e.from), "to": event_json(g, e.to)}]);

@@ -2,4 +2,5 @@
 
 mod common;
 mod lamport_seed;
+mod samples;
 mod slt;

@@ -1,0 +1,70 @@
+//! Every labelled sample through import and analysis: the findings must be
+//! exactly `NAME.expected.json` (kind and span ids), in both directions.
+
+use std::collections::BTreeSet;
+
+use causet_analyzer::Analyzer;
+
+use crate::common::{imported, samples_dir};
+
+type Labels = BTreeSet<(String, Vec<String>)>;
+
+fn expected(name: &str) -> Labels {
+    let path = samples_dir().join(format!("{name}.expected.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    rows.iter()
+        .map(|r| {
+            let mut spans: Vec<String> = r["span_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect();
+            spans.sort();
+            (r["kind"].as_str().unwrap().to_owned(), spans)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sample_gives_exactly_its_expected_findings() {
+    let mut names: Vec<String> = std::fs::read_dir(samples_dir())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".otlp.json").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 20, "{names:?}");
+    let mut failures = Vec::new();
+    for name in &names {
+        let dir = imported(&[name.as_str()]).await;
+        let analyzer = Analyzer::open(dir.path()).await.unwrap();
+        let detected = analyzer.findings().await.unwrap();
+        let got: Labels = detected
+            .findings
+            .iter()
+            .map(|f| {
+                let mut spans = f.span_ids.clone();
+                spans.sort();
+                (f.kind.to_owned(), spans)
+            })
+            .collect();
+        let want = expected(name);
+        if got != want {
+            let summaries: Vec<String> = detected
+                .findings
+                .iter()
+                .map(|f| format!("{}: {}", f.kind, f.summary))
+                .collect();
+            failures.push(format!(
+                "{name}:\n  missing {:?}\n  unexpected {:?}\n  all: {summaries:#?}",
+                want.difference(&got).collect::<Vec<_>>(),
+                got.difference(&want).collect::<Vec<_>>(),
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

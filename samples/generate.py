@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Writes the labelled scenarios of samples/: NAME.otlp.json (an OTLP/JSON
+ExportTraceServiceRequest) and NAME.expected.json (the findings causet must
+report: kind and span ids). Run it from anywhere after changing a scenario:
+
+    python3 samples/generate.py
+
+Times are milliseconds after 2026-11-25T10:00:00Z as each node's own clock
+shows them; a skewed node's times are its wrong clock's.
+"""
+import json
+import os
+
+T0 = 1_795_600_800_000_000_000
+HERE = os.path.dirname(os.path.abspath(__file__))
+KINDS = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}
+
+
+def ns(ms):
+    return str(T0 + round(ms * 1_000_000))
+
+
+def value(v):
+    if isinstance(v, bool):
+        return {"boolValue": v}
+    if isinstance(v, int):
+        return {"intValue": str(v)}
+    if isinstance(v, float):
+        return {"doubleValue": v}
+    if isinstance(v, dict):  # a vector clock as an OTLP key-value list
+        return {"kvlistValue": {"values": [{"key": k, "value": value(c)} for k, c in v.items()]}}
+    return {"stringValue": str(v)}
+
+
+def attrs(d):
+    return [{"key": k, "value": value(v)} for k, v in d.items()]
+
+
+def vc(**entries):
+    return json.dumps(entries, separators=(",", ":"))
+
+
+class Scenario:
+    def __init__(self, name):
+        self.name = name
+        self.spans = []  # (node, span json)
+        self.expected = []
+
+    def span(self, sid, name, node, start, end, kind="internal", trace=1, parent=None,
+             status=None, events=(), links=(), **attributes):
+        span = {
+            "traceId": "%032x" % (0xCA05E7 << 100 | trace),
+            "spanId": "%016x" % sid,
+            "name": name,
+            "kind": KINDS[kind],
+            "startTimeUnixNano": ns(start),
+            "endTimeUnixNano": ns(end),
+            "attributes": attrs({k.replace("__", "."): v for k, v in attributes.items()}),
+            "events": [
+                {"timeUnixNano": ns(t), "name": n, "attributes": attrs({k.replace("__", "."): v for k, v in a.items()})}
+                for (t, n, a) in events
+            ],
+            "links": [{"traceId": "%032x" % (0xCA05E7 << 100 | lt), "spanId": "%016x" % ls} for (lt, ls) in links],
+            "status": {} if status is None else {"code": 2 if status == "error" else 1, "message": "" if status in ("ok", "error") else status},
+        }
+        if status is not None and status not in ("ok",):
+            span["status"] = {"code": 2, "message": status if status != "error" else ""}
+        if status == "ok":
+            span["status"] = {"code": 1}
+        if parent is not None:
+            span["parentSpanId"] = "%016x" % parent
+        self.spans.append((node, span))
+        return sid
+
+    def expect(self, kind, *sids):
+        self.expected.append({"kind": kind, "span_ids": sorted("%016x" % s for s in sids)})
+
+    def write(self):
+        by_node = {}
+        for node, span in self.spans:
+            by_node.setdefault(node, []).append(span)
+        request = {"resourceSpans": [
+            {"resource": {"attributes": attrs({"service.name": node.split("-")[0], "service.instance.id": node})},
+             "scopeSpans": [{"scope": {"name": "causet-samples", "version": "1"}, "spans": spans}]}
+            for node, spans in by_node.items()
+        ]}
+        with open(os.path.join(HERE, self.name + ".otlp.json"), "w") as f:
+            json.dump(request, f, indent=1)
+            f.write("\n")
+        with open(os.path.join(HERE, self.name + ".expected.json"), "w") as f:
+            json.dump(sorted(self.expected, key=lambda e: (e["kind"], e["span_ids"])), f, indent=1)
+            f.write("\n")
+
+
+def rpc(s, cid, sid, client, server, c_start, c_end, s_start, s_end, trace=1, parent=None, c_status=None, s_status=None,
+        c_attrs=None, s_attrs=None):
+    s.span(cid, "call " + server, client, c_start, c_end, kind="client", trace=trace, parent=parent, status=c_status,
+           **(c_attrs or {}))
+    s.span(sid, "handle", server, s_start, s_end, kind="server", trace=trace, parent=cid, status=s_status, **(s_attrs or {}))
+
+
+scenarios = []
+
+# --- clock skew --------------------------------------------------------------
+
+s = Scenario("causality-violation")
+# db's clock is 150 ms behind: the server seems to start 100 ms before its client.
+rpc(s, 0xa1, 0xb1, "web-1", "db-1", 0, 100, -100, -90)
+s.expect("causality_violation", 0xa1, 0xb1)
+scenarios.append(s)
+
+s = Scenario("skew-exceeds-max-offset")
+# db is 2 s behind; cache agrees with web. db is the node named.
+s.span(0x10, "checkout", "web-1", 0, 400, kind="server")
+rpc(s, 0xa1, 0xb1, "web-1", "cache-1", 10, 100, 20, 90, parent=0x10)
+rpc(s, 0xa2, 0xb2, "web-1", "db-1", 110, 300, 120 - 2000, 290 - 2000, parent=0x10)
+s.expect("causality_violation", 0xa2, 0xb2)
+s.expect("skew_exceeds_max_offset", 0xa2, 0xb2)
+scenarios.append(s)
+
+s = Scenario("offset-inconsistent")
+# Two calls a second apart: the first says db's clock agrees with web's, the
+# second that it is 5 s ahead. No single offset explains both: db's clock jumped.
+s.span(0x10, "sync", "web-1", 0, 2000, kind="server")
+rpc(s, 0xa1, 0xb1, "web-1", "db-1", 10, 100, 20, 90, parent=0x10)
+rpc(s, 0xa2, 0xb2, "web-1", "db-1", 1010, 1100, 1020 + 5000, 1090 + 5000, parent=0x10)
+s.expect("offset_inconsistent", 0xa1, 0xb1, 0xa2, 0xb2)
+s.expect("causality_violation", 0xb2, 0xa2)
+scenarios.append(s)
+
+s = Scenario("clock-jump")
+# ledger's Lamport clock orders its events; its wall clock steps back 2 s.
+s.span(0x10, "apply batch", "ledger-1", 0, 100, events=[
+    (10, "apply", {"causet__lamport": 1}),
+    (20, "apply", {"causet__lamport": 2}),
+    (30 - 2000, "apply", {"causet__lamport": 3}),
+    (40 - 2000, "apply", {"causet__lamport": 4}),
+])
+s.expect("clock_jump", 0x10)
+scenarios.append(s)
+
+s = Scenario("hlc-drift")
+# api's HLC carries a wall time 1 s ahead of its own physical clock.
+s.span(0x10, "serve", "api-1", 0, 50, events=[
+    (10, "tick", {"causet__hlc__wall_ns": int(ns(1010)), "causet__hlc__logical": 0}),
+    (20, "tick", {"causet__hlc__wall_ns": int(ns(1010)), "causet__hlc__logical": 1}),
+])
+s.expect("hlc_drift", 0x10)
+scenarios.append(s)
+
+s = Scenario("hlc-regression")
+# b's receive carries an HLC smaller than the send's: b ignored the message's clock.
+s.span(0x10, "publish", "a-1", 0, 20, events=[(10, "causet.send", {"causet__msg__id": "m1", "causet__hlc__wall_ns": int(ns(10)), "causet__hlc__logical": 0})])
+s.span(0x20, "consume", "b-1", 11, 30, trace=2, events=[(12, "causet.receive", {"causet__msg__id": "m1", "causet__hlc__wall_ns": int(ns(5)), "causet__hlc__logical": 0})])
+s.expect("hlc_regression", 0x10, 0x20)
+scenarios.append(s)
+
+s = Scenario("vc-violation")
+# b's receive does not include the sender's entry: its vector clock lost a merge.
+s.span(0x10, "publish", "a-1", 0, 20, events=[(10, "causet.send", {"causet__msg__id": "m1", "causet__vc": vc(**{"a-1": 2})})])
+s.span(0x20, "consume", "b-1", 11, 30, trace=2, events=[(12, "causet.receive", {"causet__msg__id": "m1", "causet__vc": vc(**{"b-1": 1})})])
+s.expect("vc_violation", 0x10, 0x20)
+scenarios.append(s)
+
+s = Scenario("lamport-violation")
+# b's receive is stamped 3 after a send stamped 5.
+s.span(0x10, "publish", "a-1", 0, 20, events=[(10, "causet.send", {"causet__msg__id": "m1", "causet__lamport": 5})])
+s.span(0x20, "consume", "b-1", 11, 30, trace=2, events=[(12, "causet.receive", {"causet__msg__id": "m1", "causet__lamport": 3})])
+s.expect("lamport_violation", 0x10, 0x20)
+scenarios.append(s)
+
+s = Scenario("malformed-clock")
+# A vector clock that is not JSON: the span is kept, the clock reported.
+s.span(0x10, "replicate", "r-1", 0, 10, causet__vc="{broken", causet__lamport=4)
+s.expect("malformed_clock", 0x10)
+scenarios.append(s)
+
+# --- writes ----------------------------------------------------------------------
+
+s = Scenario("concurrent-write")
+# Two replicas accept writes to one key that neither has seen from the other.
+s.span(0x10, "PUT /cart", "r-1", 0, 10, kind="server", trace=1, causet__write__key="cart:1", causet__write__value="apple",
+       causet__vc=vc(**{"r-1": 1}))
+s.span(0x20, "PUT /cart", "r-2", 2, 12, kind="server", trace=2, causet__write__key="cart:1", causet__write__value="pear",
+       causet__vc=vc(**{"r-2": 1}))
+s.expect("concurrent_write", 0x10, 0x20)
+scenarios.append(s)
+
+s = Scenario("lww-inversion")
+# r-1 writes, then replicates to r-2, which writes after receiving; r-2's clock
+# is 10 ms behind, so its later write carries the earlier wall timestamp.
+s.span(0x10, "put", "r-1", 99, 102, events=[
+    (100, "write", {"causet__write__key": "k", "causet__write__value": "v1"}),
+    (100.5, "causet.send", {"causet__msg__id": "rep-1"}),
+])
+s.span(0x20, "apply", "r-2", 94, 97, trace=2, events=[
+    (95, "causet.receive", {"causet__msg__id": "rep-1"}),
+    (96, "write", {"causet__write__key": "k", "causet__write__value": "v2"}),
+])
+s.expect("lww_inversion", 0x10, 0x20)
+s.expect("causality_violation", 0x10, 0x20)
+scenarios.append(s)
+
+# --- retries -------------------------------------------------------------------
+
+POST = {"http__request__method": "POST", "http__route": "/orders", "server__address": "orders"}
+
+s = Scenario("duplicate-execution")
+# The first POST timed out on the client but ran; the retry ran again.
+s.span(0x10, "checkout", "web-1", 0, 500, kind="server")
+rpc(s, 0xa1, 0xb1, "web-1", "orders-1", 10, 110, 20, 150, parent=0x10, c_status="deadline exceeded", s_status="ok",
+    c_attrs=dict(POST, error__type="timeout"), s_attrs={"http__request__method": "POST", "http__response__status_code": 201})
+rpc(s, 0xa2, 0xb2, "web-1", "orders-1", 200, 300, 210, 290, parent=0x10,
+    c_attrs=dict(POST, http__request__resend_count=1, http__response__status_code=201),
+    s_attrs={"http__request__method": "POST", "http__response__status_code": 201})
+s.expect("duplicate_execution", 0xa1, 0xa2, 0xb1, 0xb2)
+scenarios.append(s)
+
+s = Scenario("possible-duplicate")
+# The first POST timed out and no server span tells whether it ran.
+s.span(0x10, "checkout", "web-1", 0, 500, kind="server")
+s.span(0xa1, "call orders", "web-1", 10, 110, kind="client", parent=0x10, status="deadline exceeded",
+       **dict(POST, error__type="timeout"))
+rpc(s, 0xa2, 0xb2, "web-1", "orders-1", 200, 300, 210, 290, parent=0x10,
+    c_attrs=dict(POST, causet__retry__attempt=1, http__response__status_code=201))
+s.expect("possible_duplicate", 0xa1, 0xa2)
+scenarios.append(s)
+
+s = Scenario("unsafe-retry")
+# The first POST got a 500: the server failed, but may have half-done it.
+s.span(0x10, "checkout", "web-1", 0, 500, kind="server")
+rpc(s, 0xa1, 0xb1, "web-1", "orders-1", 10, 110, 20, 100, parent=0x10, c_status="error", s_status="error",
+    c_attrs=dict(POST, http__response__status_code=500), s_attrs={"http__response__status_code": 500})
+rpc(s, 0xa2, 0xb2, "web-1", "orders-1", 200, 300, 210, 290, parent=0x10,
+    c_attrs=dict(POST, causet__retry__attempt=1, http__response__status_code=201))
+s.expect("unsafe_retry", 0xa1, 0xa2)
+scenarios.append(s)
+
+s = Scenario("retry-deduplicated")
+# Clean: the first POST ran but its reply was lost; the retry carried the same
+# idempotency key and the server answered it from its cache (info only).
+KEYED = dict(POST, causet__idempotency_key="order-7f3a")
+s.span(0x10, "checkout", "web-1", 0, 500, kind="server")
+rpc(s, 0xa1, 0xb1, "web-1", "orders-1", 10, 110, 20, 150, parent=0x10, c_status="deadline exceeded",
+    c_attrs=dict(KEYED, error__type="timeout"), s_attrs={"causet__idempotency_key": "order-7f3a"})
+rpc(s, 0xa2, 0xb2, "web-1", "orders-1", 200, 300, 210, 290, parent=0x10,
+    c_attrs=dict(KEYED, http__request__resend_count=1, http__response__status_code=200),
+    s_attrs={"causet__idempotency_key": "order-7f3a", "causet__idempotency__replayed": True})
+s.expect("deduplicated", 0xa1, 0xa2)
+scenarios.append(s)
+
+# --- clean scenarios: no finding ---------------------------------------------
+
+s = Scenario("clean-async-messaging")
+# A producer hands a message to a consumer that runs long after it ended.
+s.span(0x10, "enqueue", "api-1", 0, 5, kind="producer", causet__msg__id="job-1")
+s.span(0x20, "process", "worker-1", 50, 400, kind="consumer", parent=0x10, causet__msg__id="job-1")
+s.span(0x30, "notify", "worker-1", 410, 420, kind="producer", trace=2, links=[(1, 0x20)])
+scenarios.append(s)
+
+s = Scenario("clean-child-outlives-parent")
+# A fire-and-forget child keeps running after its parent returned.
+s.span(0x10, "request", "api-1", 0, 20, kind="server")
+s.span(0x20, "audit log", "api-1", 5, 300, parent=0x10)
+scenarios.append(s)
+
+s = Scenario("clean-sequential-writes")
+# r-1 writes k twice in sequence, then replicates; r-2 writes k after applying.
+s.span(0x10, "batch", "r-1", 0, 100, kind="server")
+s.span(0x11, "write", "r-1", 10, 20, parent=0x10, causet__write__key="k", causet__write__value="1")
+s.span(0x12, "write", "r-1", 30, 40, parent=0x10, causet__write__key="k", causet__write__value="2",
+       events=[(39, "causet.send", {"causet__msg__id": "rep-9"})])
+s.span(0x20, "apply", "r-2", 45, 60, trace=2, events=[
+    (46, "causet.receive", {"causet__msg__id": "rep-9"}),
+    (50, "write", {"causet__write__key": "k", "causet__write__value": "2"}),
+])
+scenarios.append(s)
+
+s = Scenario("clean-skew-within-max-offset")
+# db is 5 ms behind, less than the call's latency: nothing contradicts causality.
+s.span(0x10, "checkout", "web-1", 0, 200, kind="server")
+rpc(s, 0xa1, 0xb1, "web-1", "db-1", 10, 110, 30 - 5, 90 - 5, parent=0x10)
+rpc(s, 0xa2, 0xb2, "web-1", "cache-1", 120, 190, 130, 180, parent=0x10)
+scenarios.append(s)
+
+s = Scenario("clean-server-outlives-timeout")
+# The client gave up after 100 ms; the server finished at 300 ms; nobody retried.
+s.span(0x10, "checkout", "web-1", 0, 150, kind="server")
+rpc(s, 0xa1, 0xb1, "web-1", "orders-1", 10, 110, 20, 300, parent=0x10, c_status="deadline exceeded",
+    c_attrs=dict(POST, error__type="timeout"))
+scenarios.append(s)
+
+for s in scenarios:
+    s.write()
+print("wrote", len(scenarios), "scenarios")
