@@ -41,7 +41,12 @@ def vc(**entries):
 
 
 class Scenario:
+    count = 0
+
     def __init__(self, name):
+        # Ids are unique across scenarios, so all of them can share one data folder.
+        Scenario.count += 1
+        self.n = Scenario.count
         self.name = name
         self.spans = []  # (node, span json)
         self.expected = []
@@ -49,8 +54,8 @@ class Scenario:
     def span(self, sid, name, node, start, end, kind="internal", trace=1, parent=None,
              status=None, events=(), links=(), **attributes):
         span = {
-            "traceId": "%032x" % (0xCA05E7 << 100 | trace),
-            "spanId": "%016x" % sid,
+            "traceId": self.trace_id(trace),
+            "spanId": self.span_id(sid),
             "name": name,
             "kind": KINDS[kind],
             "startTimeUnixNano": ns(start),
@@ -60,20 +65,23 @@ class Scenario:
                 {"timeUnixNano": ns(t), "name": n, "attributes": attrs({k.replace("__", "."): v for k, v in a.items()})}
                 for (t, n, a) in events
             ],
-            "links": [{"traceId": "%032x" % (0xCA05E7 << 100 | lt), "spanId": "%016x" % ls} for (lt, ls) in links],
-            "status": {} if status is None else {"code": 2 if status == "error" else 1, "message": "" if status in ("ok", "error") else status},
+            "links": [{"traceId": self.trace_id(lt), "spanId": self.span_id(ls)} for (lt, ls) in links],
+            # None: unset; "ok"; "error"; any other text: an error with that message.
+            "status": {} if status is None else {"code": 1} if status == "ok" else {"code": 2, "message": "" if status == "error" else status},
         }
-        if status is not None and status not in ("ok",):
-            span["status"] = {"code": 2, "message": status if status != "error" else ""}
-        if status == "ok":
-            span["status"] = {"code": 1}
         if parent is not None:
-            span["parentSpanId"] = "%016x" % parent
+            span["parentSpanId"] = self.span_id(parent)
         self.spans.append((node, span))
         return sid
 
+    def trace_id(self, trace):
+        return "%032x" % (0xCA05E7 << 100 | self.n << 16 | trace)
+
+    def span_id(self, sid):
+        return "%016x" % (self.n << 32 | sid)
+
     def expect(self, kind, *sids):
-        self.expected.append({"kind": kind, "span_ids": sorted("%016x" % s for s in sids)})
+        self.expected.append({"kind": kind, "span_ids": sorted(self.span_id(s) for s in sids)})
 
     def write(self):
         by_node = {}

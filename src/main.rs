@@ -3,14 +3,15 @@
 //! This binary only parses the command line and dispatches; the work lives in
 //! the `causet-collector` and `causet-analyzer` libraries.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use causet_analyzer::Analyzer;
+use causet_analyzer::detect::Severity;
 use causet_analyzer::output::Format;
+use causet_analyzer::{Analyzer, DetectConfig};
 use causet_collector::{Collector, CollectorConfig, Ingest, Limits, Store, StoreConfig};
 use clap::{Args, Parser, Subcommand};
 
@@ -51,6 +52,119 @@ enum Command {
     /// and exits non-zero on error. Otherwise reads SQL from stdin: an
     /// interactive prompt on a terminal, statements from a pipe.
     Sql(SqlArgs),
+    /// Report the findings of a time range: HTML, Markdown or JSON.
+    ///
+    /// Exit status: 0 when no finding reaches --fail-on, 1 when one does,
+    /// 2 on errors, so a nightly job can alert.
+    Report(ReportArgs),
+    /// Draw a trace as a space-time diagram: one lane per node.
+    Explain(ExplainArgs),
+    /// Say whether span (or event) A happened before B, with the proof.
+    ///
+    /// A and B are SPAN_ID, TRACE_ID:SPAN_ID or TRACE_ID:SPAN_ID#EVENT_INDEX.
+    /// Exit status: 0 when one happened before the other, 3 when they are
+    /// concurrent, 2 on errors.
+    Why(WhyArgs),
+    /// Export a trace for other tools.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+/// Detector settings shared by the commands that analyse.
+#[derive(Debug, Args)]
+struct DetectArgs {
+    /// Largest clock offset between nodes considered healthy.
+    #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
+    max_offset: Duration,
+    /// Window clock offsets are estimated in.
+    #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
+    offset_window: Duration,
+    /// Node offsets are measured against (default: the node most peers agree with).
+    #[arg(long)]
+    reference_node: Option<String>,
+    /// An RPC method (`rpc.method` or `service/method`) that is not idempotent; repeatable.
+    #[arg(long = "non-idempotent-rpc")]
+    non_idempotent_rpc: Vec<String>,
+}
+
+impl DetectArgs {
+    fn config(&self) -> DetectConfig {
+        DetectConfig {
+            max_offset_ns: nanos(self.max_offset),
+            window_ns: nanos(self.offset_window).max(1),
+            reference_node: self.reference_node.clone(),
+            non_idempotent_rpc: self.non_idempotent_rpc.clone(),
+            ..DetectConfig::default()
+        }
+    }
+}
+
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// Report the last DUR (e.g. 24h).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    since: Option<humantime::Duration>,
+    /// Start of the range (RFC 3339, e.g. 2026-11-25T00:00:00Z).
+    #[arg(long)]
+    from: Option<humantime::Timestamp>,
+    /// End of the range (RFC 3339).
+    #[arg(long)]
+    to: Option<humantime::Timestamp>,
+    /// html, md or json.
+    #[arg(long, default_value = "html")]
+    format: String,
+    /// Write here instead of stdout.
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding is at least this severe: info, low, medium or high.
+    #[arg(long, default_value = "high")]
+    fail_on: String,
+    #[command(flatten)]
+    detect: DetectArgs,
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// The trace to draw.
+    trace_id: String,
+    /// Write the diagram as SVG here.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// Write the diagram as a self-contained HTML page here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Also draw the traces this one reaches through links, messages or clocks.
+    #[arg(long)]
+    follow_links: bool,
+    #[command(flatten)]
+    detect: DetectArgs,
+}
+
+#[derive(Debug, Args)]
+struct WhyArgs {
+    /// The first span or event.
+    a: String,
+    /// The second span or event.
+    b: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// A log ShiViz reads (prints the parsing regex to give it).
+    Shiviz {
+        /// The trace to export.
+        trace_id: String,
+        /// Also export the traces this one reaches.
+        #[arg(long)]
+        follow_links: bool,
+        /// The log file to write.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +209,8 @@ struct SqlArgs {
     /// Write the output here instead of stdout (required for parquet).
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    detect: DetectArgs,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -113,6 +229,14 @@ fn main() -> ExitCode {
             Command::Collect(args) => collect(cli.data, args).await,
             Command::Import(args) => import(cli.data, args).await,
             Command::Sql(args) => sql(cli.data, args).await,
+            Command::Report(args) => report(cli.data, args).await,
+            Command::Explain(args) => explain(cli.data, args).await,
+            Command::Why(args) => why(cli.data, args).await,
+            Command::Export(ExportCommand::Shiviz {
+                trace_id,
+                follow_links,
+                output,
+            }) => shiviz(cli.data, trace_id, follow_links, output).await,
         }
     });
     match result {
@@ -254,9 +378,7 @@ async fn sql(data: PathBuf, args: SqlArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Parquet && args.output.is_none() {
         anyhow::bail!("--format parquet needs -o FILE");
     }
-    let analyzer = Analyzer::open(&data)
-        .await
-        .with_context(|| format!("cannot open {}", data.display()))?;
+    let analyzer = open(&data, args.detect.config()).await?;
     let mut out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -280,5 +402,144 @@ async fn sql(data: PathBuf, args: SqlArgs) -> anyhow::Result<ExitCode> {
     let results = analyzer.run(&query).await?;
     causet_analyzer::output::write(args.format, &results, &mut out)?;
     out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_output(path: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+async fn open(data: &std::path::Path, config: DetectConfig) -> anyhow::Result<Analyzer> {
+    Analyzer::open_with(data, config)
+        .await
+        .with_context(|| format!("cannot open {}", data.display()))
+}
+
+/// A spinner on a terminal while the analysis runs; nothing when piped.
+fn spinner(message: &'static str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let fail_on = Severity::parse(&args.fail_on).with_context(|| {
+        format!(
+            "--fail-on {:?}: use info, low, medium or high",
+            args.fail_on
+        )
+    })?;
+    let now = std::time::SystemTime::now();
+    let since_epoch = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(nanos)
+            .unwrap_or(0)
+    };
+    let (from_ns, to_ns) = match (args.since, args.from, args.to) {
+        (Some(since), _, _) => (Some(since_epoch(now - *since)), None),
+        (None, from, to) => (from.map(|t| since_epoch(*t)), to.map(|t| since_epoch(*t))),
+    };
+    let config = args.detect.config();
+    let options = causet_analyzer::report::ReportOptions {
+        from_ns,
+        to_ns,
+        max_offset_ns: config.max_offset_ns,
+        data_dir: data.display().to_string(),
+        generated_at_ns: since_epoch(now),
+    };
+    let bar = spinner("analysing");
+    let analyzer = open(&data, config).await?;
+    let detected = analyzer.findings().await?;
+    bar.finish_and_clear();
+    let report = causet_analyzer::report::build(&detected, &options);
+    let text = match args.format.as_str() {
+        "html" => causet_analyzer::report::to_html(&report),
+        "md" | "markdown" => causet_analyzer::report::to_markdown(&report),
+        "json" => causet_analyzer::report::to_json(&report) + "\n",
+        other => anyhow::bail!("--format {other:?}: use html, md or json"),
+    };
+    write_output(args.output.as_ref(), &text)?;
+    Ok(if causet_analyzer::report::reaches(&report, fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn explain(data: PathBuf, args: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let analyzer = open(&data, args.detect.config()).await?;
+    let detected = analyzer.findings().await?;
+    let built = analyzer.graph().await?;
+    let diagram = causet_analyzer::explain::diagram(
+        &built.graph,
+        &args.trace_id,
+        args.follow_links,
+        &detected.findings,
+    )?;
+    if let Some(path) = &args.svg {
+        write_output(Some(path), &causet_analyzer::explain::to_svg(&diagram))?;
+    }
+    if let Some(path) = &args.html {
+        write_output(Some(path), &causet_analyzer::explain::to_html(&diagram))?;
+    }
+    if args.svg.is_none() && args.html.is_none() {
+        write_output(None, &causet_analyzer::explain::to_text(&diagram))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn why(data: PathBuf, args: WhyArgs) -> anyhow::Result<ExitCode> {
+    let analyzer = open(&data, DetectConfig::default()).await?;
+    let built = analyzer.graph().await?;
+    let graph = &built.graph;
+    let a = causet_analyzer::why::resolve(graph, &args.a)?;
+    let b = causet_analyzer::why::resolve(graph, &args.b)?;
+    let relation = causet_analyzer::why::relate(graph, a, b);
+    write_output(
+        None,
+        &causet_analyzer::why::render(graph, &args.a, &args.b, &relation),
+    )?;
+    Ok(match relation {
+        causet_analyzer::why::Relation::Concurrent(_) => ExitCode::from(3),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+async fn shiviz(
+    data: PathBuf,
+    trace_id: String,
+    follow_links: bool,
+    output: PathBuf,
+) -> anyhow::Result<ExitCode> {
+    let analyzer = open(&data, DetectConfig::default()).await?;
+    let built = analyzer.graph().await?;
+    let diagram = causet_analyzer::explain::diagram(&built.graph, &trace_id, follow_links, &[])?;
+    let events: Vec<u32> = diagram.rows.iter().map(|r| r.event).collect();
+    write_output(
+        Some(&output),
+        &causet_analyzer::shiviz::log(&built.graph, &events),
+    )?;
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!(
+            "wrote {} events to {}; ShiViz parsing regex:\n{}",
+            events.len(),
+            output.display(),
+            causet_analyzer::shiviz::REGEX
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

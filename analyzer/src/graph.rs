@@ -69,6 +69,18 @@ pub enum SpanKind {
 }
 
 impl SpanKind {
+    /// As in the `kind` column: `SERVER`, `CLIENT`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::Unspecified => "UNSPECIFIED",
+            SpanKind::Internal => "INTERNAL",
+            SpanKind::Server => "SERVER",
+            SpanKind::Client => "CLIENT",
+            SpanKind::Producer => "PRODUCER",
+            SpanKind::Consumer => "CONSUMER",
+        }
+    }
+
     /// From the `kind` column's text.
     pub fn parse(kind: &str) -> SpanKind {
         match kind {

@@ -22,13 +22,17 @@
 pub mod derived;
 pub mod detect;
 pub mod error;
+pub mod explain;
 pub mod graph;
 pub mod ingested;
 pub mod output;
+pub mod report;
 pub mod shell;
+pub mod shiviz;
 pub mod udfs;
 pub mod udtfs;
 mod wal_tail;
+pub mod why;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -175,7 +175,7 @@ pub fn events_batch(g: &Graph, ids: Option<&[EventId]>) -> Result<RecordBatch> {
             _ => None,
         });
         name.append_value(g.event_name(e));
-        kind.append_value(kind_name(sp.kind));
+        kind.append_value(sp.kind.as_str());
         node.append_value(&g.nodes[ev.node as usize]);
         time.append_value(ev.time);
         lamport.append_option(ev.lamport);
@@ -217,18 +217,6 @@ pub fn events_batch(g: &Graph, ids: Option<&[EventId]>) -> Result<RecordBatch> {
         Arc::new(chain.finish()),
     ];
     Ok(RecordBatch::try_new(events_schema(), columns)?)
-}
-
-fn kind_name(kind: super::SpanKind) -> &'static str {
-    use super::SpanKind::*;
-    match kind {
-        Unspecified => "UNSPECIFIED",
-        Internal => "INTERNAL",
-        Server => "SERVER",
-        Client => "CLIENT",
-        Producer => "PRODUCER",
-        Consumer => "CONSUMER",
-    }
 }
 
 /// Builders for one side of an edge row.

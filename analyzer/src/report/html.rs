@@ -1,0 +1,319 @@
+//! The report as one self-contained HTML page: inline CSS and SVG, no
+//! scripts or fonts from anywhere else, so it opens from a mail attachment
+//! or an air-gapped laptop.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Report, ns};
+
+/// Escapes text for HTML.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const SEVERITIES: [(&str, &str); 4] = [
+    ("high", "#c62828"),
+    ("medium", "#ef6c00"),
+    ("low", "#f9a825"),
+    ("info", "#1565c0"),
+];
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}\
+h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}table{border-collapse:collapse;margin:.5em 0}\
+td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f5f5f5}\
+.sev{display:inline-block;padding:0 .5em;border-radius:3px;color:#fff;font-size:.85em}\
+.sev-high{background:#c62828}.sev-medium{background:#ef6c00}.sev-low{background:#f9a825;color:#222}.sev-info{background:#1565c0}\
+pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}code{background:#f2f2f2;padding:0 .3em}\
+.muted{color:#666}svg text{font:11px system-ui,sans-serif;fill:#333}";
+
+/// Renders `report` as HTML.
+pub fn to_html(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>causet report</title><style>{STYLE}</style></head><body>"
+    );
+    let _ = write!(
+        out,
+        "<h1>causet report</h1><p class=\"muted\">{} findings · {} · made {} · clocks held to ±{}</p>",
+        report.summary.findings,
+        esc(&report.data_dir),
+        esc(&report.generated_at),
+        esc(&ns(Some(report.max_offset_ns)))
+    );
+
+    let _ = write!(
+        out,
+        "<h2>Summary</h2><table id=\"summary\"><tr><th>severity</th><th>findings</th></tr>"
+    );
+    for (severity, _) in SEVERITIES {
+        let n = report
+            .summary
+            .by_severity
+            .get(severity)
+            .copied()
+            .unwrap_or(0);
+        let _ = write!(
+            out,
+            "<tr><td><span class=\"sev sev-{severity}\">{severity}</span></td><td>{n}</td></tr>"
+        );
+    }
+    let _ = write!(
+        out,
+        "</table><table><tr><th>kind</th><th>findings</th></tr>"
+    );
+    for (kind, n) in &report.summary.by_kind {
+        let _ = write!(out, "<tr><td>{}</td><td>{n}</td></tr>", esc(kind));
+    }
+    let _ = write!(out, "</table>");
+
+    let _ = write!(out, "<h2>Findings over time</h2>{}", timeline_svg(report));
+    let _ = write!(out, "<h2>Node clock offsets</h2>{}", offsets_svg(report));
+    if !report.node_offsets.is_empty() {
+        let _ = write!(
+            out,
+            "<table><tr><th>window</th><th>node</th><th>against</th><th>offset from</th><th>offset to</th><th>verdict</th><th>RPC pairs</th></tr>"
+        );
+        for o in &report.node_offsets {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&o.window_start),
+                esc(&o.node),
+                esc(&o.reference),
+                esc(&ns(o.lower_ns)),
+                esc(&ns(o.upper_ns)),
+                o.verdict,
+                o.rpc_pairs
+            );
+        }
+        let _ = write!(out, "</table>");
+    }
+
+    let _ = write!(out, "<h2>Keys with conflicting writes</h2>");
+    if report.conflict_keys.is_empty() {
+        let _ = write!(out, "<p class=\"muted\">None.</p>");
+    } else {
+        let _ = write!(
+            out,
+            "<table><tr><th>key</th><th>concurrent writes</th><th>LWW inversions</th></tr>"
+        );
+        for k in &report.conflict_keys {
+            let _ = write!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&k.key),
+                k.concurrent_writes,
+                k.lww_inversions
+            );
+        }
+        let _ = write!(out, "</table>");
+    }
+
+    let _ = write!(out, "<h2>Retry verdicts</h2>");
+    if report.retries.is_empty() {
+        let _ = write!(out, "<p class=\"muted\">None.</p>");
+    } else {
+        let _ = write!(out, "<table><tr><th>verdict</th><th>requests</th></tr>");
+        for (verdict, n) in &report.retries {
+            let _ = write!(out, "<tr><td>{}</td><td>{n}</td></tr>", esc(verdict));
+        }
+        let _ = write!(out, "</table>");
+    }
+
+    let _ = write!(out, "<h2>Findings</h2>");
+    if report.findings.is_empty() {
+        let _ = write!(out, "<p class=\"muted\">No findings.</p>");
+    }
+    let _ = write!(
+        out,
+        "<table id=\"findings\"><tr><th>severity</th><th>kind</th><th>time</th><th>finding</th></tr>"
+    );
+    for f in &report.findings {
+        let _ = write!(
+            out,
+            "<tr class=\"finding\"><td><span class=\"sev sev-{sev}\">{sev}</span></td><td>{kind}</td><td>{time}</td><td>{summary}\
+             <div class=\"muted\">nodes {nodes} · spans {spans}{key}</div><div>open: <code>{explain}</code>{why}</div>\
+             <details><summary>evidence and witness</summary><pre>{evidence}</pre><pre>{witness}</pre></details></td></tr>",
+            sev = f.severity,
+            kind = esc(f.kind),
+            time = esc(&f.time),
+            summary = esc(&f.summary),
+            nodes = esc(&f.nodes.join(", ")),
+            spans = esc(&f.span_ids.join(", ")),
+            key = f
+                .key
+                .as_ref()
+                .map(|k| format!(" · key <code>{}</code>", esc(k)))
+                .unwrap_or_default(),
+            explain = esc(&f.explain),
+            why = f
+                .why
+                .as_ref()
+                .map(|w| format!(" · relate: <code>{}</code>", esc(w)))
+                .unwrap_or_default(),
+            evidence = esc(&serde_json::to_string_pretty(&f.evidence).unwrap_or_default()),
+            witness = esc(&serde_json::to_string_pretty(&f.witness).unwrap_or_default()),
+        );
+    }
+    let _ = write!(out, "</table></body></html>\n");
+    out
+}
+
+/// Stacked bars of findings per bucket, by severity.
+fn timeline_svg(report: &Report) -> String {
+    let (w, h, left, bottom) = (900.0, 180.0, 40.0, 30.0);
+    let mut svg = format!(
+        "<svg id=\"timeline\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"findings over time\">"
+    );
+    let buckets = &report.timeline;
+    let max = buckets
+        .iter()
+        .map(|b| b.by_severity.values().sum::<usize>())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let n = buckets.len().max(1) as f64;
+    let bar = (w - left - 10.0) / n;
+    let _ = write!(
+        svg,
+        "<line x1=\"{left}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#999\"/>",
+        y = h - bottom,
+        x2 = w - 10.0
+    );
+    let _ = write!(
+        svg,
+        "<text x=\"2\" y=\"12\">{max}</text><text x=\"2\" y=\"{}\">0</text>",
+        h - bottom
+    );
+    for (i, b) in buckets.iter().enumerate() {
+        let x = left + i as f64 * bar;
+        let mut y = h - bottom;
+        for (severity, color) in SEVERITIES.iter().rev() {
+            let count = b.by_severity.get(*severity).copied().unwrap_or(0);
+            if count == 0 {
+                continue;
+            }
+            let height = (h - bottom - 15.0) * count as f64 / max;
+            y -= height;
+            let _ = write!(
+                svg,
+                "<rect class=\"bar\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{height:.1}\" fill=\"{color}\"><title>{} {severity}: {count}</title></rect>",
+                (bar - 2.0).max(1.0),
+                esc(&b.start)
+            );
+        }
+        if i == 0 || i + 1 == buckets.len() {
+            let _ = write!(
+                svg,
+                "<text x=\"{x:.1}\" y=\"{}\">{}</text>",
+                h - 8.0,
+                esc(&b.start)
+            );
+        }
+    }
+    if buckets.is_empty() {
+        let _ = write!(svg, "<text x=\"{left}\" y=\"80\">no findings</text>");
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Each node's offset interval per window, against the ±max-offset band.
+fn offsets_svg(report: &Report) -> String {
+    let (w, row, left) = (900.0, 34.0, 140.0);
+    let mut nodes: BTreeMap<&str, Vec<&super::Offset>> = BTreeMap::new();
+    for o in &report.node_offsets {
+        nodes.entry(&o.node).or_default().push(o);
+    }
+    let h = 40.0 + row * nodes.len().max(1) as f64;
+    let mut svg = format!(
+        "<svg id=\"offsets\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"node clock offsets\">"
+    );
+    let max = report.max_offset_ns as f64;
+    // The scale covers the band and every finite bound, clamped to 20x the band.
+    let extent = report
+        .node_offsets
+        .iter()
+        .flat_map(|o| [o.lower_ns, o.upper_ns])
+        .flatten()
+        .map(|v| (v as f64).abs())
+        .fold(max * 2.0, f64::max)
+        .min(max * 20.0);
+    let x =
+        |v: f64| left + (w - left - 20.0) * (v.clamp(-extent, extent) + extent) / (2.0 * extent);
+    let _ = write!(
+        svg,
+        "<rect x=\"{:.1}\" y=\"20\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#e8f5e9\"><title>±max-offset</title></rect>",
+        x(-max),
+        x(max) - x(-max),
+        h - 30.0
+    );
+    let _ = write!(
+        svg,
+        "<line x1=\"{c:.1}\" y1=\"20\" x2=\"{c:.1}\" y2=\"{}\" stroke=\"#999\" stroke-dasharray=\"3,3\"/>",
+        h - 10.0,
+        c = x(0.0)
+    );
+    let _ = write!(
+        svg,
+        "<text x=\"{:.1}\" y=\"14\">-{}</text><text x=\"{:.1}\" y=\"14\">+{}</text>",
+        x(-max) - 30.0,
+        esc(&ns(Some(report.max_offset_ns))),
+        x(max),
+        esc(&ns(Some(report.max_offset_ns)))
+    );
+    for (i, (node, windows)) in nodes.iter().enumerate() {
+        let y = 30.0 + row * i as f64;
+        let _ = write!(
+            svg,
+            "<text x=\"4\" y=\"{:.1}\">{}</text>",
+            y + 14.0,
+            esc(node)
+        );
+        let step = (row - 8.0) / windows.len().max(1) as f64;
+        for (j, o) in windows.iter().enumerate() {
+            let lo = o.lower_ns.map(|v| v as f64).unwrap_or(-extent);
+            let hi = o.upper_ns.map(|v| v as f64).unwrap_or(extent);
+            let color = match o.verdict {
+                "healthy" => "#2e7d32",
+                "unhealthy" => "#c62828",
+                "ambiguous" => "#ef6c00",
+                _ => "#9e9e9e",
+            };
+            let _ = write!(
+                svg,
+                "<rect class=\"interval\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{} {}: {} to {} ({})</title></rect>",
+                x(lo),
+                y + j as f64 * step,
+                (x(hi) - x(lo)).max(2.0),
+                step.max(2.0) - 1.0,
+                esc(node),
+                esc(&o.window_start),
+                esc(&ns(o.lower_ns)),
+                esc(&ns(o.upper_ns)),
+                o.verdict
+            );
+        }
+    }
+    if nodes.is_empty() {
+        let _ = write!(
+            svg,
+            "<text x=\"{left}\" y=\"34\">no cross-node RPCs to estimate offsets from</text>"
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
