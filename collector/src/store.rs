@@ -74,7 +74,9 @@ impl Store {
         std::fs::create_dir_all(&wal_dir).map_err(|e| Error::io(&wal_dir, e))?;
         let lock = lock_data_dir(&config.data_dir)?;
         flush::remove_temporary_files(&config.data_dir)?;
-        let mut next_seq = 1;
+        // Segment numbers name the Parquet files they flush to, so they are
+        // never reused: continue after the highest ever handed out.
+        let mut next_seq = read_high_water(&wal_dir)? + 1;
         for (seq, path) in wal::list_segments(&wal_dir)? {
             let stats = flush_segment(&config.data_dir, seq, &path)?;
             tracing::info!(
@@ -83,7 +85,7 @@ impl Store {
                 torn_bytes = stats.torn_bytes,
                 "recovered WAL segment"
             );
-            next_seq = seq + 1;
+            next_seq = next_seq.max(seq + 1);
         }
 
         let (flush_tx, flush_rx) = mpsc::channel::<flush::Job>();
@@ -191,6 +193,39 @@ fn lock_data_dir(data_dir: &Path) -> Result<File> {
     file.set_len(0).map_err(|e| Error::io(&path, e))?;
     write!(file, "{}", std::process::id()).map_err(|e| Error::io(&path, e))?;
     Ok(file)
+}
+
+/// File in the WAL folder holding the highest segment number handed out.
+pub const HIGH_WATER_FILE: &str = "HIGH_WATER";
+
+/// The highest segment number ever handed out in `wal_dir` (0 if none).
+fn read_high_water(wal_dir: &Path) -> Result<u64> {
+    let path = wal_dir.join(HIGH_WATER_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().parse().map_err(|_| {
+            Error::io(
+                &path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("not a number: {text:?}"),
+                ),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(Error::io(&path, e)),
+    }
+}
+
+/// Durably records that segment numbers up to `seq` are taken.
+pub(crate) fn write_high_water(wal_dir: &Path, seq: u64) -> Result<()> {
+    let path = wal_dir.join(HIGH_WATER_FILE);
+    let tmp = wal_dir.join(format!("{HIGH_WATER_FILE}.tmp"));
+    let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    write!(file, "{seq}")
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    sync_dir(wal_dir)
 }
 
 /// fsync a directory, so a rename or unlink in it is durable.

@@ -1,42 +1,15 @@
 //! `causet sql` as a user runs it: output formats and errors, as snapshots.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn causet(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_causet"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run causet")
-}
+use crate::common::{causet, imported, stdout};
 
-/// A data folder with the lamport-seed sample, imported by the binary.
 fn lamport_seed() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/lamport-seed.otlp.json");
-    let out = causet(dir.path(), &["import", sample.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
+    imported(&["lamport-seed"])
 }
 
 const QUERY: &str = "SELECT node, name, lamport, derived_lamport, vc FROM causal_events \
                      WHERE node = 'B' AND event_type = 'event' ORDER BY derived_lamport LIMIT 3";
-
-fn stdout(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
 
 #[test]
 fn formats() {

@@ -49,8 +49,11 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
     out
 }
 
+/// A node's own logical time: (clock kind, value, HLC logical part).
+type Tick = (u8, i64, u32);
+
 /// The node's own logical time of an event: VC own entry, else HLC, else Lamport.
-fn tick(g: &Graph, e: usize) -> Option<(u8, i64, u32)> {
+fn tick(g: &Graph, e: usize) -> Option<Tick> {
     let ev = &g.events[e];
     let own = ev
         .vc
@@ -65,7 +68,7 @@ fn tick(g: &Graph, e: usize) -> Option<(u8, i64, u32)> {
 /// On one node, consecutive events by the node's logical clock whose wall
 /// times go backwards by more than the threshold: the wall clock stepped back.
 fn clock_jumps(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
-    let mut by_node: BTreeMap<u32, Vec<((u8, i64, u32), EventId)>> = BTreeMap::new();
+    let mut by_node: BTreeMap<u32, Vec<(Tick, EventId)>> = BTreeMap::new();
     for e in 0..g.events.len() {
         if let Some(t) = tick(g, e) {
             by_node

@@ -159,7 +159,7 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
 
     let mut off_nodes: BTreeMap<u32, (i64, NodeOffset, Vec<EventId>)> = BTreeMap::new();
     for (window, pairs) in &windows {
-        let mut consistent: BTreeMap<(u32, u32), (Option<i64>, Option<i64>, u64)> = BTreeMap::new();
+        let mut consistent: Intervals = BTreeMap::new();
         for (&(a, b), pair) in pairs {
             match (pair.lower, pair.upper) {
                 (Some((l, li)), Some((u, ui))) if l > u => {
@@ -263,6 +263,12 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
     (offsets, findings)
 }
 
+/// Offset interval `(lower, upper, RPC pairs)` of node b minus node a, per pair (a, b).
+type Intervals = BTreeMap<(u32, u32), (Option<i64>, Option<i64>, u64)>;
+
+/// Offset bounds per node: (lower, upper).
+type Solution = HashMap<u32, (Option<i64>, Option<i64>)>;
+
 #[derive(Debug, Default)]
 struct Pair {
     lower: Option<(i64, usize)>,
@@ -309,7 +315,7 @@ fn choose_reference(
     g: &Graph,
     config: &DetectConfig,
     nodes: &BTreeSet<u32>,
-    pairs: &BTreeMap<(u32, u32), (Option<i64>, Option<i64>, u64)>,
+    pairs: &Intervals,
 ) -> u32 {
     if let Some(name) = &config.reference_node
         && let Some(&n) = nodes.iter().find(|&&n| g.nodes[n as usize] == *name)
@@ -340,11 +346,7 @@ fn choose_reference(
 
 /// Bounds of every node's offset against `reference` under the pairwise
 /// constraints `x_b - x_a in [lower, upper]`; `None` on a negative cycle.
-fn solve(
-    nodes: &BTreeSet<u32>,
-    pairs: &BTreeMap<(u32, u32), (Option<i64>, Option<i64>, u64)>,
-    reference: u32,
-) -> Option<HashMap<u32, (Option<i64>, Option<i64>)>> {
+fn solve(nodes: &BTreeSet<u32>, pairs: &Intervals, reference: u32) -> Option<Solution> {
     // x_b - x_a <= upper: edge a -> b weight upper; x_a - x_b <= -lower: edge b -> a weight -lower.
     let mut edges: Vec<(u32, u32, i64)> = Vec::new();
     for (&(a, b), &(l, u, _)) in pairs {

@@ -79,6 +79,9 @@ fn non_idempotent(facts: &SpanFacts, config: &DetectConfig) -> Option<bool> {
     }
 }
 
+/// Attempts of one call: same parent span, peer, method and route.
+type CallKey<'f> = (u32, Option<&'f str>, Option<&'f str>, Option<&'f str>);
+
 struct UnionFind(Vec<u32>);
 
 impl UnionFind {
@@ -113,8 +116,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
     // Same idempotency key.
     let mut by_key: HashMap<&str, u32> = HashMap::new();
     // Same parent, peer, method and route, when some sibling says it is a retry.
-    let mut by_call: HashMap<(u32, Option<&str>, Option<&str>, Option<&str>), Vec<u32>> =
-        HashMap::new();
+    let mut by_call: HashMap<CallKey<'_>, Vec<u32>> = HashMap::new();
     for (i, &s) in clients.iter().enumerate() {
         let f = facts.of(s).expect("clients have facts");
         if let Some(key) = f.idempotency_key.as_deref() {

@@ -168,7 +168,7 @@ pub fn to_html(report: &Report) -> String {
             witness = esc(&serde_json::to_string_pretty(&f.witness).unwrap_or_default()),
         );
     }
-    let _ = write!(out, "</table></body></html>\n");
+    let _ = writeln!(out, "</table></body></html>");
     out
 }
 
@@ -186,7 +186,7 @@ fn timeline_svg(report: &Report) -> String {
         .unwrap_or(0)
         .max(1) as f64;
     let n = buckets.len().max(1) as f64;
-    let bar = (w - left - 10.0) / n;
+    let bar = ((w - left - 10.0) / n).min(40.0);
     let _ = write!(
         svg,
         "<line x1=\"{left}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#999\"/>",

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use super::flush::Job;
 use super::sync_dir;
+
 use crate::error::{Error, Result};
 
 /// Most bytes committed by one fsync; later records wait for the next.
@@ -161,6 +162,7 @@ impl Writer {
     fn open_segment(&mut self) -> Result<&mut OpenSegment> {
         if self.open.is_none() {
             let seq = self.next_seq;
+            super::write_high_water(&self.wal_dir, seq)?;
             let path = wal::segment_path(&self.wal_dir, seq);
             let mut file = OpenOptions::new()
                 .create_new(true)

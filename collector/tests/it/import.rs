@@ -78,3 +78,30 @@ async fn pretty_json_and_protobuf_files_are_one_request_each() {
     );
     assert_eq!(rows(&data, tables::SPANS), rows(&data2, tables::SPANS));
 }
+
+#[tokio::test]
+async fn later_runs_never_overwrite_earlier_files() {
+    // Each run flushes its own segments: numbers continue across runs, so a
+    // second import (or a restarted collector) adds files instead of
+    // replacing the first run's.
+    let dir = tempfile::tempdir().unwrap();
+    let pretty = dir.path().join("pretty.json");
+    std::fs::write(&pretty, sample()).unwrap();
+    let mut other: ExportTraceServiceRequest = serde_json::from_str(&sample()).unwrap();
+    for rs in &mut other.resource_spans {
+        for ss in &mut rs.scope_spans {
+            for span in &mut ss.spans {
+                span.trace_id[0] ^= 0xff;
+            }
+        }
+    }
+    let second = dir.path().join("other.json");
+    std::fs::write(&second, serde_json::to_string(&other).unwrap()).unwrap();
+    let data = dir.path().join("data");
+    import(&data, &pretty).await;
+    import(&data, &second).await;
+    import(&data, &pretty).await;
+    // 3 + 3 distinct spans, and the first file's 3 again (kept; the
+    // analyzer deduplicates).
+    assert_eq!(rows(&data, tables::SPANS).len(), 9);
+}

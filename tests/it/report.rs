@@ -1,0 +1,290 @@
+//! `causet report`, `explain`, `why` and `export shiviz` on the labelled
+//! samples, as snapshots; the HTML report in a real browser.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{causet, imported, stdout};
+
+/// Settings that vary between runs: when the report was made, where the data is.
+fn filters(data: &Path) -> Vec<(String, String)> {
+    vec![
+        (
+            r#""generated_at": "[^"]+""#.into(),
+            r#""generated_at": "[time]""#.into(),
+        ),
+        (r"made \S+;".into(), "made [time];".into()),
+        (regex_escape(&data.display().to_string()), "[data]".into()),
+    ]
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' {
+                vec![c]
+            } else {
+                vec!['\\', c]
+            }
+        })
+        .collect()
+}
+
+fn snapshot(name: &str, data: &Path, text: String) {
+    let filters = filters(data);
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    insta::with_settings!({ filters => filters }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+#[test]
+fn markdown_and_json_reports_of_labelled_samples() {
+    for sample in ["skew-exceeds-max-offset", "duplicate-execution"] {
+        let dir = imported(&[sample]);
+        let md = causet(dir.path(), &["report", "--format", "md"]);
+        assert_eq!(
+            md.status.code(),
+            Some(1),
+            "a high finding fails the default --fail-on high"
+        );
+        snapshot(
+            &format!("{sample}.md"),
+            dir.path(),
+            String::from_utf8(md.stdout).unwrap(),
+        );
+        let json = causet(
+            dir.path(),
+            &["report", "--format", "json", "--fail-on", "info"],
+        );
+        snapshot(
+            &format!("{sample}.json"),
+            dir.path(),
+            String::from_utf8(json.stdout).unwrap(),
+        );
+    }
+}
+
+#[test]
+fn fail_on_thresholds_and_ranges() {
+    let clean = imported(&["clean-skew-within-max-offset"]);
+    assert_eq!(
+        causet(
+            clean.path(),
+            &["report", "--format", "json", "--fail-on", "info"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let deduplicated = imported(&["retry-deduplicated"]);
+    assert_eq!(
+        causet(
+            deduplicated.path(),
+            &["report", "--format", "md", "--fail-on", "low"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        causet(
+            deduplicated.path(),
+            &["report", "--format", "md", "--fail-on", "info"]
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    // The samples are from 2026-11-25 10:00; a range after it holds nothing.
+    let out = causet(
+        deduplicated.path(),
+        &[
+            "report",
+            "--format",
+            "json",
+            "--from",
+            "2026-11-26T00:00:00Z",
+            "--fail-on",
+            "info",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["findings"], 0);
+    let out = causet(deduplicated.path(), &["report", "--fail-on", "severe"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn explain_draws_samples() {
+    for (sample, trace) in [
+        ("duplicate-execution", "0ca05e700000000000000000000c0001"),
+        ("lamport-seed", "5eed0000000000000000000000000002"),
+    ] {
+        let dir = imported(&[sample]);
+        let text = stdout(&causet(dir.path(), &["explain", trace, "--follow-links"]));
+        snapshot(&format!("explain-{sample}"), dir.path(), text);
+        let svg = dir.path().join("d.svg");
+        stdout(&causet(
+            dir.path(),
+            &[
+                "explain",
+                trace,
+                "--follow-links",
+                "--svg",
+                svg.to_str().unwrap(),
+            ],
+        ));
+        let svg = std::fs::read_to_string(svg).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("class=\"arrow\"") && svg.contains("<title>")
+        );
+    }
+}
+
+#[test]
+fn why_answers_the_classic_pairs() {
+    let dir = imported(&["lamport-seed"]);
+    // A's first send, C's last receive: ordered, through B.
+    let a_send = "5eed0000000000000000000000000001:a000000000000001#0";
+    let c_last = "5eed0000000000000000000000000003:a000000000000003#5";
+    let out = causet(dir.path(), &["why", a_send, c_last]);
+    assert_eq!(out.status.code(), Some(0));
+    snapshot(
+        "why-ordered",
+        dir.path(),
+        String::from_utf8(out.stdout).unwrap(),
+    );
+    // And the other way round it says the same, from B's side.
+    let out = causet(dir.path(), &["why", c_last, a_send]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with(&format!("{a_send} happened before {c_last}"))
+    );
+    // A's second send and C's receive of m2: concurrent.
+    let a_second = "5eed0000000000000000000000000001:a000000000000001#1";
+    let c_m2 = "5eed0000000000000000000000000003:a000000000000003#4";
+    let out = causet(dir.path(), &["why", a_second, c_m2]);
+    assert_eq!(out.status.code(), Some(3));
+    snapshot(
+        "why-concurrent",
+        dir.path(),
+        String::from_utf8(out.stdout).unwrap(),
+    );
+    let out = causet(dir.path(), &["why", "ffffffffffffffff", c_m2]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn shiviz_log_has_one_clock_line_per_event() {
+    let dir = imported(&["lamport-seed"]);
+    let log = dir.path().join("shiviz.log");
+    let out = causet(
+        dir.path(),
+        &[
+            "export",
+            "shiviz",
+            "5eed0000000000000000000000000001",
+            "--follow-links",
+            "-o",
+            log.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(?<host>"));
+    let text = std::fs::read_to_string(log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 * 20);
+    // Every clock line is "host {json}" with the host's own entry present.
+    for pair in lines.chunks(2) {
+        let (host, clock) = pair[1].split_once(' ').unwrap();
+        let clock: serde_json::Value = serde_json::from_str(clock).unwrap();
+        assert!(clock[host].as_u64().unwrap() >= 1, "{}", pair[1]);
+    }
+}
+
+/// The HTML report opened in headless Chromium: the charts' SVG elements
+/// and the finding rows must be in the rendered DOM, and a screenshot taken.
+/// `.ci/run` installs Chromium and sets CAUSET_REQUIRE_BROWSER=1, so CI
+/// cannot skip this; elsewhere it runs when Chromium is installed.
+#[test]
+fn html_report_renders_in_chromium() {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var_os("CAUSET_REQUIRE_BROWSER").is_none(),
+            "CAUSET_REQUIRE_BROWSER is set but no Chromium is installed"
+        );
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("skipping: no Chromium (apt-get install chromium)");
+        }
+        return;
+    };
+    let dir = imported(&["skew-exceeds-max-offset", "duplicate-execution"]);
+    let html = dir.path().join("report.html");
+    causet(dir.path(), &["report", "-o", html.to_str().unwrap()]);
+    let json = causet(dir.path(), &["report", "--format", "json"]);
+    let findings =
+        serde_json::from_slice::<serde_json::Value>(&json.stdout).unwrap()["summary"]["findings"]
+            .as_u64()
+            .unwrap() as usize;
+    assert!(findings >= 3, "{findings}");
+    let profile = tempfile::tempdir().unwrap();
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let url = format!("file://{}", html.display());
+    let run = |extra: &[String]| {
+        Command::new(browser)
+            .args(flags)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap()
+    };
+    let dom = run(&["--dump-dom".into()]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("<svg id=\"timeline\""), "{dom}");
+    assert!(dom.contains("class=\"bar\""), "timeline bars");
+    assert!(
+        dom.contains("<svg id=\"offsets\"") && dom.contains("class=\"interval\""),
+        "offset intervals"
+    );
+    assert_eq!(
+        dom.matches("<tr class=\"finding\">").count(),
+        findings,
+        "finding rows"
+    );
+    let png = dir.path().join("report.png");
+    run(&[
+        format!("--screenshot={}", png.display()),
+        "--window-size=1200,1600".into(),
+    ]);
+    let bytes = std::fs::read(&png).expect("screenshot written");
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+        "{} bytes",
+        bytes.len()
+    );
+}
