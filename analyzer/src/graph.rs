@@ -277,6 +277,8 @@ pub struct Graph {
     /// Derived sparse vector clocks, in `dvc_offsets` slices: (chain, position).
     dvc_entries: Vec<(u32, u32)>,
     dvc_offsets: Vec<u32>,
+    /// Whether an event's derived vector clock was kept (see [`order::MAX_DVC_ENTRIES`]).
+    dvc_known: Vec<bool>,
     /// Events that lie on a cycle.
     pub cyclic: Vec<EventId>,
     span_index: HashMap<(u128, u64), u32>,
@@ -303,24 +305,38 @@ impl Graph {
         self.span_index.get(&(trace_id, span_id)).copied()
     }
 
-    /// The derived vector clock of `e` as (chain, position) pairs, chains ascending.
-    pub fn dvc(&self, e: EventId) -> &[(u32, u32)] {
+    /// The derived vector clock of `e` as (chain, position) pairs, chains
+    /// ascending; `None` for an event on a cycle or whose clock was too wide to keep.
+    pub fn dvc(&self, e: EventId) -> Option<&[(u32, u32)]> {
+        if !self.dvc_known[e as usize] {
+            return None;
+        }
         let (a, b) = (
             self.dvc_offsets[e as usize] as usize,
             self.dvc_offsets[e as usize + 1] as usize,
         );
-        &self.dvc_entries[a..b]
+        Some(&self.dvc_entries[a..b])
     }
 
     /// True when `e` happens before `f` (a path of edges leads from e to f).
     pub fn happens_before(&self, e: EventId, f: EventId) -> bool {
-        if e == f || self.lamport[e as usize].is_none() || self.lamport[f as usize].is_none() {
-            return e != f && search::path(self, e, f).is_some();
+        if e == f {
+            return false;
         }
-        let Position { chain, pos } = self.position[e as usize];
-        let dvc = self.dvc(f);
-        dvc.binary_search_by_key(&chain, |&(c, _)| c)
-            .is_ok_and(|i| dvc[i].1 >= pos)
+        let (Some(le), Some(lf)) = (self.lamport[e as usize], self.lamport[f as usize]) else {
+            return search::path(self, e, f).is_some();
+        };
+        if le >= lf {
+            return false;
+        }
+        match self.dvc(f) {
+            Some(dvc) => {
+                let Position { chain, pos } = self.position[e as usize];
+                dvc.binary_search_by_key(&chain, |&(c, _)| c)
+                    .is_ok_and(|i| dvc[i].1 >= pos)
+            }
+            None => search::reaches_below(self, e, f, lf),
+        }
     }
 
     /// Display name of an event: `span name` or `span name/event name`.

@@ -13,7 +13,8 @@ use crate::graph::{EventId, Graph};
 pub const REGEX: &str = r"(?<event>.*)\n(?<host>\S*) (?<clock>{.*})";
 
 /// The ShiViz log of `events` (ids of `graph`), in a linear extension of
-/// happens-before. Events on a cycle have no derived clock and are skipped.
+/// happens-before. Events without a derived clock (on a cycle, or in a
+/// component too wide to keep clocks for) are skipped.
 pub fn log(graph: &Graph, events: &[EventId]) -> String {
     let mut ordered: Vec<EventId> = events
         .iter()
@@ -24,8 +25,8 @@ pub fn log(graph: &Graph, events: &[EventId]) -> String {
     let mut out = String::new();
     for e in ordered {
         let host = &graph.chain_names[graph.position[e as usize].chain as usize];
-        let clock: serde_json::Map<String, serde_json::Value> = graph
-            .dvc(e)
+        let Some(dvc) = graph.dvc(e) else { continue };
+        let clock: serde_json::Map<String, serde_json::Value> = dvc
             .iter()
             .map(|&(c, p)| (graph.chain_names[c as usize].clone(), p.into()))
             .collect();

@@ -5,6 +5,12 @@ use std::collections::HashMap;
 
 use super::{EventId, Graph, Position};
 
+/// Widest derived vector clock kept. A clock over more chains than this
+/// (a huge causally connected component, such as a replication stream that
+/// joins every trace) is not stored: memory stays linear in the events, and
+/// reachability for such events falls back to a search of the graph.
+pub const MAX_DVC_ENTRIES: usize = 64;
+
 pub(super) fn derive(g: &mut Graph) {
     let n = g.events.len();
     let mut indegree = vec![0u32; n];
@@ -36,15 +42,18 @@ pub(super) fn derive(g: &mut Graph) {
     let mut tips: Vec<EventId> = Vec::new();
     let mut node_chains: HashMap<u32, u32> = HashMap::new();
     let mut dvcs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+    g.dvc_known = vec![false; n];
     for &v in &topo {
         let mut lamport = 0;
         let mut chain = None;
         let mut merged: Vec<(u32, u32)> = Vec::new();
+        let mut known = true;
         for (p, _) in g.inn.of(v) {
             let Some(l) = g.lamport[p as usize] else {
                 continue;
             };
             lamport = lamport.max(l + 1);
+            known &= g.dvc_known[p as usize];
             let pos = g.position[p as usize];
             // Extend a chain whose tip is a predecessor, preferring one of this node.
             if tips[pos.chain as usize] == p {
@@ -53,7 +62,10 @@ pub(super) fn derive(g: &mut Graph) {
                     chain = Some((pos.chain, pos.pos + 1));
                 }
             }
-            merged = merge(&merged, &dvcs[p as usize]);
+            if known {
+                merged = merge(&merged, &dvcs[p as usize]);
+                known = merged.len() <= MAX_DVC_ENTRIES;
+            }
         }
         let (chain, pos) = chain.unwrap_or_else(|| {
             let node = g.events[v as usize].node;
@@ -69,10 +81,16 @@ pub(super) fn derive(g: &mut Graph) {
             (tips.len() as u32 - 1, 1)
         });
         tips[chain as usize] = v;
-        merged = merge(&merged, &[(chain, pos)]);
         g.lamport[v as usize] = Some(lamport);
         g.position[v as usize] = Position { chain, pos };
-        dvcs[v as usize] = merged;
+        if known {
+            merged = merge(&merged, &[(chain, pos)]);
+            known = merged.len() <= MAX_DVC_ENTRIES;
+        }
+        g.dvc_known[v as usize] = known;
+        if known {
+            dvcs[v as usize] = merged;
+        }
     }
 
     g.dvc_offsets = Vec::with_capacity(n + 1);

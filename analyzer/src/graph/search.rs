@@ -56,3 +56,21 @@ pub fn cone(g: &Graph, target: EventId, past: bool) -> Vec<EventId> {
     out.sort_unstable();
     out
 }
+
+/// Whether `from` reaches `to`, visiting only events whose derived Lamport
+/// number is below `limit` (= `to`'s): nothing above it can lead to `to`.
+pub fn reaches_below(g: &Graph, from: EventId, to: EventId, limit: u64) -> bool {
+    let mut seen = std::collections::HashSet::from([from]);
+    let mut stack = vec![from];
+    while let Some(v) = stack.pop() {
+        for (w, _) in g.out.of(v) {
+            if w == to {
+                return true;
+            }
+            if g.lamport[w as usize].is_some_and(|l| l < limit) && seen.insert(w) {
+                stack.push(w);
+            }
+        }
+    }
+    false
+}

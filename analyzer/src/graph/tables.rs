@@ -187,8 +187,8 @@ pub fn events_batch(g: &Graph, ids: Option<&[EventId]>) -> Result<RecordBatch> {
         dlamport.append_option(derived);
         append_map(
             &mut dvc,
-            derived.map(|_| {
-                g.dvc(e)
+            g.dvc(e).map(|entries| {
+                entries
                     .iter()
                     .map(|&(c, p)| (g.chain_names[c as usize].as_str(), u64::from(p)))
             }),

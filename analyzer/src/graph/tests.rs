@@ -236,3 +236,57 @@ fn derived_vector_clocks_agree_with_reachability() {
         }
     }
 }
+
+#[test]
+fn too_wide_clocks_fall_back_to_search() {
+    // 70 independent producers on their own nodes feed one consumer: its
+    // derived clock would have 71 entries, more than is kept.
+    let mut spans: Vec<OtlpSpan> = (1..=70u8)
+        .map(|i| {
+            let mut s = with_attr(
+                span(i, None, PRODUCER, &format!("p{i}"), 0, 5),
+                "causet.msg.id",
+                Value::StringValue(format!("m{i}")),
+            );
+            s.trace_id = vec![i; 16];
+            s
+        })
+        .collect();
+    let mut consumer = span(200, None, CONSUMER, "c", 10, 20);
+    consumer.events = (1..=70u8)
+        .map(|i| span::Event {
+            time_unix_nano: T + 11_000 + u64::from(i),
+            name: "causet.receive".into(),
+            attributes: vec![KeyValue {
+                key: "causet.msg.id".into(),
+                value: Some(AnyValue {
+                    value: Some(Value::StringValue(format!("m{i}"))),
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    spans.push(consumer);
+    let g = graph(spans);
+    let consumer = g
+        .spans
+        .iter()
+        .find(|s| s.kind == SpanKind::Consumer)
+        .unwrap();
+    let end = consumer.end_event;
+    assert!(
+        g.dvc(end).is_none(),
+        "too wide to keep: {:?}",
+        g.dvc(end).map(<[_]>::len)
+    );
+    assert!(g.dvc(consumer.start_event).is_some());
+    for s in g.spans.iter().filter(|s| s.kind == SpanKind::Producer) {
+        assert!(g.happens_before(s.start_event, end));
+        assert!(!g.happens_before(end, s.start_event));
+        assert!(
+            !g.happens_before(s.end_event, end),
+            "a producer's end is concurrent with the consumer"
+        );
+    }
+}
