@@ -20,14 +20,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "causet", version, about, long_about = None)]
 struct Cli {
-    /// Data folder: Parquet tables and the write-ahead log.
-    #[arg(
-        long,
-        global = true,
-        env = "CAUSET_DATA",
-        default_value = "./causet-data"
-    )]
-    data: PathBuf,
+    /// Data folder: Parquet tables and the write-ahead log [default:
+    /// ./causet-data; a fresh ./causet-demo for demo].
+    #[arg(long, global = true, env = "CAUSET_DATA")]
+    data: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -68,6 +64,58 @@ enum Command {
     /// Export a trace for other tools.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Run a traced replicated key-value store with injected faults, then
+    /// analyse it and compare the findings with what was injected.
+    ///
+    /// Without --endpoint it starts a collector in-process on loopback.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Replica nodes.
+    #[arg(long, default_value_t = 5)]
+    nodes: usize,
+    /// Client nodes.
+    #[arg(long, default_value_t = 3)]
+    clients: usize,
+    /// Client requests.
+    #[arg(long, default_value_t = 2000)]
+    requests: usize,
+    /// Seed of every random choice (the same seed gives the same run).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// A node's clock offset, e.g. kv-3=+2s or kv-1=-500ms; repeatable.
+    #[arg(long = "skew", value_parser = parse_skew)]
+    skews: Vec<(String, i64)>,
+    /// Faults to inject, comma-separated, each with an optional rate: skew,
+    /// clock-jump, drop-reply, drop-request, slow-node, concurrent-writes,
+    /// no-idem-key, ignore-idem-key (e.g. drop-reply=0.05,skew).
+    #[arg(
+        long,
+        default_value = "skew,clock-jump,drop-reply,drop-request,slow-node,concurrent-writes,no-idem-key,ignore-idem-key"
+    )]
+    faults: String,
+    /// grpc or http.
+    #[arg(long, default_value = "grpc")]
+    protocol: String,
+    /// Send to this collector instead of starting one (http://host:4317 for gRPC,
+    /// http://host:4318 for HTTP); --data must be that collector's data folder.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Where to write the ground truth (default DATA/truth.json).
+    #[arg(long)]
+    truth: Option<PathBuf>,
+}
+
+fn parse_skew(s: &str) -> Result<(String, i64), String> {
+    let (node, amount) = s.split_once('=').ok_or("expected NODE=+DUR")?;
+    let (sign, amount) = match amount.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, amount.strip_prefix('+').unwrap_or(amount)),
+    };
+    let d = humantime::parse_duration(amount).map_err(|e| e.to_string())?;
+    Ok((node.to_owned(), sign * nanos(d)))
 }
 
 /// Detector settings shared by the commands that analyse.
@@ -217,9 +265,32 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse().map_err(|e: causet_analyzer::Error| e.to_string())
 }
 
+/// The command line with the data folder settled.
+struct Resolved {
+    data: PathBuf,
+    data_given: bool,
+    command: Command,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // The collector reports what it does; the other commands only warn.
+    init_logging(if matches!(cli.command, Command::Collect(_)) {
+        "info"
+    } else {
+        "warn"
+    });
+    let data_given = cli.data.is_some();
+    let default_data = if matches!(cli.command, Command::Demo(_)) {
+        "./causet-demo"
+    } else {
+        "./causet-data"
+    };
+    let cli = Resolved {
+        data: cli.data.unwrap_or_else(|| PathBuf::from(default_data)),
+        data_given,
+        command: cli.command,
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => return fail(anyhow::Error::new(e).context("cannot start the async runtime")),
@@ -237,6 +308,7 @@ fn main() -> ExitCode {
                 follow_links,
                 output,
             }) => shiviz(cli.data, trace_id, follow_links, output).await,
+            Command::Demo(args) => demo(cli.data, cli.data_given, args).await,
         }
     });
     match result {
@@ -262,9 +334,9 @@ fn fail(error: anyhow::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -541,5 +613,51 @@ async fn shiviz(
             causet_analyzer::shiviz::REGEX
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::print_stdout)]
+async fn demo(data: PathBuf, data_given: bool, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let faults = causet_demo::Faults::parse(&args.faults).map_err(anyhow::Error::msg)?;
+    let transport = match args.protocol.as_str() {
+        "grpc" => causet_demo::Transport::Grpc,
+        "http" => causet_demo::Transport::Http,
+        other => anyhow::bail!("--protocol {other:?}: use grpc or http"),
+    };
+    if args.endpoint.is_none() {
+        // A fresh folder each run, unless the user named one.
+        if !data_given && data.exists() {
+            std::fs::remove_dir_all(&data)
+                .with_context(|| format!("cannot clear {}", data.display()))?;
+        }
+        std::fs::create_dir_all(&data)
+            .with_context(|| format!("cannot create {}", data.display()))?;
+    }
+    let start_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(nanos)
+        .unwrap_or(0);
+    let config = causet_demo::DemoConfig {
+        nodes: args.nodes,
+        clients: args.clients,
+        requests: args.requests,
+        seed: args.seed,
+        skews: args.skews,
+        faults,
+        transport,
+        endpoint: args.endpoint,
+        data_dir: data.clone(),
+        truth_path: args.truth,
+        start_ns,
+    };
+    let bar = spinner("simulating, exporting, analysing");
+    let outcome = causet_demo::run(config).await?;
+    bar.finish_and_clear();
+    print!("{}", causet_demo::summary(&outcome));
+    println!(
+        "\nData in {}. Next: causet --data {} report -o report.html",
+        data.display(),
+        data.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

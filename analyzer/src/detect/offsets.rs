@@ -157,6 +157,27 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
         }
     }
 
+    // One reference for the whole run, chosen over every window: a window
+    // is read off the client's clock, so a skewed node's calls can fall in a
+    // window of their own, where a per-window majority would be its own.
+    let mut all_pairs: Intervals = BTreeMap::new();
+    for pairs in windows.values() {
+        for (&key, pair) in pairs {
+            if let (Some((l, _)), Some((u, _))) = (pair.lower, pair.upper)
+                && l > u
+            {
+                continue;
+            }
+            let entry = all_pairs.entry(key).or_insert((None, None, 0));
+            entry.0 = max_opt(entry.0, pair.lower.map(|x| x.0));
+            entry.1 = min_opt(entry.1, pair.upper.map(|x| x.0));
+            entry.2 += pair.count;
+        }
+    }
+    let all_nodes: BTreeSet<u32> = all_pairs.keys().flat_map(|&(a, b)| [a, b]).collect();
+    let global_reference =
+        (!all_nodes.is_empty()).then(|| choose_reference(g, config, &all_nodes, &all_pairs));
+
     let mut off_nodes: BTreeMap<u32, (i64, NodeOffset, Vec<EventId>)> = BTreeMap::new();
     for (window, pairs) in &windows {
         let mut consistent: Intervals = BTreeMap::new();
@@ -177,7 +198,9 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
         if nodes.is_empty() {
             continue;
         }
-        let reference = choose_reference(g, config, &nodes, &consistent);
+        let reference = global_reference
+            .filter(|r| nodes.contains(r))
+            .unwrap_or_else(|| choose_reference(g, config, &nodes, &consistent));
         let Some(solution) = solve(&nodes, &consistent, reference) else {
             let mut f = Finding::about(g, "offset_inconsistent", Severity::Medium, &[]);
             f.nodes = nodes.iter().map(|&n| g.nodes[n as usize].clone()).collect();
@@ -268,6 +291,20 @@ type Intervals = BTreeMap<(u32, u32), (Option<i64>, Option<i64>, u64)>;
 
 /// Offset bounds per node: (lower, upper).
 type Solution = HashMap<u32, (Option<i64>, Option<i64>)>;
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
 
 #[derive(Debug, Default)]
 struct Pair {
