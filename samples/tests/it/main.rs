@@ -90,7 +90,7 @@ async fn the_demo_also_runs_over_http() {
     .await;
     assert_perfect(&outcome);
     assert!(
-        outcome.findings.len() > 0,
+        !outcome.findings.is_empty(),
         "{}",
         causet_demo::summary(&outcome)
     );
