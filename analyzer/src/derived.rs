@@ -299,3 +299,64 @@ pub async fn rows_scan(
         .scan(state, projection, filters, limit)
         .await
 }
+
+/// How a [`GraphRows`] table computes its rows from the graph.
+type RowsFn = dyn Fn(&Graph) -> datafusion::error::Result<RecordBatch> + Send + Sync;
+
+/// A table whose rows a function computes from the graph when it is scanned
+/// (the table functions' results).
+pub struct GraphRows {
+    cache: Arc<GraphCache>,
+    schema: SchemaRef,
+    rows: Box<RowsFn>,
+}
+
+impl GraphRows {
+    /// Rows of `schema` made by `rows` from `cache`'s graph.
+    pub fn new(
+        cache: Arc<GraphCache>,
+        schema: SchemaRef,
+        rows: impl Fn(&Graph) -> datafusion::error::Result<RecordBatch> + Send + Sync + 'static,
+    ) -> Self {
+        GraphRows {
+            cache,
+            schema,
+            rows: Box::new(rows),
+        }
+    }
+}
+
+impl std::fmt::Debug for GraphRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphRows")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl TableProvider for GraphRows {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Temporary
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let built = self
+            .cache
+            .get()
+            .await
+            .map_err(crate::error::to_datafusion)?;
+        let batch = (self.rows)(&built.graph)?;
+        rows_scan(batch, state, projection, filters, limit).await
+    }
+}

@@ -6,24 +6,22 @@
 //! out; a malformed clock is an execution error naming the value.
 
 mod args;
-mod concurrent;
-mod happens_before;
 mod hlc_compare;
 mod hlc_to_timestamp;
 mod vc_compare;
 mod vc_get;
 mod vc_merge;
+mod vc_predicates;
 
 use datafusion::logical_expr::{DocSection, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
-pub use concurrent::Concurrent;
-pub use happens_before::HappensBefore;
 pub use hlc_compare::HlcCompare;
 pub use hlc_to_timestamp::HlcToTimestamp;
 pub use vc_compare::VcCompare;
 pub use vc_get::VcGet;
 pub use vc_merge::VcMerge;
+pub use vc_predicates::VcPredicate;
 
 /// The documentation section of causet's functions.
 pub const DOC_SECTION: DocSection = DocSection {
@@ -36,8 +34,8 @@ pub const DOC_SECTION: DocSection = DocSection {
 pub fn all() -> Vec<ScalarUDF> {
     vec![
         ScalarUDF::from(VcCompare::new()),
-        ScalarUDF::from(HappensBefore::new()),
-        ScalarUDF::from(Concurrent::new()),
+        ScalarUDF::from(VcPredicate::happens_before()),
+        ScalarUDF::from(VcPredicate::concurrent()),
         ScalarUDF::from(VcGet::new()),
         ScalarUDF::from(VcMerge::new()),
         ScalarUDF::from(HlcCompare::new()),
