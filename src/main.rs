@@ -235,6 +235,10 @@ struct CollectArgs {
     /// Write {"grpc":ADDR,"http":ADDR} here once listening.
     #[arg(long)]
     ready_file: Option<PathBuf>,
+    /// Require `Authorization: Bearer <token>` on both listeners, the token
+    /// read from this file.
+    #[arg(long)]
+    auth_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -354,6 +358,9 @@ async fn collect(data: PathBuf, args: CollectArgs) -> anyhow::Result<ExitCode> {
         max_inflight_bytes: args.max_inflight_bytes,
     };
     config.ready_file = args.ready_file;
+    if let Some(path) = &args.auth_token_file {
+        config.auth_token = Some(causet_collector::auth::Token::from_file(path)?);
+    }
     let collector = Collector::bind(config)
         .await
         .with_context(|| format!("cannot start the collector on {}", data.display()))?;

@@ -14,6 +14,7 @@ use tonic::codec::CompressionEncoding;
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
+use crate::auth::Token;
 use crate::error::Error;
 use crate::ingest::Ingest;
 
@@ -24,14 +25,18 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 pub struct GrpcTraceService {
     ingest: Arc<Ingest>,
+    token: Option<Token>,
 }
 
 impl GrpcTraceService {
     /// The tonic service, gzip accepted, message size limited to the
     /// ingest limit (decompressed).
-    pub fn server(ingest: Arc<Ingest>) -> TraceServiceServer<GrpcTraceService> {
+    pub fn server(
+        ingest: Arc<Ingest>,
+        token: Option<Token>,
+    ) -> TraceServiceServer<GrpcTraceService> {
         let limit = ingest.limits().max_request_bytes;
-        TraceServiceServer::new(GrpcTraceService { ingest })
+        TraceServiceServer::new(GrpcTraceService { ingest, token })
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(limit)
@@ -44,6 +49,16 @@ impl TraceService for GrpcTraceService {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        if let Some(token) = &self.token {
+            let authorization = request
+                .metadata()
+                .get("authorization")
+                .map(|v| v.as_bytes());
+            if !token.admits(authorization) {
+                self.ingest.count_failure();
+                return Err(Status::unauthenticated("missing or wrong bearer token"));
+            }
+        }
         let request = request.into_inner();
         let _admission = self
             .ingest

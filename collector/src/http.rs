@@ -14,6 +14,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message as _;
 
+use crate::auth::Token;
 use crate::error::Error;
 use crate::grpc::RETRY_AFTER;
 use crate::ingest::{ExportOutcome, Ingest};
@@ -58,13 +59,44 @@ struct RpcStatus {
     message: String,
 }
 
-/// The `/v1/traces` router over an [`Ingest`].
-pub fn router(ingest: Arc<Ingest>) -> Router {
+/// The `/v1/traces` router over an [`Ingest`]; with a token, requests
+/// without it are refused (401) before their body is read.
+pub fn router(ingest: Arc<Ingest>, token: Option<Token>) -> Router {
     let limit = ingest.limits().max_request_bytes;
-    Router::new()
+    let router = Router::new()
         .route(TRACES_PATH, post(export))
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(ingest)
+        .with_state(Arc::clone(&ingest));
+    match token {
+        Some(token) => router.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let token = token.clone();
+                let ingest = Arc::clone(&ingest);
+                async move {
+                    let authorization = request
+                        .headers()
+                        .get(header::AUTHORIZATION)
+                        .map(|v| v.as_bytes());
+                    if token.admits(authorization) {
+                        return next.run(request).await;
+                    }
+                    ingest.count_failure();
+                    let format = Format::from_headers(request.headers()).unwrap_or(Format::Json);
+                    let mut response = error_response(
+                        format,
+                        StatusCode::UNAUTHORIZED,
+                        tonic::Code::Unauthenticated,
+                        "missing or wrong bearer token".into(),
+                    );
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                    response
+                }
+            },
+        )),
+        None => router,
+    }
 }
 
 async fn export(

@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
 pub mod convert;
 pub mod error;
 pub mod grpc;

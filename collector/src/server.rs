@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tonic::transport::server::TcpIncoming;
 use tower::util::MapResponseLayer;
 
+use crate::auth::Token;
 use crate::error::{Error, Result};
 use crate::grpc::{GrpcTraceService, fix_refusals};
 use crate::ingest::{Ingest, Limits};
@@ -35,6 +36,8 @@ pub struct CollectorConfig {
     pub limits: Limits,
     /// Where to write `{"grpc":ADDR,"http":ADDR}` once both listeners are bound.
     pub ready_file: Option<PathBuf>,
+    /// The bearer token exporters must present, if any.
+    pub auth_token: Option<Token>,
 }
 
 impl CollectorConfig {
@@ -46,6 +49,7 @@ impl CollectorConfig {
             http_addr: DEFAULT_HTTP_ADDR.into(),
             limits: Limits::default(),
             ready_file: None,
+            auth_token: None,
         }
     }
 }
@@ -57,6 +61,7 @@ pub struct Collector {
     grpc: TcpListener,
     http: TcpListener,
     ready_file: Option<PathBuf>,
+    auth_token: Option<Token>,
 }
 
 impl Collector {
@@ -74,6 +79,7 @@ impl Collector {
             grpc,
             http,
             ready_file: config.ready_file,
+            auth_token: config.auth_token,
         })
     }
 
@@ -101,8 +107,8 @@ impl Collector {
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let (grpc_addr, http_addr) = (self.grpc_addr(), self.http_addr());
         for addr in [grpc_addr, http_addr] {
-            if !addr.ip().is_loopback() {
-                tracing::warn!(%addr, "listening on a non-loopback address: anyone who can reach it can write spans");
+            if !addr.ip().is_loopback() && self.auth_token.is_none() {
+                tracing::warn!(%addr, "listening on a non-loopback address without --auth-token-file: anyone who can reach it can write spans");
             }
         }
         if let Some(path) = &self.ready_file {
@@ -116,10 +122,16 @@ impl Collector {
         };
         let grpc = tonic::transport::Server::builder()
             .layer(MapResponseLayer::new(fix_refusals))
-            .add_service(GrpcTraceService::server(Arc::clone(&self.ingest)))
+            .add_service(GrpcTraceService::server(
+                Arc::clone(&self.ingest),
+                self.auth_token.clone(),
+            ))
             .serve_with_incoming_shutdown(TcpIncoming::from(self.grpc), stopped(stop_rx.clone()));
-        let http = axum::serve(self.http, crate::http::router(Arc::clone(&self.ingest)))
-            .with_graceful_shutdown(stopped(stop_rx));
+        let http = axum::serve(
+            self.http,
+            crate::http::router(Arc::clone(&self.ingest), self.auth_token),
+        )
+        .with_graceful_shutdown(stopped(stop_rx));
         let signal = async move {
             shutdown.await;
             tracing::info!("shutting down: no new requests; flushing");

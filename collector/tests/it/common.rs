@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use causet_collector::{Collector, CollectorConfig, Ingest, Limits};
+
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -20,11 +21,16 @@ pub struct Running {
 }
 
 pub async fn start(limits: Limits) -> Running {
+    start_with(|config| config.limits = limits).await
+}
+
+/// A collector on loopback port 0 with settings changed by `adjust`.
+pub async fn start_with(adjust: impl FnOnce(&mut CollectorConfig)) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let mut config = CollectorConfig::new(dir.path());
     config.grpc_addr = "127.0.0.1:0".into();
     config.http_addr = "127.0.0.1:0".into();
-    config.limits = limits;
+    adjust(&mut config);
     let collector = Collector::bind(config).await.unwrap();
     let (grpc, http, ingest) = (
         collector.grpc_addr(),

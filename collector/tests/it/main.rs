@@ -1,5 +1,6 @@
 //! Integration tests of the collector over real sockets and real files.
 
+mod auth;
 mod common;
 mod exporters;
 mod import;
