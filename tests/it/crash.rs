@@ -17,14 +17,14 @@ struct Collector {
     http: String,
 }
 
-fn start(data: &Path) -> Collector {
+fn start(data: &Path, flush_interval: &str) -> Collector {
     let ready = data.with_extension("ready");
     let _ = std::fs::remove_file(&ready);
     let child = Command::new(env!("CARGO_BIN_EXE_causet"))
         .args(["collect", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
         .arg("--data")
         .arg(data)
-        .args(["--flush-interval", "1h", "--ready-file"])
+        .args(["--flush-interval", flush_interval, "--ready-file"])
         .arg(&ready)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -76,8 +76,15 @@ fn request(client: u8, seq: u16, spans: u16) -> (ExportTraceServiceRequest, Vec<
     (request, ids)
 }
 
-/// Sends from `clients` threads at once; returns the span ids acknowledged.
-fn send(http: &str, clients: u8, requests: u16, round: u16) -> Vec<String> {
+/// Sends from `clients` threads until `stop` is set or the collector dies;
+/// returns the span ids of every export that was acknowledged.
+fn send_until(
+    http: &str,
+    clients: u8,
+    round: u16,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Vec<String> {
+    use std::sync::atomic::Ordering;
     let url = format!("http://{http}/v1/traces");
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..clients)
@@ -86,16 +93,21 @@ fn send(http: &str, clients: u8, requests: u16, round: u16) -> Vec<String> {
                 s.spawn(move || {
                     let client = reqwest::blocking::Client::new();
                     let mut acked = Vec::new();
-                    for r in 0..requests {
+                    for r in 0..1000u16 {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
                         let (req, ids) = request(c, round * 1000 + r, 10);
-                        let res = client
+                        let sent = client
                             .post(&url)
                             .header("content-type", "application/x-protobuf")
                             .body(req.encode_to_vec())
-                            .send()
-                            .unwrap();
-                        assert_eq!(res.status(), 200);
-                        acked.extend(ids);
+                            .send();
+                        match sent {
+                            Ok(res) if res.status() == 200 => acked.extend(ids),
+                            // Killed: this export was never acknowledged.
+                            _ => break,
+                        }
                     }
                     acked
                 })
@@ -137,26 +149,49 @@ fn terminate(mut collector: Collector) {
 
 #[test]
 fn acknowledged_spans_survive_sigkill_exactly_once() {
+    use std::sync::atomic::{AtomicBool, Ordering};
     let dir = tempfile::tempdir().unwrap();
     let data: PathBuf = dir.path().join("data");
     let mut acked = Vec::new();
-    for round in 0..3 {
-        let mut collector = start(&data);
-        acked.extend(send(&collector.http, 4, 25, round));
-        // Nothing was flushed yet (the interval is an hour): the spans are
-        // only in the write-ahead log when the process dies.
-        collector.child.kill().unwrap();
+    // Ten kills at varying moments under load from four exporters, with a
+    // flush every 50 ms: kills land during WAL appends and fsyncs, Parquet
+    // writes and segment deletions.
+    for round in 0..10u16 {
+        let mut collector = start(&data, "50ms");
+        let stop = AtomicBool::new(false);
+        let delay = Duration::from_millis(40 + u64::from(round) * 37 % 260);
+        let round_acked = std::thread::scope(|s| {
+            let sender = s.spawn(|| send_until(&collector.http, 4, round, &stop));
+            std::thread::sleep(delay);
+            collector.child.kill().unwrap();
+            stop.store(true, Ordering::Relaxed);
+            sender.join().unwrap()
+        });
         collector.child.wait().unwrap();
+        acked.extend(round_acked);
     }
-    assert!(stored_span_ids(&data).len() < acked.len());
+    assert!(
+        acked.len() >= 10 * 10,
+        "the load was too light to test anything: {}",
+        acked.len()
+    );
 
     // The restart recovers the log before it listens; a clean stop then exits 0.
-    let collector = start(&data);
+    let collector = start(&data, "1h");
     let stored = stored_span_ids(&data);
     terminate(collector);
-    assert_eq!(acked.len(), 3 * 4 * 25 * 10);
     for id in &acked {
-        assert_eq!(stored.get(id), Some(&1), "span {id}");
+        assert_eq!(stored.get(id), Some(&1), "acknowledged span {id}");
     }
-    assert_eq!(stored.len(), acked.len());
+    // Exports in flight at a kill may be stored although never acknowledged,
+    // but nothing is ever stored twice.
+    assert!(stored.values().all(|&n| n == 1));
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!(
+            "10 kills survived: {} acknowledged spans checked, {} stored",
+            acked.len(),
+            stored.len()
+        );
+    }
 }
