@@ -1,6 +1,5 @@
 //! Sparse vector clocks.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -17,12 +16,14 @@ pub const MAX_VC_ENTRIES: usize = 4096;
 
 /// A vector clock: a counter per node, sparse (a missing entry is 0).
 ///
-/// Entries are kept sorted by node so that encoding is canonical and
-/// comparison is one merge walk. Zero counters are never stored, so two clocks
+/// Entries are kept in a vector sorted by node, so that encoding is
+/// canonical, comparison is one merge walk, and a clock of a few entries
+/// costs a few words (a map's nodes cost hundreds of bytes, and the analyzer
+/// holds a clock per event). Zero counters are never stored, so two clocks
 /// that mean the same thing are equal as values.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct VectorClock {
-    entries: BTreeMap<String, u64>,
+    entries: Vec<(Box<str>, u64)>,
 }
 
 impl VectorClock {
@@ -31,31 +32,39 @@ impl VectorClock {
         Self::default()
     }
 
+    fn find(&self, node: &str) -> std::result::Result<usize, usize> {
+        self.entries.binary_search_by(|(n, _)| (**n).cmp(node))
+    }
+
     /// The counter of `node` (0 when absent).
     pub fn get(&self, node: &str) -> u64 {
-        self.entries.get(node).copied().unwrap_or(0)
+        self.find(node).map_or(0, |i| self.entries[i].1)
     }
 
     /// Sets the counter of `node`; 0 removes the entry.
     pub fn set(&mut self, node: impl Into<String>, counter: u64) {
         let node = node.into();
-        if counter == 0 {
-            self.entries.remove(&node);
-        } else {
-            self.entries.insert(node, counter);
+        match (self.find(&node), counter) {
+            (Ok(i), 0) => {
+                self.entries.remove(i);
+            }
+            (Ok(i), c) => self.entries[i].1 = c,
+            (Err(_), 0) => {}
+            (Err(i), c) => self.entries.insert(i, (node.into_boxed_str(), c)),
         }
     }
 
     /// Advances `node`'s own entry by one (a local event) and returns its new value.
     /// Saturates at `u64::MAX` rather than wrapping back into the past.
     pub fn increment(&mut self, node: &str) -> u64 {
-        match self.entries.get_mut(node) {
-            Some(counter) => {
+        match self.find(node) {
+            Ok(i) => {
+                let counter = &mut self.entries[i].1;
                 *counter = counter.saturating_add(1);
                 *counter
             }
-            None => {
-                self.entries.insert(node.to_owned(), 1);
+            Err(i) => {
+                self.entries.insert(i, (node.into(), 1));
                 1
             }
         }
@@ -63,14 +72,27 @@ impl VectorClock {
 
     /// Pointwise maximum with `other`: the least clock at or after both.
     pub fn merge(&mut self, other: &VectorClock) {
-        for (node, &counter) in &other.entries {
-            match self.entries.get_mut(node) {
-                Some(mine) => *mine = (*mine).max(counter),
-                None => {
-                    self.entries.insert(node.clone(), counter);
-                }
+        let mut out = Vec::with_capacity(self.entries.len().max(other.entries.len()));
+        let mut left = std::mem::take(&mut self.entries).into_iter().peekable();
+        let mut right = other.entries.iter().peekable();
+        loop {
+            match (left.peek(), right.peek()) {
+                (None, None) => break,
+                (Some(_), None) => out.extend(left.by_ref()),
+                (None, Some(_)) => out.extend(right.by_ref().cloned()),
+                (Some((ln, lc)), Some((rn, rc))) => match ln.cmp(rn) {
+                    std::cmp::Ordering::Less => out.extend(left.next()),
+                    std::cmp::Ordering::Greater => out.extend(right.next().cloned()),
+                    std::cmp::Ordering::Equal => {
+                        let c = (*lc).max(*rc);
+                        let (n, _) = left.next().expect("peeked");
+                        right.next();
+                        out.push((n, c));
+                    }
+                },
             }
         }
+        self.entries = out;
     }
 
     /// [`merge`](Self::merge) without modifying `self`.
@@ -145,7 +167,7 @@ impl VectorClock {
 
     /// Entries in node order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, u64)> + '_ {
-        self.entries.iter().map(|(n, &c)| (n.as_str(), c))
+        self.entries.iter().map(|(n, c)| (&**n, *c))
     }
 
     /// Number of non-zero entries.
@@ -160,8 +182,12 @@ impl VectorClock {
 
     /// Canonical JSON encoding, `{"node-a":3,"node-b":1}`, nodes sorted.
     pub fn to_json(&self) -> String {
-        // A BTreeMap<String, u64> always serializes.
-        serde_json::to_string(&self.entries).unwrap_or_default()
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .entries
+            .iter()
+            .map(|(n, c)| (n.to_string(), (*c).into()))
+            .collect();
+        serde_json::Value::Object(map).to_string()
     }
 
     /// Parses the JSON-object form. `attribute` names the source in errors.
