@@ -20,7 +20,8 @@ DATA="$WORK/data"
 measure() { # label, command... -> "label wall_s peak_rss_mib"
   local label="$1"; shift
   /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/$label.out" 2>/dev/null || true
-  read -r wall rss < "$WORK/time"
+  # The last line: /usr/bin/time puts "Command exited with ..." before it on failure.
+  read -r wall rss < <(tail -n 1 "$WORK/time")
   echo "$label $wall $((rss / 1024))"
 }
 

@@ -103,19 +103,7 @@ pub fn relate(graph: &Graph, a: Subject, b: Subject) -> Relation {
     if let Some(p) = path(b.last, a.first) {
         return Relation::After(p);
     }
-    Relation::Concurrent(fork_point(graph, a.first, b.first))
-}
-
-fn fork_point(graph: &Graph, a: EventId, b: EventId) -> Option<EventId> {
-    let mut past_a = search::cone(graph, a, true);
-    past_a.push(a);
-    let mut past_b = search::cone(graph, b, true);
-    past_b.push(b);
-    past_b.sort_unstable();
-    past_a
-        .into_iter()
-        .filter(|e| past_b.binary_search(e).is_ok())
-        .max_by_key(|&e| (graph.lamport[e as usize], std::cmp::Reverse(e)))
+    Relation::Concurrent(search::last_common_ancestor(graph, a.first, b.first))
 }
 
 /// One line describing an event: what, where, when, clocks.

@@ -157,9 +157,9 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
         }
     }
 
-    // One reference for the whole run, chosen over every window: a window
-    // is read off the client's clock, so a skewed node's calls can fall in a
-    // window of their own, where a per-window majority would be its own.
+    // A fallback reference for the whole run: a window is read off the
+    // client's clock, so a skewed node's calls can fall in a window of their
+    // own, where that window's "majority" would be the skewed node itself.
     let mut all_pairs: Intervals = BTreeMap::new();
     for pairs in windows.values() {
         for (&key, pair) in pairs {
@@ -176,7 +176,7 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
     }
     let all_nodes: BTreeSet<u32> = all_pairs.keys().flat_map(|&(a, b)| [a, b]).collect();
     let global_reference =
-        (!all_nodes.is_empty()).then(|| choose_reference(g, config, &all_nodes, &all_pairs));
+        (!all_nodes.is_empty()).then(|| choose_reference(g, config, &all_nodes, &all_pairs).0);
 
     let mut off_nodes: BTreeMap<u32, (i64, NodeOffset, Vec<EventId>)> = BTreeMap::new();
     for (window, pairs) in &windows {
@@ -198,9 +198,14 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
         if nodes.is_empty() {
             continue;
         }
-        let reference = global_reference
-            .filter(|r| nodes.contains(r))
-            .unwrap_or_else(|| choose_reference(g, config, &nodes, &consistent));
+        // The window's own majority; where no node agrees with any peer in
+        // the window (a sliver of calls at a window's edge, read off a
+        // skewed client's clock), the whole run's.
+        let (local, agreeing) = choose_reference(g, config, &nodes, &consistent);
+        let reference = match global_reference {
+            Some(global) if agreeing == 0 && nodes.contains(&global) => global,
+            _ => local,
+        };
         let Some(solution) = solve(&nodes, &consistent, reference) else {
             let mut f = Finding::about(g, "offset_inconsistent", Severity::Medium, &[]);
             f.nodes = nodes.iter().map(|&n| g.nodes[n as usize].clone()).collect();
@@ -353,15 +358,16 @@ fn choose_reference(
     config: &DetectConfig,
     nodes: &BTreeSet<u32>,
     pairs: &Intervals,
-) -> u32 {
+) -> (u32, u64) {
     if let Some(name) = &config.reference_node
         && let Some(&n) = nodes.iter().find(|&&n| g.nodes[n as usize] == *name)
     {
-        return n;
+        return (n, u64::MAX);
     }
     let max = config.max_offset_ns;
-    let within = |l: Option<i64>, u: Option<i64>| {
-        l.is_some_and(|l| l >= -max) && u.is_some_and(|u| u <= max)
+    let within = |l: Option<i64>, u: Option<i64>| match (l, u) {
+        (Some(l), Some(u)) => l <= u && l >= -max && u <= max,
+        _ => false,
     };
     let mut score: HashMap<u32, (u64, u64)> = HashMap::new();
     for (&(a, b), &(l, u, n)) in pairs {
@@ -371,14 +377,15 @@ fn choose_reference(
             s.1 += n;
         }
     }
-    *nodes
+    let best = *nodes
         .iter()
         .max_by(|x, y| {
             score[x]
                 .cmp(&score[y])
                 .then_with(|| g.nodes[**y as usize].cmp(&g.nodes[**x as usize]))
         })
-        .expect("nodes is not empty")
+        .expect("nodes is not empty");
+    (best, score[&best].0)
 }
 
 /// Bounds of every node's offset against `reference` under the pairwise

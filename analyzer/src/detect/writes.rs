@@ -24,7 +24,7 @@ use super::{Facts, Finding, Severity, event_json, path_json};
 use crate::graph::{EventId, EventType, Graph, search};
 
 /// Most conflicting pairs reported per key; the evidence counts the rest.
-const MAX_PAIRS_PER_KEY: usize = 50;
+const MAX_PAIRS_PER_KEY: usize = 10_000;
 
 /// The events that bound a write: where it starts and where it is done.
 fn extent(g: &Graph, w: &Write) -> (EventId, EventId) {
@@ -125,28 +125,6 @@ pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
     out
 }
 
-/// The last event in both writes' causal pasts (highest derived Lamport).
-fn fork_point(g: &Graph, a: EventId, b: EventId) -> Option<EventId> {
-    let past_a = search::cone(g, a, true);
-    let past_b = search::cone(g, b, true);
-    let mut common = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < past_a.len() && j < past_b.len() {
-        match past_a[i].cmp(&past_b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common.push(past_a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    common
-        .into_iter()
-        .max_by_key(|&e| (g.lamport[e as usize], std::cmp::Reverse(e)))
-}
-
 fn write_json(g: &Graph, w: &Write) -> serde_json::Value {
     let mut json = event_json(g, w.event);
     json["value"] = w.value.clone().into();
@@ -166,7 +144,7 @@ fn conflict(g: &Graph, key: &str, a: &Write, b: &Write) -> Finding {
     let mut f = Finding::about(g, "concurrent_write", severity, &[a.event, b.event]);
     f.key = Some(key.to_owned());
     f.magnitude = Some(2);
-    let fork = fork_point(g, a.event, b.event);
+    let fork = search::last_common_ancestor(g, a.event, b.event);
     let (na, nb) = (
         &g.nodes[g.events[a.event as usize].node as usize],
         &g.nodes[g.events[b.event as usize].node as usize],

@@ -74,3 +74,42 @@ pub fn reaches_below(g: &Graph, from: EventId, to: EventId, limit: u64) -> bool 
     }
     false
 }
+
+/// The last event both `a` and `b` causally follow (or are): the one with
+/// the highest derived Lamport number in both causal pasts. Explores
+/// backwards from both in decreasing Lamport order, so it stops at the fork
+/// instead of walking the whole past; events on a cycle are not considered.
+pub fn last_common_ancestor(g: &Graph, a: EventId, b: EventId) -> Option<EventId> {
+    use std::collections::{BinaryHeap, HashMap};
+    const FROM_A: u8 = 1;
+    const FROM_B: u8 = 2;
+    let mut marks: HashMap<EventId, u8> = HashMap::new();
+    let mut heap = BinaryHeap::new();
+    for (start, mark) in [(a, FROM_A), (b, FROM_B)] {
+        let Some(l) = g.lamport[start as usize] else {
+            return None;
+        };
+        let entry = marks.entry(start).or_insert(0);
+        if *entry == 0 {
+            heap.push((l, std::cmp::Reverse(start)));
+        }
+        *entry |= mark;
+    }
+    while let Some((_, std::cmp::Reverse(v))) = heap.pop() {
+        let mark = marks[&v];
+        if mark == FROM_A | FROM_B {
+            return Some(v);
+        }
+        for (p, _) in g.inn.of(v) {
+            let Some(l) = g.lamport[p as usize] else {
+                continue;
+            };
+            let entry = marks.entry(p).or_insert(0);
+            if *entry == 0 {
+                heap.push((l, std::cmp::Reverse(p)));
+            }
+            *entry |= mark;
+        }
+    }
+    None
+}
