@@ -86,9 +86,7 @@ pub fn last_common_ancestor(g: &Graph, a: EventId, b: EventId) -> Option<EventId
     let mut marks: HashMap<EventId, u8> = HashMap::new();
     let mut heap = BinaryHeap::new();
     for (start, mark) in [(a, FROM_A), (b, FROM_B)] {
-        let Some(l) = g.lamport[start as usize] else {
-            return None;
-        };
+        let l = g.lamport[start as usize]?;
         let entry = marks.entry(start).or_insert(0);
         if *entry == 0 {
             heap.push((l, std::cmp::Reverse(start)));
