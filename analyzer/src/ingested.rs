@@ -141,12 +141,21 @@ impl TableProvider for DedupTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let mut filters = filters.to_vec();
+        if self.name == tables::SPANS {
+            filters.extend(
+                filters
+                    .iter()
+                    .filter_map(partition_bound)
+                    .collect::<Vec<_>>(),
+            );
+        }
         let source = |provider: &Arc<dyn TableProvider>| {
             LogicalPlanBuilder::scan_with_filters(
                 self.name,
                 provider_as_source(Arc::clone(provider)),
                 None,
-                filters.to_vec(),
+                filters.clone(),
             )
         };
         let keys: Vec<Expr> = key_columns(self.name).iter().map(|k| column(*k)).collect();
@@ -173,4 +182,51 @@ impl TableProvider for DedupTable {
         }
         state.create_physical_plan(&plan.build()?).await
     }
+}
+
+/// The partition filter a `start_time` bound implies, so that a time filter
+/// prunes `date=`/`hour=` folders as well as row groups: `start_time >= t`
+/// gives `date > d OR (date = d AND hour >= h)` for t's date d and hour h.
+fn partition_bound(filter: &Expr) -> Option<Expr> {
+    use datafusion::common::ScalarValue;
+    use datafusion::logical_expr::{BinaryExpr, Operator};
+    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = filter else {
+        return None;
+    };
+    let (bounded, op, value) = match (left.as_ref(), right.as_ref()) {
+        (Expr::Column(c), Expr::Literal(v, _)) => (c, *op, v),
+        (Expr::Literal(v, _), Expr::Column(c)) => (c, op.swap()?, v),
+        _ => return None,
+    };
+    if bounded.name != col::START_TIME {
+        return None;
+    }
+    let ns = match value {
+        ScalarValue::TimestampNanosecond(Some(v), _) => *v,
+        ScalarValue::TimestampMicrosecond(Some(v), _) => v.checked_mul(1_000)?,
+        ScalarValue::TimestampMillisecond(Some(v), _) => v.checked_mul(1_000_000)?,
+        ScalarValue::TimestampSecond(Some(v), _) => v.checked_mul(1_000_000_000)?,
+        _ => return None,
+    };
+    let (date, hour) = causet_schema::partition::values(causet_schema::partition::hour_of(ns));
+    let (d, h) = (column(col::DATE), column(col::HOUR));
+    let (strict, loose) = match op {
+        Operator::Gt | Operator::GtEq => (Operator::Gt, Operator::GtEq),
+        Operator::Lt | Operator::LtEq => (Operator::Lt, Operator::LtEq),
+        Operator::Eq => {
+            return Some(d.eq(lit(date)).and(h.eq(lit(hour))));
+        }
+        _ => return None,
+    };
+    let whole_days = Expr::BinaryExpr(BinaryExpr::new(
+        Box::new(d.clone()),
+        strict,
+        Box::new(lit(date.clone())),
+    ));
+    let same_day = d.eq(lit(date)).and(Expr::BinaryExpr(BinaryExpr::new(
+        Box::new(h),
+        loose,
+        Box::new(lit(hour)),
+    )));
+    Some(whole_days.or(same_day))
 }

@@ -77,3 +77,44 @@ async fn an_empty_data_folder_has_empty_tables() {
     assert_eq!(count(&analyzer, "SELECT count(*) FROM spans").await, 0);
     assert_eq!(count(&analyzer, "SELECT count(*) FROM hb_edges").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_filters_prune_partition_folders() {
+    // The sample on 2026-11-25 10:00, and a copy a day later in other traces.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(samples_dir().join("lamport-seed.otlp.json")).unwrap();
+    let later = dir.path().join("later.json");
+    std::fs::write(
+        &later,
+        text.replace("\"17956008", "\"17956872")
+            .replace("5eed", "5eef"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let store = Store::open(StoreConfig::new(&data)).unwrap();
+    let ingest = Ingest::new(store, Limits::default());
+    import_file(
+        &ingest,
+        &samples_dir().join("lamport-seed.otlp.json"),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    import_file(&ingest, &later, &mut |_| {}).await.unwrap();
+    ingest.store().flush().await.unwrap();
+    drop(ingest);
+
+    let analyzer = Analyzer::open(&data).await.unwrap();
+    let query = "SELECT count(*) FROM spans WHERE start_time >= TIMESTAMP '2026-11-26T00:00:00Z'";
+    assert_eq!(count(&analyzer, query).await, 3);
+    assert_eq!(count(&analyzer, "SELECT count(*) FROM spans").await, 6);
+    let plan = analyzer.run(&format!("EXPLAIN {query}")).await.unwrap();
+    let text = arrow::util::pretty::pretty_format_batches(&plan[0].batches)
+        .unwrap()
+        .to_string();
+    assert!(text.contains("date=2026-11-26"), "{text}");
+    assert!(
+        !text.contains("date=2026-11-25"),
+        "the earlier day's folder is not read:\n{text}"
+    );
+}
