@@ -3,5 +3,6 @@
 mod auth;
 mod common;
 mod exporters;
+mod hostile;
 mod import;
 mod status;
