@@ -3,7 +3,7 @@
 /// Fault rates (probabilities per request) and switches.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
-    /// The last replica's clock runs 2 s behind (see also `--skew`).
+    /// The last replica's clock runs 2 s behind and drifts 200 ppm (see also `--skew`).
     pub skew: bool,
     /// Replica 1's clock steps back 2 s halfway through the run.
     pub clock_jump: bool,

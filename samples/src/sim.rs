@@ -43,8 +43,10 @@ pub struct Node {
     /// Its name (`service.instance.id`).
     pub name: String,
     tracer: SdkTracer,
-    /// Its clock's offset from true time, ns.
+    /// Its clock's offset from true time at the start of the run, ns.
     pub offset: i64,
+    /// How fast its clock gains (positive) or loses, in parts per million.
+    pub drift_ppm: i64,
     vc: VectorClock,
     hlc: Hlc,
     /// Idempotency key -> answer already given.
@@ -53,11 +55,12 @@ pub struct Node {
 
 impl Node {
     /// A node named `name` whose spans go to `tracer`.
-    pub fn new(name: String, tracer: SdkTracer, offset: i64) -> Self {
+    pub fn new(name: String, tracer: SdkTracer, offset: i64, drift_ppm: i64) -> Self {
         Node {
             name,
             tracer,
             offset,
+            drift_ppm,
             vc: VectorClock::new(),
             hlc: Hlc::default(),
             dedup: HashMap::new(),
@@ -111,6 +114,8 @@ pub struct Sim {
     faults: Faults,
     /// True time, ns since the epoch.
     now: i64,
+    /// When the run started, true time.
+    start: i64,
     /// Replica nodes.
     pub replicas: Vec<Node>,
     /// Client nodes.
@@ -139,6 +144,7 @@ impl Sim {
             rng: Rng::new(seed),
             faults,
             now: start_ns,
+            start: start_ns,
             replicas,
             clients,
             store: HashMap::new(),
@@ -149,7 +155,8 @@ impl Sim {
     }
 
     fn clock(&self, node: &Node) -> i64 {
-        self.now + node.offset
+        let elapsed = self.now - self.start;
+        self.now + node.offset + elapsed / 1_000_000 * node.drift_ppm
     }
 
     fn start(

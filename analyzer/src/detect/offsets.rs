@@ -6,9 +6,11 @@
 //! server_start - client_start]` (the server ran inside the client's span in
 //! true time). The bounds of one node pair and window are intersected; the
 //! pairs' intervals are difference constraints on per-node offsets, solved
-//! by shortest paths from a reference node. An empty intersection or a
-//! negative cycle means no offsets explain the timings (a clock jumped, or
-//! the trace is wrong) and is reported with its witnesses.
+//! by shortest paths from a reference node. Bounds that miss each other by
+//! a little are a drifting clock and give the range the offset moved in; by
+//! more than a tenth of max-offset, or a negative cycle, no offsets explain
+//! the timings (a clock jumped, or the trace is wrong): that is reported
+//! with its witnesses.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -164,7 +166,7 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
     for pairs in windows.values() {
         for (&key, pair) in pairs {
             if let (Some((l, _)), Some((u, _))) = (pair.lower, pair.upper)
-                && l > u
+                && l - u > drift_tolerance(config)
             {
                 continue;
             }
@@ -183,8 +185,13 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
         let mut consistent: Intervals = BTreeMap::new();
         for (&(a, b), pair) in pairs {
             match (pair.lower, pair.upper) {
-                (Some((l, li)), Some((u, ui))) if l > u => {
+                (Some((l, li)), Some((u, ui))) if l - u > drift_tolerance(config) => {
                     findings.push(inconsistent(g, &bounds, a, b, l, u, li, ui));
+                }
+                // A little apart: the offset moved within the window (clock
+                // drift); the estimate is the range it moved in.
+                (Some((l, _)), Some((u, _))) if l > u => {
+                    consistent.insert((a, b), (Some(u), Some(l), pair.count));
                 }
                 _ => {
                     consistent.insert(
@@ -296,6 +303,13 @@ type Intervals = BTreeMap<(u32, u32), (Option<i64>, Option<i64>, u64)>;
 
 /// Offset bounds per node: (lower, upper).
 type Solution = HashMap<u32, (Option<i64>, Option<i64>)>;
+
+/// How far apart one window's bounds of a pair may be before no single
+/// offset can explain them: a tenth of max-offset (25 ms by default), what a
+/// clock drifting 400 ppm moves in a minute. Larger gaps are jumps.
+fn drift_tolerance(config: &DetectConfig) -> i64 {
+    config.max_offset_ns / 10
+}
 
 fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
