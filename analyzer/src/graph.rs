@@ -20,7 +20,7 @@ mod order;
 pub mod search;
 pub mod tables;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use causet_schema::clocks::{Hlc, VectorClock};
 
@@ -197,6 +197,17 @@ pub struct Edge {
     pub inferred: bool,
 }
 
+/// A node's own logical time of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tick {
+    /// The vector clock's own entry.
+    Vc(u64),
+    /// The HLC.
+    Hlc(i64, u32),
+    /// The Lamport time.
+    Lamport(u64),
+}
+
 /// Adjacency in compressed sparse rows.
 #[derive(Debug, Clone, Default)]
 pub struct Adjacency {
@@ -337,6 +348,33 @@ impl Graph {
             }
             None => search::reaches_below(self, e, f, lf),
         }
+    }
+
+    /// Each node's events that carry its own logical clock, in that clock's
+    /// order: the vector clock's own entry, else the HLC, else the Lamport
+    /// time, one kind per node (the kind of its first such event).
+    pub fn node_ticks(&self) -> BTreeMap<u32, Vec<(Tick, EventId)>> {
+        let mut by_node: BTreeMap<u32, Vec<(Tick, EventId)>> = BTreeMap::new();
+        for (id, ev) in self.events.iter().enumerate() {
+            let own = ev
+                .vc
+                .as_ref()
+                .map(|vc| vc.get(&self.nodes[ev.node as usize]))
+                .filter(|&c| c > 0);
+            let tick = own
+                .map(Tick::Vc)
+                .or(ev.hlc.map(|h| Tick::Hlc(h.wall_ns, h.logical)))
+                .or(ev.lamport.map(Tick::Lamport));
+            if let Some(t) = tick {
+                by_node.entry(ev.node).or_default().push((t, id as EventId));
+            }
+        }
+        for ticks in by_node.values_mut() {
+            let kind = std::mem::discriminant(&ticks[0].0);
+            ticks.retain(|(t, _)| std::mem::discriminant(t) == kind);
+            ticks.sort_unstable();
+        }
+        by_node
     }
 
     /// Display name of an event: `span name` or `span name/event name`.

@@ -49,39 +49,11 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
     out
 }
 
-/// A node's own logical time: (clock kind, value, HLC logical part).
-type Tick = (u8, i64, u32);
-
-/// The node's own logical time of an event: VC own entry, else HLC, else Lamport.
-fn tick(g: &Graph, e: usize) -> Option<Tick> {
-    let ev = &g.events[e];
-    let own = ev
-        .vc
-        .as_ref()
-        .map(|vc| vc.get(&g.nodes[ev.node as usize]))
-        .filter(|&c| c > 0);
-    own.map(|c| (0, c as i64, 0))
-        .or(ev.hlc.map(|h| (1, h.wall_ns, h.logical)))
-        .or(ev.lamport.map(|l| (2, l as i64, 0)))
-}
-
 /// On one node, consecutive events by the node's logical clock whose wall
 /// times go backwards by more than the threshold: the wall clock stepped back.
 fn clock_jumps(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
-    let mut by_node: BTreeMap<u32, Vec<(Tick, EventId)>> = BTreeMap::new();
-    for e in 0..g.events.len() {
-        if let Some(t) = tick(g, e) {
-            by_node
-                .entry(g.events[e].node)
-                .or_default()
-                .push((t, e as EventId));
-        }
-    }
     let mut worst = Worst::default();
-    for (node, mut ticks) in by_node {
-        let kind = ticks[0].0.0;
-        ticks.retain(|(t, _)| t.0 == kind);
-        ticks.sort_unstable();
+    for (node, ticks) in g.node_ticks() {
         for pair in ticks.windows(2) {
             let (a, b) = (pair[0].1, pair[1].1);
             let back = g.events[a as usize].time - g.events[b as usize].time;

@@ -182,44 +182,9 @@ fn links(g: &Graph, input: &Input, e: &mut Edges) -> Result<()> {
     Ok(())
 }
 
-/// The logical time a node's own clock gives an event, for ordering the
-/// node's events: its vector clock's own entry, else its HLC, else its
-/// Lamport time (only one kind per node, the first it uses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Tick {
-    Vc(u64),
-    Hlc(i64, u32),
-    Lamport(u64),
-}
-
-fn tick(g: &Graph, id: usize) -> Option<Tick> {
-    let ev = &g.events[id];
-    let own = ev
-        .vc
-        .as_ref()
-        .map(|vc| vc.get(&g.nodes[ev.node as usize]))
-        .filter(|&c| c > 0);
-    own.map(Tick::Vc)
-        .or(ev.hlc.map(|h| Tick::Hlc(h.wall_ns, h.logical)))
-        .or(ev.lamport.map(Tick::Lamport))
-}
-
 /// Consecutive events of one node by the node's own logical clock.
 fn logical_program_order(g: &Graph, e: &mut Edges) {
-    let mut by_node: HashMap<u32, Vec<(Tick, EventId)>> = HashMap::new();
-    for id in 0..g.events.len() {
-        if let Some(t) = tick(g, id) {
-            by_node
-                .entry(g.events[id].node)
-                .or_default()
-                .push((t, id as EventId));
-        }
-    }
-    for (_, mut ticks) in by_node {
-        // One clock kind per node: the kind of its first event's tick.
-        let kind = std::mem::discriminant(&ticks[0].0);
-        ticks.retain(|(t, _)| std::mem::discriminant(t) == kind);
-        ticks.sort_unstable();
+    for ticks in g.node_ticks().values() {
         for pair in ticks.windows(2) {
             if pair[0].0 < pair[1].0 {
                 e.add(pair[0].1, pair[1].1, EdgeSource::ProgramOrder, false);
