@@ -171,11 +171,20 @@ fn offsets_batch(offsets: &[NodeOffset]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(offsets_schema(), columns)?)
 }
 
-async fn load(sources: &[(&'static str, Arc<dyn TableProvider>)]) -> Result<Input> {
+/// A private session over the snapshot's ingested tables, for the queries
+/// the analyzer runs itself.
+pub(crate) fn source_context(
+    sources: &[(&'static str, Arc<dyn TableProvider>)],
+) -> Result<SessionContext> {
     let ctx = SessionContext::new();
     for (name, provider) in sources {
         ctx.register_table(*name, Arc::clone(provider))?;
     }
+    Ok(ctx)
+}
+
+async fn load(sources: &[(&'static str, Arc<dyn TableProvider>)]) -> Result<Input> {
+    let ctx = source_context(sources)?;
     let select =
         |table: &str, columns: &[&str]| format!("SELECT {} FROM {table}", columns.join(", "));
     Ok(Input {

@@ -9,7 +9,6 @@ use arrow::datatypes::{Int64Type, UInt32Type};
 use causet_schema::attributes as key;
 use causet_schema::tables::{SPAN_EVENTS, SPANS, col};
 use datafusion::catalog::TableProvider;
-use datafusion::prelude::SessionContext;
 
 use crate::error::Result;
 use crate::graph::load::{parse_span, parse_trace};
@@ -75,10 +74,7 @@ impl Facts {
         graph: &Graph,
         sources: &[(&'static str, Arc<dyn TableProvider>)],
     ) -> Result<Facts> {
-        let ctx = SessionContext::new();
-        for (name, provider) in sources {
-            ctx.register_table(*name, Arc::clone(provider))?;
-        }
+        let ctx = crate::derived::source_context(sources)?;
         let attr = |k: &str| format!("{}['{k}']", col::ATTRIBUTES);
         let spans_sql = format!(
             "SELECT {trace}, {span}, {kind}, {wk}, {wv}, {ik}, {rp}, {ra}, {ce}, {sm}, \
