@@ -120,6 +120,8 @@ pub struct Finding {
     pub evidence: Value,
     /// The shortest proof: events and edges, or bounds.
     pub witness: Value,
+    /// The events the finding is about (ids of this analysis's graph).
+    pub events: Vec<EventId>,
 }
 
 impl Finding {
@@ -145,6 +147,7 @@ impl Finding {
             summary: String::new(),
             evidence: Value::Null,
             witness: Value::Null,
+            events: events.to_vec(),
         };
         for &e in events {
             let ev = &graph.events[e as usize];

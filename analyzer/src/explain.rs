@@ -135,7 +135,7 @@ pub fn diagram(
         };
         let findings = if matches!(ev.ty, EventType::Point(_))
             && marks.contains_key(&span_hex(span.span_id))
-            && !concerns_point(graph, findings, e)
+            && !concerns_point(findings, e)
         {
             Vec::new()
         } else {
@@ -179,16 +179,9 @@ pub fn diagram(
     })
 }
 
-/// Findings name spans; mark a span event only when a finding's witness is it.
-fn concerns_point(graph: &Graph, findings: &[Finding], e: EventId) -> bool {
-    let needle = format!("\"event_id\":{e},");
-    let span = span_hex(graph.spans[graph.events[e as usize].span as usize].span_id);
-    findings
-        .iter()
-        .filter(|f| f.span_ids.contains(&span))
-        .any(|f| {
-            f.witness.to_string().contains(&needle) || f.evidence.to_string().contains(&needle)
-        })
+/// Findings name spans; mark a span event only when a finding is about it.
+fn concerns_point(findings: &[Finding], e: EventId) -> bool {
+    findings.iter().any(|f| f.events.contains(&e))
 }
 
 /// `HH:MM:SS.ffffff` (UTC).
