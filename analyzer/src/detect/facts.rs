@@ -4,15 +4,24 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Int64Type, UInt32Type};
+use arrow::array::{Array, BooleanArray, Int64Array, RecordBatch, StringArray};
 use causet_schema::attributes as key;
 use causet_schema::tables::{SPAN_EVENTS, SPANS, col};
 use datafusion::catalog::TableProvider;
 
 use crate::error::Result;
-use crate::graph::load::{parse_span, parse_trace};
+use crate::graph::load::{Columns, parse_span, parse_trace};
 use crate::graph::{EventId, EventType, Graph};
+
+// Names of the derived columns of the spans query.
+const METHOD: &str = "method";
+const RPC: &str = "rpc";
+const RPC_SERVICE: &str = "rpc_service";
+const HTTP_STATUS: &str = "http_status";
+const GRPC_STATUS: &str = "grpc_status";
+const ERROR_TYPE: &str = "error_type";
+const PEER: &str = "peer";
+const ROUTE: &str = "route";
 
 /// A write: the key and value written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,10 +87,10 @@ impl Facts {
         let attr = |k: &str| format!("{}['{k}']", col::ATTRIBUTES);
         let spans_sql = format!(
             "SELECT {trace}, {span}, {kind}, {wk}, {wv}, {ik}, {rp}, {ra}, {ce}, {sm}, \
-             coalesce({http_method}, {rpc_method}) AS method, {rpc_method} IS NOT NULL AND {http_method} IS NULL AS rpc, \
-             {rpc_service} AS rpc_service, \
-             TRY_CAST({http_status} AS BIGINT) AS http_status, TRY_CAST({grpc_status} AS BIGINT) AS grpc_status, \
-             {error_type} AS error_type, coalesce({server}, {peer}) AS peer, coalesce({route}, {template}) AS route \
+             coalesce({http_method}, {rpc_method}) AS {METHOD}, {rpc_method} IS NOT NULL AND {http_method} IS NULL AS {RPC}, \
+             {rpc_service} AS {RPC_SERVICE}, \
+             TRY_CAST({http_status} AS BIGINT) AS {HTTP_STATUS}, TRY_CAST({grpc_status} AS BIGINT) AS {GRPC_STATUS}, \
+             {error_type} AS {ERROR_TYPE}, coalesce({server}, {peer}) AS {PEER}, coalesce({route}, {template}) AS {ROUTE} \
              FROM {SPANS} WHERE {wk} IS NOT NULL OR {ik} IS NOT NULL OR {ra} IS NOT NULL OR {ce} IS NOT NULL \
              OR {rp} IS NOT NULL OR {kind} IN ('CLIENT', 'SERVER')",
             trace = col::TRACE_ID,
@@ -116,58 +125,67 @@ impl Facts {
         );
         let spans = ctx.sql(&spans_sql).await?.collect().await?;
         let events = ctx.sql(&events_sql).await?.collect().await?;
-        Ok(Facts::from_batches(graph, &spans, &events))
+        Facts::from_batches(graph, &spans, &events)
     }
 
-    fn from_batches(graph: &Graph, spans: &[RecordBatch], events: &[RecordBatch]) -> Facts {
+    fn from_batches(graph: &Graph, spans: &[RecordBatch], events: &[RecordBatch]) -> Result<Facts> {
         let mut facts = Facts::default();
         let find = |t: &str, s: &str| {
             parse_trace(t)
                 .zip(parse_span(s))
                 .and_then(|(t, s)| graph.span(t, s))
         };
+        let text = |a: &StringArray, row: usize| a.is_valid(row).then(|| a.value(row).to_owned());
+        let int = |a: &Int64Array, row: usize| a.is_valid(row).then(|| a.value(row));
+        let flag = |a: &BooleanArray, row: usize| a.is_valid(row) && a.value(row);
         for batch in spans {
-            let s = |i: usize| batch.column(i).as_string::<i32>();
-            let n = |i: usize| batch.column(i).as_primitive::<Int64Type>();
-            let text =
-                |i: usize, row: usize| s(i).is_valid(row).then(|| s(i).value(row).to_owned());
-            let int = |i: usize, row: usize| n(i).is_valid(row).then(|| n(i).value(row));
-            let replayed = batch.column(6).as_boolean();
-            let rpc = batch.column(11).as_boolean();
+            let c = Columns::new(batch);
+            let (trace, span_id) = (c.str(col::TRACE_ID)?, c.str(col::SPAN_ID)?);
+            let (write_key, write_value) = (c.str(col::WRITE_KEY)?, c.str(col::WRITE_VALUE)?);
+            let (idem, replayed, attempt) = (
+                c.str(col::IDEMPOTENCY_KEY)?,
+                c.bool(col::IDEMPOTENCY_REPLAYED)?,
+                c.i64(col::RETRY_ATTEMPT)?,
+            );
+            let (clock_error, status_message) =
+                (c.str(col::CLOCK_ERROR)?, c.str(col::STATUS_MESSAGE)?);
+            let (method, rpc, rpc_service) = (c.str(METHOD)?, c.bool(RPC)?, c.str(RPC_SERVICE)?);
+            let (http_status, grpc_status) = (c.i64(HTTP_STATUS)?, c.i64(GRPC_STATUS)?);
+            let (error_type, peer, route) = (c.str(ERROR_TYPE)?, c.str(PEER)?, c.str(ROUTE)?);
             for row in 0..batch.num_rows() {
-                let Some(span) = find(s(0).value(row), s(1).value(row)) else {
+                let Some(span) = find(trace.value(row), span_id.value(row)) else {
                     continue;
                 };
                 let start = graph.spans[span as usize].start_event;
-                if let Some(key) = text(3, row) {
+                if let Some(key) = text(write_key, row) {
                     facts.writes.push(Write {
                         event: start,
                         key,
-                        value: text(4, row),
+                        value: text(write_value, row),
                     });
                 }
-                if let Some(error) = text(8, row) {
+                if let Some(error) = text(clock_error, row) {
                     facts.clock_errors.push((start, error));
                 }
-                let is_rpc = rpc.is_valid(row) && rpc.value(row);
-                let method = match (text(10, row), text(12, row)) {
+                let is_rpc = flag(rpc, row);
+                let method = match (text(method, row), text(rpc_service, row)) {
                     (Some(m), Some(service)) if is_rpc => Some(format!("{service}/{m}")),
                     (m, _) => m,
                 };
                 facts.spans.insert(
                     span,
                     SpanFacts {
-                        idempotency_key: text(5, row),
-                        replayed: replayed.is_valid(row) && replayed.value(row),
-                        attempt: int(7, row),
+                        idempotency_key: text(idem, row),
+                        replayed: flag(replayed, row),
+                        attempt: int(attempt, row),
                         method,
                         rpc: is_rpc,
-                        http_status: int(13, row),
-                        grpc_status: int(14, row),
-                        error_type: text(15, row),
-                        peer: text(16, row),
-                        route: text(17, row),
-                        status_message: text(9, row),
+                        http_status: int(http_status, row),
+                        grpc_status: int(grpc_status, row),
+                        error_type: text(error_type, row),
+                        peer: text(peer, row),
+                        route: text(route, row),
+                        status_message: text(status_message, row),
                     },
                 );
             }
@@ -179,26 +197,35 @@ impl Facts {
             }
         }
         for batch in events {
-            let s = |i: usize| batch.column(i).as_string::<i32>();
-            let index = batch.column(2).as_primitive::<UInt32Type>();
+            let c = Columns::new(batch);
+            let (trace, span_id, index) = (
+                c.str(col::TRACE_ID)?,
+                c.str(col::SPAN_ID)?,
+                c.u32(col::EVENT_INDEX)?,
+            );
+            let (write_key, write_value, clock_error) = (
+                c.str(col::WRITE_KEY)?,
+                c.str(col::WRITE_VALUE)?,
+                c.str(col::CLOCK_ERROR)?,
+            );
             for row in 0..batch.num_rows() {
-                let event = find(s(0).value(row), s(1).value(row))
+                let event = find(trace.value(row), span_id.value(row))
                     .and_then(|span| point.get(&(span, index.value(row))));
                 let Some(&event) = event else { continue };
-                if s(3).is_valid(row) {
+                if let Some(key) = text(write_key, row) {
                     facts.writes.push(Write {
                         event,
-                        key: s(3).value(row).to_owned(),
-                        value: s(4).is_valid(row).then(|| s(4).value(row).to_owned()),
+                        key,
+                        value: text(write_value, row),
                     });
                 }
-                if s(5).is_valid(row) {
-                    facts.clock_errors.push((event, s(5).value(row).to_owned()));
+                if let Some(error) = text(clock_error, row) {
+                    facts.clock_errors.push((event, error));
                 }
             }
         }
         facts.writes.sort_by_key(|w| w.event);
         facts.clock_errors.sort();
-        facts
+        Ok(facts)
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use arrow::array::{
-    Array, AsArray, Int64Array, MapArray, RecordBatch, StringArray, TimestampNanosecondArray,
-    UInt32Array, UInt64Array,
+    Array, AsArray, BooleanArray, Int64Array, MapArray, RecordBatch, StringArray,
+    TimestampNanosecondArray, UInt32Array, UInt64Array,
 };
 use arrow::datatypes::{Int64Type, TimestampNanosecondType, UInt32Type, UInt64Type};
 use causet_schema::clocks::{Hlc, VectorClock};
@@ -108,6 +108,9 @@ impl<'b> Columns<'b> {
     }
     pub fn u32(&self, name: &str) -> Result<&'b UInt32Array> {
         self.typed(name, |a| a.as_primitive_opt::<UInt32Type>())
+    }
+    pub fn bool(&self, name: &str) -> Result<&'b BooleanArray> {
+        self.typed(name, |a| a.as_boolean_opt())
     }
     pub fn map(&self, name: &str) -> Result<&'b MapArray> {
         self.typed(name, |a| a.as_map_opt())
