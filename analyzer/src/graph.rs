@@ -159,6 +159,8 @@ pub struct Span {
     pub start_event: EventId,
     /// End event.
     pub end_event: EventId,
+    /// Its span events, in index order (consecutive ids).
+    pub points: std::ops::Range<EventId>,
 }
 
 /// One event.
@@ -375,6 +377,14 @@ impl Graph {
             ticks.sort_unstable();
         }
         by_node
+    }
+
+    /// Span event `index` of span `span`, if it was ingested.
+    pub fn point(&self, span: u32, index: u32) -> Option<EventId> {
+        self.spans[span as usize]
+            .points
+            .clone()
+            .find(|&e| self.events[e as usize].ty == EventType::Point(index))
     }
 
     /// Display name of an event: `span name` or `span name/event name`.

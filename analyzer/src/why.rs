@@ -77,13 +77,8 @@ pub fn resolve(graph: &Graph, name: &str) -> Result<Subject> {
             last: s.end_event,
         }),
         Some(i) => graph
-            .events
-            .iter()
-            .position(|e| e.span == span && e.ty == EventType::Point(i))
-            .map(|e| Subject {
-                first: e as EventId,
-                last: e as EventId,
-            })
+            .point(span, i)
+            .map(|e| Subject { first: e, last: e })
             .ok_or_else(|| Error::Usage(format!("span {} has no event #{i}", span_hex(s.span_id)))),
     }
 }

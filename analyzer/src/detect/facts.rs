@@ -11,7 +11,7 @@ use datafusion::catalog::TableProvider;
 
 use crate::error::Result;
 use crate::graph::load::{Columns, parse_span, parse_trace};
-use crate::graph::{EventId, EventType, Graph};
+use crate::graph::{EventId, Graph};
 
 // Names of the derived columns of the spans query.
 const METHOD: &str = "method";
@@ -190,12 +190,6 @@ impl Facts {
                 );
             }
         }
-        let mut point: HashMap<(u32, u32), EventId> = HashMap::new();
-        for (id, ev) in graph.events.iter().enumerate() {
-            if let EventType::Point(index) = ev.ty {
-                point.insert((ev.span, index), id as EventId);
-            }
-        }
         for batch in events {
             let c = Columns::new(batch);
             let (trace, span_id, index) = (
@@ -210,8 +204,8 @@ impl Facts {
             );
             for row in 0..batch.num_rows() {
                 let event = find(trace.value(row), span_id.value(row))
-                    .and_then(|span| point.get(&(span, index.value(row))));
-                let Some(&event) = event else { continue };
+                    .and_then(|span| graph.point(span, index.value(row)));
+                let Some(event) = event else { continue };
                 if let Some(key) = text(write_key, row) {
                     facts.writes.push(Write {
                         event,

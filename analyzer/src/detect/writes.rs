@@ -14,7 +14,7 @@
 //! happens before the later write begins, as when a replica writes and then
 //! replicates within one span.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use causet_schema::clocks::{CausalOrder, VectorClock};
 use serde_json::json;
@@ -52,21 +52,22 @@ fn stamp(g: &Graph, w: &Write) -> (i64, u32) {
         .unwrap_or((ev.time, 0))
 }
 
-fn before(g: &Graph, points: &HashMap<u32, Vec<EventId>>, a: &Write, b: &Write) -> bool {
+fn before(g: &Graph, a: &Write, b: &Write) -> bool {
     if let (Some(x), Some(y)) = (clock(g, a), clock(g, b)) {
         return x.compare(y) == CausalOrder::Before;
     }
     let (a_start, a_done) = extent(g, a);
     let (b_start, _) = extent(g, b);
-    let after_start = points
-        .get(&g.events[a_start as usize].span)
-        .filter(|_| a_start != a_done)
-        .into_iter()
-        .flatten()
-        .copied()
-        .chain([a_done]);
-    after_start
-        .into_iter()
+    // A span write: any of its span events, then its end; an event write: itself.
+    let points = if a_start == a_done {
+        0..0
+    } else {
+        g.spans[g.events[a_start as usize].span as usize]
+            .points
+            .clone()
+    };
+    points
+        .chain([a_done])
         .any(|e| e == b_start || g.happens_before(e, b_start))
 }
 
@@ -74,18 +75,6 @@ pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
     let mut by_key: BTreeMap<&str, Vec<&Write>> = BTreeMap::new();
     for w in &facts.writes {
         by_key.entry(w.key.as_str()).or_default().push(w);
-    }
-    // Span events of the spans that write, for `before`.
-    let writing: HashSet<u32> = facts
-        .writes
-        .iter()
-        .map(|w| g.events[w.event as usize].span)
-        .collect();
-    let mut points: HashMap<u32, Vec<EventId>> = HashMap::new();
-    for (id, ev) in g.events.iter().enumerate() {
-        if matches!(ev.ty, EventType::Point(_)) && writing.contains(&ev.span) {
-            points.entry(ev.span).or_default().push(id as EventId);
-        }
     }
     let mut out = Vec::new();
     for (key, mut writes) in by_key {
@@ -98,7 +87,7 @@ pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
         for w in writes {
             let mut keep = Vec::with_capacity(frontier.len());
             for f in frontier {
-                if before(g, &points, f, w) {
+                if before(g, f, w) {
                     if stamp(g, w) < stamp(g, f) {
                         out.push(inversion(g, key, f, w));
                     }

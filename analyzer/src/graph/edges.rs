@@ -6,7 +6,7 @@ use causet_schema::attributes;
 use causet_schema::tables::col;
 
 use super::load::{Columns, parse_span, parse_trace};
-use super::{Edge, EdgeSource, EventId, EventType, Graph, Input, SpanKind};
+use super::{Edge, EdgeSource, EventId, Graph, Input, SpanKind};
 use crate::error::Result;
 
 /// Collects edges, keeping the first reason given for each (from, to).
@@ -46,16 +46,9 @@ pub(super) fn add_all(g: &mut Graph, input: &Input) -> Result<()> {
 
 /// Start, span events in recorded order, end: one thread of one node.
 fn within_spans(g: &Graph, e: &mut Edges) {
-    let mut points: Vec<Vec<(u32, EventId)>> = vec![Vec::new(); g.spans.len()];
-    for (id, ev) in g.events.iter().enumerate() {
-        if let EventType::Point(index) = ev.ty {
-            points[ev.span as usize].push((index, id as EventId));
-        }
-    }
-    for (span, mut pts) in g.spans.iter().zip(points) {
-        pts.sort_unstable();
+    for span in &g.spans {
         let mut prev = span.start_event;
-        for (_, id) in pts {
+        for id in span.points.clone() {
             e.add(prev, id, EdgeSource::ProgramOrder, false);
             prev = id;
         }

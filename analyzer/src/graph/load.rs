@@ -10,7 +10,7 @@ use arrow::datatypes::{Int64Type, TimestampNanosecondType, UInt32Type, UInt64Typ
 use causet_schema::clocks::{Hlc, VectorClock};
 use causet_schema::tables::col;
 
-use super::{Event, EventType, Graph, Span, SpanKind};
+use super::{Event, EventId, EventType, Graph, Span, SpanKind};
 use crate::error::{Error, Result};
 
 /// The rows the graph is built from: what `SELECT <COLUMNS> FROM <table>`
@@ -245,6 +245,7 @@ pub(super) fn load(input: &Input) -> Result<Graph> {
             msg_id: c.msg.is_valid(i).then(|| c.msg.value(i).to_owned()),
             start_event,
             end_event: start_event + 1,
+            points: 0..0,
         });
         g.span_index.insert((trace_id, span_id), index);
     }
@@ -276,6 +277,13 @@ pub(super) fn load(input: &Input) -> Result<Graph> {
     points.sort_unstable();
     points.dedup_by_key(|(owner, index, _, _)| (*owner, *index));
     for (owner, index, b, i) in points {
+        // Points arrive grouped by span, so each span's are consecutive.
+        let id = g.events.len() as EventId;
+        let range = &mut g.spans[owner as usize].points;
+        if range.end != id {
+            *range = id..id;
+        }
+        range.end = id + 1;
         let c = Columns::new(&input.events[b]);
         let (time, name) = (c.time(col::TIME)?, c.str(col::NAME)?);
         let (lamport, wall, logical, vc, msg) = (
