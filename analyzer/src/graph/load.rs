@@ -276,6 +276,11 @@ pub(super) fn load(input: &Input) -> Result<Graph> {
     }
     points.sort_unstable();
     points.dedup_by_key(|(owner, index, _, _)| (*owner, *index));
+    let event_columns = input
+        .events
+        .iter()
+        .map(EventColumns::new)
+        .collect::<Result<Vec<_>>>()?;
     for (owner, index, b, i) in points {
         // Points arrive grouped by span, so each span's are consecutive.
         let id = g.events.len() as EventId;
@@ -284,25 +289,17 @@ pub(super) fn load(input: &Input) -> Result<Graph> {
             *range = id..id;
         }
         range.end = id + 1;
-        let c = Columns::new(&input.events[b]);
-        let (time, name) = (c.time(col::TIME)?, c.str(col::NAME)?);
-        let (lamport, wall, logical, vc, msg) = (
-            c.u64(col::LAMPORT)?,
-            c.i64(col::HLC_WALL_NS)?,
-            c.u32(col::HLC_LOGICAL)?,
-            c.map(col::VC)?,
-            c.str(col::MSG_ID)?,
-        );
+        let c = &event_columns[b];
         g.events.push(Event {
             span: owner,
             ty: EventType::Point(index),
             node: g.spans[owner as usize].node,
-            time: time.value(i),
-            name: Some(name.value(i).into()),
-            lamport: lamport_at(lamport, i),
-            hlc: hlc_at(wall, logical, i),
-            vc: vc_at(vc, i),
-            msg_id: msg.is_valid(i).then(|| msg.value(i).into()),
+            time: c.time.value(i),
+            name: Some(c.name.value(i).into()),
+            lamport: lamport_at(c.lamport, i),
+            hlc: hlc_at(c.wall, c.logical, i),
+            vc: vc_at(c.vc, i),
+            msg_id: c.msg.is_valid(i).then(|| c.msg.value(i).into()),
         });
     }
     Ok(g)
@@ -347,6 +344,32 @@ impl<'b> SpanColumns<'b> {
             end_wall: c.i64(col::END_HLC_WALL_NS)?,
             end_logical: c.u32(col::END_HLC_LOGICAL)?,
             end_vc: c.map(col::END_VC)?,
+            msg: c.str(col::MSG_ID)?,
+        })
+    }
+}
+
+/// The `span_events` columns the graph reads, looked up once per batch.
+struct EventColumns<'b> {
+    time: &'b TimestampNanosecondArray,
+    name: &'b StringArray,
+    lamport: &'b UInt64Array,
+    wall: &'b Int64Array,
+    logical: &'b UInt32Array,
+    vc: &'b MapArray,
+    msg: &'b StringArray,
+}
+
+impl<'b> EventColumns<'b> {
+    fn new(batch: &'b RecordBatch) -> Result<Self> {
+        let c = Columns::new(batch);
+        Ok(EventColumns {
+            time: c.time(col::TIME)?,
+            name: c.str(col::NAME)?,
+            lamport: c.u64(col::LAMPORT)?,
+            wall: c.i64(col::HLC_WALL_NS)?,
+            logical: c.u32(col::HLC_LOGICAL)?,
+            vc: c.map(col::VC)?,
             msg: c.str(col::MSG_ID)?,
         })
     }
