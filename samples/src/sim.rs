@@ -34,6 +34,8 @@ const TIMEOUT: i64 = 100 * MS;
 const SLOW: i64 = 150 * MS;
 /// Pause before a retry.
 const BACKOFF: i64 = 60 * MS;
+/// The store's one HTTP route.
+const ROUTE: &str = "/kv/{key}";
 /// How far a jumping clock steps back.
 pub const JUMP: i64 = 2_000 * MS;
 
@@ -263,7 +265,6 @@ impl Sim {
         } else {
             Fate::Ok
         };
-        let route = "/kv/{key}";
         let parent = self.start(
             &self.clients[client],
             format!("{} {key}", op.method().to_lowercase()),
@@ -277,7 +278,7 @@ impl Sim {
             let t0 = self.now;
             let mut attrs = vec![
                 KeyValue::new(key::HTTP_REQUEST_METHOD, op.method()),
-                KeyValue::new(key::HTTP_ROUTE, route),
+                KeyValue::new(key::HTTP_ROUTE, ROUTE),
                 KeyValue::new(key::SERVER_ADDRESS, self.replicas[replica].name.clone()),
             ];
             if attempt > 0 {
@@ -288,7 +289,7 @@ impl Sim {
             }
             let call = self.start(
                 &self.clients[client],
-                format!("{} {route}", op.method()),
+                format!("{} {ROUTE}", op.method()),
                 SpanKind::Client,
                 &parent,
                 attrs,
@@ -372,7 +373,7 @@ impl Sim {
         node.hlc.tick(now);
         let mut attrs = vec![
             KeyValue::new(key::HTTP_REQUEST_METHOD, op.method()),
-            KeyValue::new(key::HTTP_ROUTE, "/kv/{key}"),
+            KeyValue::new(key::HTTP_ROUTE, ROUTE),
         ];
         attrs.extend(node.vc.to_attributes());
         attrs.extend(node.hlc.to_attributes());
@@ -382,7 +383,7 @@ impl Sim {
                 attrs.push(KeyValue::new(key::IDEMPOTENCY_REPLAYED, true));
                 let cx = self.start(
                     &self.replicas[r],
-                    format!("{} /kv/{{key}}", op.method()),
+                    format!("{} {ROUTE}", op.method()),
                     SpanKind::Server,
                     &parent,
                     attrs,
@@ -401,7 +402,7 @@ impl Sim {
         }
         let cx = self.start(
             &self.replicas[r],
-            format!("{} /kv/{{key}}", op.method()),
+            format!("{} {ROUTE}", op.method()),
             SpanKind::Server,
             &parent,
             attrs,
