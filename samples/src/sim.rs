@@ -207,7 +207,7 @@ impl Sim {
             if op == Op::Put && self.rng.chance(self.faults.concurrent_writes) {
                 self.concurrent_puts(client, &key);
             } else {
-                self.request(client, op, &key, None);
+                self.request(client, op, &key);
             }
             self.now += MS;
         }
@@ -236,8 +236,8 @@ impl Sim {
         });
     }
 
-    fn request(&mut self, client: usize, op: Op, key: &str, pending: Option<&mut Vec<Pending>>) {
-        self.request_at(client, op, key, None, pending);
+    fn request(&mut self, client: usize, op: Op, key: &str) {
+        self.request_at(client, op, key, None, None);
     }
 
     fn request_at(
