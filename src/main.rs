@@ -239,6 +239,12 @@ struct CollectArgs {
     /// read from this file.
     #[arg(long)]
     auth_token_file: Option<PathBuf>,
+    /// Serve both listeners over TLS with this PEM certificate chain.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -360,6 +366,9 @@ async fn collect(data: PathBuf, args: CollectArgs) -> anyhow::Result<ExitCode> {
     config.ready_file = args.ready_file;
     if let Some(path) = &args.auth_token_file {
         config.auth_token = Some(causet_collector::auth::Token::from_file(path)?);
+    }
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        config.tls = Some(causet_collector::listen::TlsFiles { cert, key });
     }
     let collector = Collector::bind(config)
         .await

@@ -28,6 +28,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The TLS certificate or key could not be used.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// Arrow or Parquet failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),

@@ -100,7 +100,9 @@ pub fn status(error: &Error) -> Status {
                 ErrorDetails::with_retry_info(Some(RETRY_AFTER)),
             )
         }
-        Error::Arrow(_) | Error::Parquet(_) | Error::Internal(_) => Status::internal(message),
+        Error::Arrow(_) | Error::Parquet(_) | Error::Tls(_) | Error::Internal(_) => {
+            Status::internal(message)
+        }
     }
 }
 

@@ -140,7 +140,7 @@ async fn export(
                 Error::Overloaded(_) | Error::Wal(_) | Error::Io { .. } | Error::ShuttingDown => {
                     StatusCode::SERVICE_UNAVAILABLE
                 }
-                Error::Arrow(_) | Error::Parquet(_) | Error::Internal(_) => {
+                Error::Arrow(_) | Error::Parquet(_) | Error::Tls(_) | Error::Internal(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
             };

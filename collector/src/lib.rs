@@ -28,6 +28,7 @@ pub mod grpc;
 pub mod http;
 pub mod import;
 pub mod ingest;
+pub mod listen;
 pub mod server;
 pub mod store;
 

@@ -9,13 +9,14 @@ use std::sync::atomic::Ordering;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tonic::transport::server::TcpIncoming;
+use tokio_rustls::rustls::ServerConfig;
 use tower::util::MapResponseLayer;
 
 use crate::auth::Token;
 use crate::error::{Error, Result};
 use crate::grpc::{GrpcTraceService, fix_refusals};
 use crate::ingest::{Ingest, Limits};
+use crate::listen::{Incoming, TlsFiles};
 use crate::store::{Store, StoreConfig};
 
 /// Default OTLP/gRPC listen address.
@@ -38,6 +39,8 @@ pub struct CollectorConfig {
     pub ready_file: Option<PathBuf>,
     /// The bearer token exporters must present, if any.
     pub auth_token: Option<Token>,
+    /// Serve both listeners over TLS with this certificate and key.
+    pub tls: Option<TlsFiles>,
 }
 
 impl CollectorConfig {
@@ -50,6 +53,7 @@ impl CollectorConfig {
             limits: Limits::default(),
             ready_file: None,
             auth_token: None,
+            tls: None,
         }
     }
 }
@@ -58,43 +62,50 @@ impl CollectorConfig {
 #[derive(Debug)]
 pub struct Collector {
     ingest: Arc<Ingest>,
-    grpc: TcpListener,
-    http: TcpListener,
+    grpc: Incoming,
+    http: Incoming,
     ready_file: Option<PathBuf>,
     auth_token: Option<Token>,
+    tls: bool,
 }
 
 impl Collector {
-    /// Opens the store (recovering any WAL left by a crash) and binds both listeners.
+    /// Opens the store (recovering any WAL left by a crash) and binds both
+    /// listeners. A TLS certificate or key that cannot be used fails here,
+    /// before anything is bound.
     pub async fn bind(config: CollectorConfig) -> Result<Collector> {
+        let (grpc_tls, http_tls) = match &config.tls {
+            Some(files) => (
+                Some(files.server_config(&[b"h2"])?),
+                Some(files.server_config(&[b"http/1.1"])?),
+            ),
+            None => (None, None),
+        };
         let store_config = config.store.clone();
         let store = tokio::task::spawn_blocking(move || Store::open(store_config))
             .await
             .map_err(|e| Error::Internal(e.to_string()))??;
         let ingest = Arc::new(Ingest::new(store, config.limits));
-        let grpc = bind(&config.grpc_addr).await?;
-        let http = bind(&config.http_addr).await?;
+        let grpc = listen(&config.grpc_addr, grpc_tls).await?;
+        let http = listen(&config.http_addr, http_tls).await?;
         Ok(Collector {
             ingest,
             grpc,
             http,
             ready_file: config.ready_file,
             auth_token: config.auth_token,
+            tls: config.tls.is_some(),
         })
     }
 
     /// The bound OTLP/gRPC address.
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc
-            .local_addr()
-            .expect("bound listener has an address")
+        self.grpc.local_addr()
     }
 
     /// The bound OTLP/HTTP address.
     pub fn http_addr(&self) -> SocketAddr {
-        self.http
-            .local_addr()
-            .expect("bound listener has an address")
+        self.http.local_addr()
     }
 
     /// The shared ingest path (for flushing from tests and tools).
@@ -107,14 +118,19 @@ impl Collector {
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let (grpc_addr, http_addr) = (self.grpc_addr(), self.http_addr());
         for addr in [grpc_addr, http_addr] {
-            if !addr.ip().is_loopback() && self.auth_token.is_none() {
+            if addr.ip().is_loopback() {
+                continue;
+            }
+            if self.auth_token.is_none() {
                 tracing::warn!(%addr, "listening on a non-loopback address without --auth-token-file: anyone who can reach it can write spans");
+            } else if !self.tls {
+                tracing::warn!(%addr, "listening on a non-loopback address without --tls-cert: the token crosses the network in the clear");
             }
         }
         if let Some(path) = &self.ready_file {
             write_ready_file(path, grpc_addr, http_addr)?;
         }
-        tracing::info!(grpc = %grpc_addr, http = %http_addr, "collector listening");
+        tracing::info!(grpc = %grpc_addr, http = %http_addr, tls = self.tls, "collector listening");
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -126,7 +142,7 @@ impl Collector {
                 Arc::clone(&self.ingest),
                 self.auth_token.clone(),
             ))
-            .serve_with_incoming_shutdown(TcpIncoming::from(self.grpc), stopped(stop_rx.clone()));
+            .serve_with_incoming_shutdown(self.grpc.into_stream(), stopped(stop_rx.clone()));
         let http = axum::serve(
             self.http,
             crate::http::router(Arc::clone(&self.ingest), self.auth_token),
@@ -162,10 +178,11 @@ impl Collector {
     }
 }
 
-async fn bind(addr: &str) -> Result<TcpListener> {
-    TcpListener::bind(addr)
+async fn listen(addr: &str, tls: Option<Arc<ServerConfig>>) -> Result<Incoming> {
+    let listener = TcpListener::bind(addr)
         .await
-        .map_err(|e| Error::io(Path::new(addr), e))
+        .map_err(|e| Error::io(Path::new(addr), e))?;
+    Incoming::start(listener, tls).map_err(|e| Error::io(Path::new(addr), e))
 }
 
 /// Writes the ready file atomically, so a watcher never reads half of it.

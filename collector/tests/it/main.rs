@@ -6,3 +6,4 @@ mod exporters;
 mod hostile;
 mod import;
 mod status;
+mod tls;
