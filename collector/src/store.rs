@@ -126,7 +126,8 @@ impl Store {
     }
 
     /// Seals the open segment and waits until everything acknowledged so far
-    /// is in Parquet.
+    /// is in Parquet, or its flush has failed (a full disk, say) and is left
+    /// in the WAL to be retried.
     pub async fn flush(&self) -> Result<()> {
         let (done, flushed) = oneshot::channel();
         self.send(WalMsg::Seal { done })?;

@@ -42,40 +42,74 @@ pub struct FlushStats {
     pub torn_bytes: u64,
 }
 
-/// The flusher thread: flushes each sealed segment, retrying with backoff;
-/// a segment that still fails is left in the WAL for the next start.
+/// Longest wait between attempts at a segment whose flush failed.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// First wait after a failed flush.
+const MIN_BACKOFF: Duration = Duration::from_millis(500);
+
+/// The flusher thread: flushes sealed segments in order. A segment whose
+/// flush fails (a full disk, say) stays in the WAL, where queries still see
+/// it, and is tried again, oldest first, with backoff up to
+/// [`MAX_BACKOFF`] and whenever another segment arrives, until it goes
+/// through; whatever is still stuck at shutdown is flushed at the next start.
 pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>) {
-    for job in jobs {
-        if let Some((seq, path)) = &job.segment {
-            let mut backoff = Duration::from_millis(500);
-            for attempt in 1..=6 {
-                match flush_segment(data_dir, *seq, path) {
-                    Ok(stats) => {
-                        tracing::info!(
-                            segment = seq,
-                            spans = stats.spans,
-                            files = stats.files,
-                            "flushed WAL segment to Parquet"
-                        );
-                        break;
-                    }
-                    Err(e) if attempt < 6 => {
-                        tracing::warn!(segment = seq, error = %e, "flush failed; retrying");
-                        std::thread::sleep(backoff);
-                        backoff *= 2;
-                    }
-                    Err(e) => tracing::error!(
-                        segment = seq,
-                        error = %e,
-                        "flush failed; segment kept in the WAL for the next start"
-                    ),
-                }
+    let mut stuck: BTreeMap<u64, PathBuf> = BTreeMap::new();
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let job = if stuck.is_empty() {
+            match jobs.recv() {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvError) => break,
             }
+        } else {
+            match jobs.recv_timeout(backoff) {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        };
+        let (segment, done) = job.map_or((None, None), |job| (job.segment, job.done));
+        if let Some((seq, path)) = segment {
+            stuck.insert(seq, path);
         }
-        if let Some(done) = job.done {
+        backoff = if flush_in_order(data_dir, &mut stuck) {
+            MIN_BACKOFF
+        } else {
+            (backoff * 2).min(MAX_BACKOFF)
+        };
+        if let Some(done) = done {
             let _ = done.send(());
         }
     }
+    if !flush_in_order(data_dir, &mut stuck) {
+        tracing::error!(
+            segments = stuck.len(),
+            "stopping with segments that could not be flushed; they stay in the WAL for the next start"
+        );
+    }
+}
+
+/// Flushes `pending` oldest first, stopping at the first failure. True when
+/// nothing is left.
+fn flush_in_order(data_dir: &Path, pending: &mut BTreeMap<u64, PathBuf>) -> bool {
+    while let Some((&seq, path)) = pending.first_key_value() {
+        match flush_segment(data_dir, seq, path) {
+            Ok(stats) => {
+                tracing::info!(
+                    segment = seq,
+                    spans = stats.spans,
+                    files = stats.files,
+                    "flushed WAL segment to Parquet"
+                );
+                pending.remove(&seq);
+            }
+            Err(e) => {
+                tracing::warn!(segment = seq, error = %e, "flush failed; the segment stays in the WAL and is retried");
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Writes segment `seq` at `path` to Parquet under `data_dir`, then deletes it.
@@ -163,16 +197,24 @@ fn write_parquet(dest: &Path, batch: &RecordBatch) -> Result<()> {
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let tmp = dir.join(format!(".{}{TMP_SUFFIX}", name.to_string_lossy()));
-    let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-        .build();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
-    writer.write(batch)?;
-    let file = writer.into_inner()?;
-    file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    drop(file);
-    std::fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))?;
+    let written = (|| {
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+            .build();
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
+        writer.write(batch)?;
+        let file = writer.into_inner()?;
+        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        drop(file);
+        std::fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))
+    })();
+    if let Err(e) = written {
+        // A half-written file is never visible under its real name; don't
+        // let it hold the space a retry needs either.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     sync_dir(dir)?;
     // The partition folders themselves may be new.
     let mut up = dir.parent();

@@ -2,6 +2,7 @@
 
 mod auth;
 mod common;
+mod disk_full;
 mod exporters;
 mod hostile;
 mod import;
