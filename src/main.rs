@@ -232,6 +232,10 @@ struct CollectArgs {
     /// Most request bytes held at once; beyond it exporters are told to retry.
     #[arg(long, default_value_t = Limits::default().max_inflight_bytes)]
     max_inflight_bytes: usize,
+    /// WAL segment size: a segment is flushed to Parquet once it holds this
+    /// many bytes, and a flush holds about 3x this in memory.
+    #[arg(long, default_value_t = StoreConfig::new(".").segment_bytes)]
+    segment_bytes: u64,
     /// Write {"grpc":ADDR,"http":ADDR} here once listening.
     #[arg(long)]
     ready_file: Option<PathBuf>,
@@ -357,6 +361,7 @@ fn init_logging(default: &str) {
 async fn collect(data: PathBuf, args: CollectArgs) -> anyhow::Result<ExitCode> {
     let mut config = CollectorConfig::new(&data);
     config.store.flush_interval = args.flush_interval;
+    config.store.segment_bytes = args.segment_bytes;
     config.grpc_addr = args.grpc;
     config.http_addr = args.http;
     config.limits = Limits {

@@ -17,6 +17,7 @@ use tonic_types::{ErrorDetails, StatusExt as _};
 use crate::auth::Token;
 use crate::error::Error;
 use crate::ingest::Ingest;
+use crate::meter;
 
 /// How long an overloaded collector asks exporters to wait.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -59,10 +60,11 @@ impl TraceService for GrpcTraceService {
                 return Err(Status::unauthenticated("missing or wrong bearer token"));
             }
         }
+        // The body was charged as it arrived; the decoded message is charged too.
+        let meter = meter::of_request(request.extensions(), self.ingest.budget());
         let request = request.into_inner();
-        let _admission = self
-            .ingest
-            .admit(request.encoded_len())
+        meter
+            .charge(request.encoded_len())
             .map_err(|e| self.refuse(e))?;
         let outcome = self
             .ingest

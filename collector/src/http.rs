@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -13,11 +14,13 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
 use prost::Message as _;
+use tower::util::MapRequestLayer;
 
 use crate::auth::Token;
 use crate::error::Error;
 use crate::grpc::RETRY_AFTER;
 use crate::ingest::{ExportOutcome, Ingest};
+use crate::meter::{Meter, meter_requests};
 
 /// Path of the traces endpoint.
 pub const TRACES_PATH: &str = "/v1/traces";
@@ -63,9 +66,20 @@ struct RpcStatus {
 /// without it are refused (401) before their body is read.
 pub fn router(ingest: Arc<Ingest>, token: Option<Token>) -> Router {
     let limit = ingest.limits().max_request_bytes;
+    let budget = ingest.budget().clone();
     let router = Router::new()
         .route(TRACES_PATH, post(export))
         .layer(DefaultBodyLimit::max(limit))
+        // Bodies are charged to the in-flight budget as they arrive (crate::meter).
+        .layer(MapRequestLayer::new(move |request| {
+            meter_requests(
+                &budget,
+                request,
+                |e| Box::new(e),
+                limit as u64,
+                axum::body::Body::new,
+            )
+        }))
         .with_state(Arc::clone(&ingest));
     match token {
         Some(token) => router.layer(axum::middleware::from_fn(
@@ -101,9 +115,11 @@ pub fn router(ingest: Arc<Ingest>, token: Option<Token>) -> Router {
 
 async fn export(
     State(ingest): State<Arc<Ingest>>,
+    meter: Option<Extension<Meter>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let meter = meter.map_or_else(|| ingest.budget().meter(), |Extension(meter)| meter);
     let Some(format) = Format::from_headers(&headers) else {
         ingest.count_failure();
         let got = headers
@@ -118,7 +134,7 @@ async fn export(
         );
     };
     let result = match body {
-        Ok(body) => handle(&ingest, &headers, format, &body).await,
+        Ok(body) => handle(&ingest, &meter, &headers, format, &body).await,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(Error::TooLarge {
                 size: headers
@@ -128,7 +144,9 @@ async fn export(
                 limit: ingest.limits().max_request_bytes as u64,
             })
         }
-        Err(rejection) => Err(Error::Decode(rejection.body_text())),
+        Err(rejection) => {
+            Err(overload_in(&rejection).unwrap_or_else(|| Error::Decode(rejection.body_text())))
+        }
     };
     match result {
         Ok(outcome) => success_response(format, outcome),
@@ -150,8 +168,21 @@ async fn export(
     }
 }
 
+/// The overload that cut a body short, if that is why it could not be read.
+fn overload_in(rejection: &BytesRejection) -> Option<Error> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = cause {
+        if let Some(Error::Overloaded(message)) = error.downcast_ref::<Error>() {
+            return Some(Error::Overloaded(message.clone()));
+        }
+        cause = error.source();
+    }
+    None
+}
+
 async fn handle(
     ingest: &Ingest,
+    meter: &Meter,
     headers: &HeaderMap,
     format: Format,
     body: &[u8],
@@ -160,10 +191,12 @@ async fn handle(
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
     let inflated;
+    let mut inflated_len = 0;
     let body = match encoding.as_deref() {
         None | Some("identity") | Some("") => body,
         Some("gzip") => {
             inflated = ingest.gunzip(body)?;
+            inflated_len = inflated.len();
             &inflated
         }
         Some(other) => {
@@ -172,7 +205,9 @@ async fn handle(
             )));
         }
     };
-    let _admission = ingest.admit(body.len())?;
+    // The wire bytes were charged as they arrived; what is built from them
+    // (the inflated body, if any, and the decoded request) is charged too.
+    meter.charge(body.len() + inflated_len)?;
     let request = match format {
         Format::Protobuf => ingest.decode_protobuf(body)?,
         Format::Json => ingest.decode_json(body)?,

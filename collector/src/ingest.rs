@@ -5,15 +5,14 @@
 //! [`Ingest`] call and its outcome back to their status codes.
 
 use std::io::Read as _;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message as _;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::convert::convert;
 use crate::error::{Error, Result};
+use crate::meter::{Budget, Meter};
 use crate::store::Store;
 
 /// Bounds on what the collector accepts.
@@ -21,8 +20,8 @@ use crate::store::Store;
 pub struct Limits {
     /// Largest request body, after decompression.
     pub max_request_bytes: usize,
-    /// Most request bytes being decoded, converted or written at once;
-    /// beyond it exporters are told to retry later.
+    /// Most request bytes being received, decoded, converted or written at
+    /// once; beyond it exporters are told to retry later (see [`crate::meter`]).
     pub max_inflight_bytes: usize,
 }
 
@@ -62,25 +61,18 @@ pub struct Counters {
 pub struct Ingest {
     store: Store,
     limits: Limits,
-    inflight: Arc<Semaphore>,
+    budget: Budget,
     /// Totals since start.
     pub counters: Counters,
-}
-
-/// Admission of one request's bytes; released when dropped.
-#[derive(Debug)]
-pub struct Admission {
-    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Ingest {
     /// An ingest path writing to `store`.
     pub fn new(store: Store, limits: Limits) -> Self {
-        let permits = limits.max_inflight_bytes.div_ceil(1024).max(1);
         Ingest {
             store,
             limits,
-            inflight: Arc::new(Semaphore::new(permits)),
+            budget: Budget::new(limits.max_inflight_bytes),
             counters: Counters::default(),
         }
     }
@@ -95,19 +87,18 @@ impl Ingest {
         &self.store
     }
 
-    /// Reserves room for a request of `bytes`, or says to come back later.
-    pub fn admit(&self, bytes: usize) -> Result<Admission> {
+    /// The in-flight byte budget every request is charged to.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// Reserves room for a request of `bytes` outside the listeners (which
+    /// meter their bodies as they arrive), or says to come back later.
+    pub fn admit(&self, bytes: usize) -> Result<Meter> {
         self.check_size(bytes as u64)?;
-        let permits = u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
-        match Arc::clone(&self.inflight).try_acquire_many_owned(permits) {
-            Ok(permit) => Ok(Admission {
-                _permit: Some(permit),
-            }),
-            Err(_) => Err(Error::Overloaded(format!(
-                "in-flight request bytes are at the limit of {}",
-                self.limits.max_inflight_bytes
-            ))),
-        }
+        let meter = self.budget.meter();
+        meter.charge(bytes)?;
+        Ok(meter)
     }
 
     fn check_size(&self, size: u64) -> Result<()> {

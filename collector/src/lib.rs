@@ -29,10 +29,14 @@ pub mod http;
 pub mod import;
 pub mod ingest;
 pub mod listen;
+pub mod meter;
 pub mod server;
 pub mod store;
 
 pub use error::{Error, Result};
+
+/// A boxed error, as tonic and axum take them from bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub use import::{ImportSummary, import_file};
 pub use ingest::{ExportOutcome, Ingest, Limits};
 pub use server::{Collector, CollectorConfig};

@@ -10,13 +10,14 @@ use std::sync::atomic::Ordering;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::rustls::ServerConfig;
-use tower::util::MapResponseLayer;
+use tower::util::{MapRequestLayer, MapResponseLayer};
 
 use crate::auth::Token;
 use crate::error::{Error, Result};
 use crate::grpc::{GrpcTraceService, fix_refusals};
 use crate::ingest::{Ingest, Limits};
 use crate::listen::{Incoming, TlsFiles};
+use crate::meter::meter_requests;
 use crate::store::{Store, StoreConfig};
 
 /// Default OTLP/gRPC listen address.
@@ -136,7 +137,20 @@ impl Collector {
         let stopped = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
+        // Request bodies are charged to the in-flight budget as they arrive
+        // (crate::meter); an overload ends the body with UNAVAILABLE.
+        let budget = self.ingest.budget().clone();
+        let drain_limit = self.ingest.limits().max_request_bytes as u64;
         let grpc = tonic::transport::Server::builder()
+            .layer(MapRequestLayer::new(move |request| {
+                meter_requests(
+                    &budget,
+                    request,
+                    |e| Box::new(crate::grpc::status(&e)),
+                    drain_limit,
+                    tonic::body::Body::new,
+                )
+            }))
             .layer(MapResponseLayer::new(fix_refusals))
             .add_service(GrpcTraceService::server(
                 Arc::clone(&self.ingest),

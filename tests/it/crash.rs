@@ -2,48 +2,14 @@
 //! with SIGKILL before it flushes, restarts, and every acknowledged span is
 //! in Parquet afterwards, exactly once.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use causet_schema::tables;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message as _;
 
-struct Collector {
-    child: Child,
-    http: String,
-}
-
-fn start(data: &Path, flush_interval: &str) -> Collector {
-    let ready = data.with_extension("ready");
-    let _ = std::fs::remove_file(&ready);
-    let child = Command::new(env!("CARGO_BIN_EXE_causet"))
-        .args(["collect", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
-        .arg("--data")
-        .arg(data)
-        .args(["--flush-interval", flush_interval, "--ready-file"])
-        .arg(&ready)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn causet collect");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addrs: serde_json::Value = loop {
-        if let Ok(text) = std::fs::read_to_string(&ready) {
-            break serde_json::from_str(&text).expect("ready file is JSON");
-        }
-        assert!(Instant::now() < deadline, "collector did not become ready");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Collector {
-        child,
-        http: addrs["http"].as_str().unwrap().to_owned(),
-    }
-}
+use crate::child::{start, stored_span_ids, terminate};
 
 fn request(client: u8, seq: u16, spans: u16) -> (ExportTraceServiceRequest, Vec<String>) {
     let mut ids = Vec::new();
@@ -120,33 +86,6 @@ fn send_until(
     })
 }
 
-fn stored_span_ids(data: &Path) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for batch in causet_collector::store::read_table(data, tables::SPANS).unwrap() {
-        let ids = batch
-            .column_by_name(tables::col::SPAN_ID)
-            .unwrap()
-            .as_any()
-            .downcast_ref::<arrow::array::StringArray>()
-            .unwrap()
-            .clone();
-        for id in ids.iter().flatten() {
-            *counts.entry(id.to_owned()).or_insert(0) += 1;
-        }
-    }
-    counts
-}
-
-fn terminate(mut collector: Collector) {
-    let status = Command::new("kill")
-        .args(["-TERM", &collector.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = collector.child.wait().unwrap();
-    assert!(exit.success(), "collector exited with {exit}");
-}
-
 #[test]
 fn acknowledged_spans_survive_sigkill_exactly_once() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -157,7 +96,7 @@ fn acknowledged_spans_survive_sigkill_exactly_once() {
     // flush every 50 ms: kills land during WAL appends and fsyncs, Parquet
     // writes and segment deletions.
     for round in 0..10u16 {
-        let mut collector = start(&data, "50ms");
+        let mut collector = start(&data, &["--flush-interval", "50ms"]);
         let stop = AtomicBool::new(false);
         let delay = Duration::from_millis(40 + u64::from(round) * 37 % 260);
         let round_acked = std::thread::scope(|s| {
@@ -177,7 +116,7 @@ fn acknowledged_spans_survive_sigkill_exactly_once() {
     );
 
     // The restart recovers the log before it listens; a clean stop then exits 0.
-    let collector = start(&data, "1h");
+    let collector = start(&data, &["--flush-interval", "1h"]);
     let stored = stored_span_ids(&data);
     terminate(collector);
     for id in &acked {

@@ -1,6 +1,8 @@
 //! Tests of the `causet` binary as users run it.
 
+mod child;
 mod common;
 mod crash;
+mod overload;
 mod report;
 mod sql;

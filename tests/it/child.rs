@@ -1,0 +1,73 @@
+//! A `causet collect` child process, and what it stored.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use causet_schema::tables;
+
+/// A `causet collect` child process.
+pub struct Collector {
+    pub child: Child,
+    pub http: String,
+}
+
+/// Starts `causet collect` on loopback port 0 with `args` and waits until it listens.
+pub fn start(data: &Path, args: &[&str]) -> Collector {
+    let ready = data.with_extension("ready");
+    let _ = std::fs::remove_file(&ready);
+    let child = Command::new(env!("CARGO_BIN_EXE_causet"))
+        .args(["collect", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .arg("--ready-file")
+        .arg(&ready)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn causet collect");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addrs: serde_json::Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&ready) {
+            break serde_json::from_str(&text).expect("ready file is JSON");
+        }
+        assert!(Instant::now() < deadline, "collector did not become ready");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Collector {
+        child,
+        http: addrs["http"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// How often each span id is stored in Parquet.
+pub fn stored_span_ids(data: &Path) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for batch in causet_collector::store::read_table(data, tables::SPANS).unwrap() {
+        let ids = batch
+            .column_by_name(tables::col::SPAN_ID)
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap()
+            .clone();
+        for id in ids.iter().flatten() {
+            *counts.entry(id.to_owned()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// SIGTERM, and a clean exit.
+pub fn terminate(mut collector: Collector) {
+    let status = Command::new("kill")
+        .args(["-TERM", &collector.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = collector.child.wait().unwrap();
+    assert!(exit.success(), "collector exited with {exit}");
+}
