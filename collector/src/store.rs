@@ -72,6 +72,12 @@ impl Store {
     pub fn open(config: StoreConfig) -> Result<Store> {
         let wal_dir = config.data_dir.join(wal::WAL_DIR);
         std::fs::create_dir_all(&wal_dir).map_err(|e| Error::io(&wal_dir, e))?;
+        for sub in std::iter::once(wal::WAL_DIR).chain(causet_schema::tables::INGESTED_TABLES) {
+            let dir = config.data_dir.join(sub);
+            if dir.exists() {
+                inside(&config.data_dir, &dir)?;
+            }
+        }
         let lock = lock_data_dir(&config.data_dir)?;
         flush::remove_temporary_files(&config.data_dir)?;
         // Segment numbers name the Parquet files they flush to, so they are
@@ -227,6 +233,29 @@ pub(crate) fn write_high_water(wal_dir: &Path, seq: u64) -> Result<()> {
         .map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     sync_dir(wal_dir)
+}
+
+/// Refuses `dir` unless it resolves to a place inside `data_dir`: the store
+/// never writes through a symlink that leads out of its data folder.
+pub(crate) fn inside(data_dir: &Path, dir: &Path) -> Result<()> {
+    let root = data_dir
+        .canonicalize()
+        .map_err(|e| Error::io(data_dir, e))?;
+    let real = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+    if real.starts_with(&root) && real != root {
+        return Ok(());
+    }
+    Err(Error::io(
+        dir,
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "resolves to {}, outside the data folder {}; refusing to write there",
+                real.display(),
+                root.display()
+            ),
+        ),
+    ))
 }
 
 /// fsync a directory, so a rename or unlink in it is durable.

@@ -161,7 +161,11 @@ pub fn flush_segment(data_dir: &Path, seq: u64, path: &Path) -> Result<FlushStat
         let schema = tables::schema_for(name).ok_or_else(|| Error::Internal(name.into()))?;
         let batch = concat_batches(&schema, &batches)?;
         let rows = batch.num_rows() as u64;
-        write_parquet(&partition::file(data_dir, name, hour, seq), &batch)?;
+        write_parquet(
+            data_dir,
+            &partition::file(data_dir, name, hour, seq),
+            &batch,
+        )?;
         stats.files += 1;
         match table {
             0 => stats.spans += rows,
@@ -187,8 +191,9 @@ fn group_rows(hours: &[i64]) -> BTreeMap<i64, Vec<u32>> {
 }
 
 /// Writes `batch` to `dest` via a hidden temporary file beside it, fsync'd
-/// before and after the rename.
-fn write_parquet(dest: &Path, batch: &RecordBatch) -> Result<()> {
+/// before and after the rename. Refuses a `dest` whose folder resolves
+/// outside `data_dir` (a symlink planted in the data folder).
+fn write_parquet(data_dir: &Path, dest: &Path, batch: &RecordBatch) -> Result<()> {
     let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
         return Err(Error::Internal(format!(
             "bad Parquet path {}",
@@ -196,6 +201,7 @@ fn write_parquet(dest: &Path, batch: &RecordBatch) -> Result<()> {
         )));
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    super::inside(data_dir, dir)?;
     let tmp = dir.join(format!(".{}{TMP_SUFFIX}", name.to_string_lossy()));
     let written = (|| {
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;

@@ -105,3 +105,47 @@ async fn later_runs_never_overwrite_earlier_files() {
     // analyzer deduplicates).
     assert_eq!(rows(&data, tables::SPANS).len(), 9);
 }
+
+#[tokio::test]
+async fn the_store_never_writes_through_symlinks_leading_out_of_the_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+
+    // A table folder that is a symlink elsewhere: refused at open.
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::os::unix::fs::symlink(&outside, data.join(tables::SPANS)).unwrap();
+    let refused = Store::open(StoreConfig::new(&data)).unwrap_err();
+    assert!(
+        refused.to_string().contains("outside the data folder"),
+        "{refused}"
+    );
+
+    // A partition folder planted as a symlink after open: the flush refuses
+    // it, the rows stay in the WAL, and nothing lands outside.
+    let data = dir.path().join("data2");
+    let store = Store::open(StoreConfig::new(&data)).unwrap();
+    let ingest = Ingest::new(store, Limits::default());
+    let request: ExportTraceServiceRequest = serde_json::from_str(&sample()).unwrap();
+    let hour_dir = {
+        let start = request.resource_spans[0].scope_spans[0].spans[0].start_time_unix_nano;
+        causet_schema::partition::dir(
+            &data,
+            tables::SPANS,
+            causet_schema::partition::hour_of(start as i64),
+        )
+    };
+    std::fs::create_dir_all(hour_dir.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&outside, &hour_dir).unwrap();
+    ingest.export(&request).await.unwrap();
+    ingest.store().flush().await.unwrap();
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    assert_eq!(
+        causet_schema::wal::list_segments(&data.join(causet_schema::wal::WAL_DIR))
+            .unwrap()
+            .len(),
+        1,
+        "the segment stays in the WAL"
+    );
+}
