@@ -133,6 +133,11 @@ struct DetectArgs {
     /// An RPC method (`rpc.method` or `service/method`) that is not idempotent; repeatable.
     #[arg(long = "non-idempotent-rpc")]
     non_idempotent_rpc: Vec<String>,
+    /// A span attribute that names the key a span writes, for spans without
+    /// causet.write.key; repeat it for keys of several parts (e.g.
+    /// db.collection.name and the application's key attribute).
+    #[arg(long = "write-key-attribute")]
+    write_key_attributes: Vec<String>,
 }
 
 impl DetectArgs {
@@ -142,6 +147,7 @@ impl DetectArgs {
             window_ns: nanos(self.offset_window).max(1),
             reference_node: self.reference_node.clone(),
             non_idempotent_rpc: self.non_idempotent_rpc.clone(),
+            write_key_attributes: self.write_key_attributes.clone(),
             ..DetectConfig::default()
         }
     }

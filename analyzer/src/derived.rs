@@ -116,7 +116,7 @@ impl GraphCache {
         let detected = snapshot
             .detected
             .get_or_try_init(|| async {
-                let facts = Facts::load(&built.graph, &snapshot.sources).await?;
+                let facts = Facts::load(&built.graph, &snapshot.sources, &self.config).await?;
                 let (findings, offsets) = detect::run_all(&built.graph, &facts, &self.config);
                 let findings_batch = detect::findings_batch(&findings)?;
                 let offsets_batch = offsets_batch(&offsets)?;

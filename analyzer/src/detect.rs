@@ -81,7 +81,31 @@ pub struct DetectConfig {
     /// RPC methods (`rpc.method` or `service/method`) that are not idempotent;
     /// HTTP methods are classified by the standard (POST and PATCH are not).
     pub non_idempotent_rpc: Vec<String>,
+    /// Span attributes that together name the key a span writes, for spans
+    /// without `causet.write.key` (e.g. `db.collection.name` and a key
+    /// attribute; the values are joined with `/`). A span is a write when it
+    /// has all of them, unless its `db.operation.name` is a read
+    /// ([`READ_OPERATIONS`]). Empty: only `causet.write.key` names writes.
+    pub write_key_attributes: Vec<String>,
 }
+
+/// `db.operation.name` values (any case) that read and so are never writes.
+pub const READ_OPERATIONS: &[&str] = &[
+    "SELECT",
+    "GET",
+    "MGET",
+    "HGET",
+    "HGETALL",
+    "FIND",
+    "READ",
+    "QUERY",
+    "SCAN",
+    "COUNT",
+    "EXISTS",
+    "AGGREGATE",
+    "DESCRIBE",
+    "SHOW",
+];
 
 impl Default for DetectConfig {
     fn default() -> Self {
@@ -91,6 +115,7 @@ impl Default for DetectConfig {
             reference_node: None,
             clock_jump_ns: 1_000_000,
             non_idempotent_rpc: Vec::new(),
+            write_key_attributes: Vec::new(),
         }
     }
 }

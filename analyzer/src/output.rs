@@ -79,14 +79,16 @@ pub fn write(format: Format, results: &[StatementResult], out: &mut dyn Write) -
                 }
             }
             Format::Json => {
-                let mut writer = arrow::json::ArrayWriter::new(&mut *out);
+                let mut writer = arrow::json::ArrayWriter::new(Vec::new());
                 for batch in &result.batches {
                     writer.write(batch)?;
                 }
                 writer.finish()?;
-                if result.batches.iter().all(|b| b.num_rows() == 0) {
-                    write!(out, "[]").map_err(io)?;
-                }
+                let json = writer.into_inner();
+                // Whether an empty result writes `[]` or nothing depends on
+                // whether any (empty) batch was written; always give `[]`.
+                out.write_all(if json.is_empty() { b"[]" } else { &json })
+                    .map_err(io)?;
                 writeln!(out).map_err(io)?;
             }
             Format::Ndjson => {

@@ -24,6 +24,8 @@
 pub mod auth;
 pub mod convert;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grpc;
 pub mod http;
 pub mod import;

@@ -95,6 +95,10 @@ pub const ERROR_TYPE: &str = "error.type";
 pub const SERVER_ADDRESS: &str = "server.address";
 /// Semantic conventions: the logical name of the remote service.
 pub const PEER_SERVICE: &str = "peer.service";
+/// Semantic conventions: the database operation (`SELECT`, `INSERT`, `SET`, ...).
+pub const DB_OPERATION_NAME: &str = "db.operation.name";
+/// Semantic conventions: the table or collection an operation touches.
+pub const DB_COLLECTION_NAME: &str = "db.collection.name";
 
 /// Every clock attribute, start and end: a parse failure of any of these
 /// becomes the span's clock error.

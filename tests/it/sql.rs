@@ -106,3 +106,79 @@ fn sql_from_a_pipe() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(stdout(&out), "edges\n21\n");
 }
+
+/// The concurrent-write sample with `causet.write.key` replaced by
+/// `db.collection.name` + `app.cart.id`, and `db.operation.name` set to `op`.
+fn imported_with_db_keys(op: &str) -> tempfile::TempDir {
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/concurrent-write.otlp.json");
+    let text = std::fs::read_to_string(sample).unwrap();
+    let original = r#"{"key":"causet.write.key","value":{"stringValue":"cart:1"}}"#;
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let replacement = serde_json::json!([
+        {"key": "db.collection.name", "value": {"stringValue": "carts"}},
+        {"key": "app.cart.id", "value": {"stringValue": "1"}},
+        {"key": "db.operation.name", "value": {"stringValue": op}},
+    ]);
+    let mut replaced = 0;
+    for resource in json["resourceSpans"].as_array_mut().unwrap() {
+        for scope in resource["scopeSpans"].as_array_mut().unwrap() {
+            for span in scope["spans"].as_array_mut().unwrap() {
+                let Some(attributes) = span["attributes"].as_array_mut() else {
+                    continue;
+                };
+                let before = attributes.len();
+                attributes.retain(|a| a.to_string() != original);
+                if attributes.len() < before {
+                    attributes.extend(replacement.as_array().unwrap().iter().cloned());
+                    replaced += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(replaced, 2, "the sample's two writes");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("db-keys.otlp.json");
+    std::fs::write(&file, json.to_string()).unwrap();
+    stdout(&causet(dir.path(), &["import", file.to_str().unwrap()]));
+    dir
+}
+
+#[test]
+fn configured_write_key_attributes_name_writes_and_reads_are_not_writes() {
+    let conflicts = |dir: &std::path::Path, flags: &[&str]| -> serde_json::Value {
+        let mut args = vec!["sql", "--format", "json"];
+        args.extend_from_slice(flags);
+        args.push("SELECT key, span_ids FROM write_conflicts WHERE kind = 'concurrent_write'");
+        let text = stdout(&causet(dir, &args));
+        serde_json::from_str(if text.trim().is_empty() { "[]" } else { &text }).unwrap()
+    };
+    let flags = [
+        "--write-key-attribute",
+        "db.collection.name",
+        "--write-key-attribute",
+        "app.cart.id",
+    ];
+    let writes = imported_with_db_keys("UPDATE");
+    assert_eq!(conflicts(writes.path(), &[]), serde_json::json!([]));
+    assert_eq!(
+        conflicts(writes.path(), &flags),
+        serde_json::json!([{"key": "carts/1", "span_ids": ["0000000a00000010", "0000000a00000020"]}])
+    );
+    let reads = imported_with_db_keys("select");
+    assert_eq!(conflicts(reads.path(), &flags), serde_json::json!([]));
+}
+
+#[test]
+fn an_empty_json_result_is_one_empty_array() {
+    let dir = lamport_seed();
+    for query in [
+        "SELECT name FROM spans WHERE name = 'nothing'",
+        "SELECT 1 AS one WHERE false",
+    ] {
+        assert_eq!(
+            stdout(&causet(dir.path(), &["sql", "--format", "json", query])),
+            "[]\n"
+        );
+    }
+}

@@ -9,11 +9,44 @@ use causet_schema::attributes as key;
 use causet_schema::tables::{SPAN_EVENTS, SPANS, col};
 use datafusion::catalog::TableProvider;
 
+use crate::detect::{DetectConfig, READ_OPERATIONS};
 use crate::error::Result;
 use crate::graph::load::{Columns, parse_span, parse_trace};
 use crate::graph::{EventId, Graph};
 
 // Names of the derived columns of the spans query.
+/// The write key of a span: `causet.write.key`, else the configured
+/// attributes joined with `/` when the span has them all and its
+/// `db.operation.name` is not a read.
+fn configured_write_key(config: &DetectConfig, attr: &dyn Fn(&str) -> String) -> String {
+    let wk = col::WRITE_KEY;
+    if config.write_key_attributes.is_empty() {
+        return wk.to_owned();
+    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let parts: Vec<String> = config
+        .write_key_attributes
+        .iter()
+        .map(|a| attr(&a.replace('\'', "''")))
+        .collect();
+    let all_present = parts
+        .iter()
+        .map(|p| format!("{p} IS NOT NULL"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let reads = READ_OPERATIONS
+        .iter()
+        .map(|op| quote(op))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "coalesce({wk}, CASE WHEN {all_present} AND upper(coalesce({op}, '')) NOT IN ({reads}) \
+         THEN concat_ws('/', {parts}) END)",
+        op = attr(key::DB_OPERATION_NAME),
+        parts = parts.join(", "),
+    )
+}
+
 const METHOD: &str = "method";
 const RPC: &str = "rpc";
 const RPC_SERVICE: &str = "rpc_service";
@@ -82,16 +115,18 @@ impl Facts {
     pub async fn load(
         graph: &Graph,
         sources: &[(&'static str, Arc<dyn TableProvider>)],
+        config: &DetectConfig,
     ) -> Result<Facts> {
         let ctx = crate::derived::source_context(sources)?;
         let attr = |k: &str| format!("{}['{k}']", col::ATTRIBUTES);
+        let write_key = configured_write_key(config, &attr);
         let spans_sql = format!(
-            "SELECT {trace}, {span}, {kind}, {wk}, {wv}, {ik}, {rp}, {ra}, {ce}, {sm}, \
+            "SELECT {trace}, {span}, {kind}, {write_key} AS {wk}, {wv}, {ik}, {rp}, {ra}, {ce}, {sm}, \
              coalesce({http_method}, {rpc_method}) AS {METHOD}, {rpc_method} IS NOT NULL AND {http_method} IS NULL AS {RPC}, \
              {rpc_service} AS {RPC_SERVICE}, \
              TRY_CAST({http_status} AS BIGINT) AS {HTTP_STATUS}, TRY_CAST({grpc_status} AS BIGINT) AS {GRPC_STATUS}, \
              {error_type} AS {ERROR_TYPE}, coalesce({server}, {peer}) AS {PEER}, coalesce({route}, {template}) AS {ROUTE} \
-             FROM {SPANS} WHERE {wk} IS NOT NULL OR {ik} IS NOT NULL OR {ra} IS NOT NULL OR {ce} IS NOT NULL \
+             FROM {SPANS} WHERE {write_key} IS NOT NULL OR {ik} IS NOT NULL OR {ra} IS NOT NULL OR {ce} IS NOT NULL \
              OR {rp} IS NOT NULL OR {kind} IN ('CLIENT', 'SERVER')",
             trace = col::TRACE_ID,
             span = col::SPAN_ID,

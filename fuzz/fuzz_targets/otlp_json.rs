@@ -1,0 +1,6 @@
+#![no_main]
+//! See causet_collector::fuzzing::otlp_json.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    std::hint::black_box(causet_collector::fuzzing::otlp_json(data));
+});
