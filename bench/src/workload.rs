@@ -1,23 +1,15 @@
-//! Decode + conversion cost per span, next to the floor of decoding alone.
-//!
-//! `cargo bench -p causet-collector --bench ingest`; criterion reports both
-//! as spans/s (elements/s) for the same protobuf bytes: a realistic request
-//! of 512 spans with 20 attributes each, clock annotations, an event per
-//! span and a link on every eighth.
+//! The ingest workload: OTLP export requests shaped like production ones.
 
-use std::hint::black_box;
-
-use causet_collector::convert::convert;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, span};
-use prost::Message as _;
 
-const SPANS: usize = 512;
+/// Spans per request, as the OpenTelemetry SDKs' batch processors send.
+pub const SPANS_PER_REQUEST: usize = 512;
 
-fn kv(key: &str, value: Value) -> KeyValue {
+/// An attribute.
+pub fn kv(key: &str, value: Value) -> KeyValue {
     KeyValue {
         key: key.into(),
         value: Some(AnyValue { value: Some(value) }),
@@ -25,10 +17,16 @@ fn kv(key: &str, value: Value) -> KeyValue {
     }
 }
 
-fn request() -> ExportTraceServiceRequest {
-    let spans = (0..SPANS)
+/// Request `batch` of a stream of realistic exports: `spans` server spans
+/// of one service with 20 attributes each (HTTP semantic conventions,
+/// Lamport, HLC and vector clock annotations, a write key, an idempotency
+/// key), one event each and a link on every eighth. Ids are unique across
+/// batches, so every request adds new spans.
+pub fn otlp_request(batch: u64, spans: usize) -> ExportTraceServiceRequest {
+    let first = batch * spans as u64;
+    let spans = (0..spans)
         .map(|i| {
-            let n = i as u64;
+            let n = first + i as u64;
             let mut attributes = vec![
                 kv(
                     "causet.node",
@@ -66,13 +64,13 @@ fn request() -> ExportTraceServiceRequest {
                 ),
                 kv(
                     "causet.idempotency_key",
-                    Value::StringValue(format!("req-{i}")),
+                    Value::StringValue(format!("req-{n}")),
                 ),
             ];
             for extra in attributes.len()..20 {
                 attributes.push(kv(
                     &format!("app.attr.{extra}"),
-                    Value::StringValue(format!("value-{extra}-{i}")),
+                    Value::StringValue(format!("value-{extra}-{n}")),
                 ));
             }
             let mut trace_id = [0u8; 16];
@@ -93,7 +91,7 @@ fn request() -> ExportTraceServiceRequest {
                 events: vec![span::Event {
                     time_unix_nano: 1_795_600_800_000_100_000 + n * 1_000,
                     name: "causet.send".into(),
-                    attributes: vec![kv("causet.msg.id", Value::StringValue(format!("m-{i}")))],
+                    attributes: vec![kv("causet.msg.id", Value::StringValue(format!("m-{n}")))],
                     ..Default::default()
                 }],
                 links: if i % 8 == 0 {
@@ -126,22 +124,3 @@ fn request() -> ExportTraceServiceRequest {
         }],
     }
 }
-
-fn ingest(c: &mut Criterion) {
-    let bytes = request().encode_to_vec();
-    let mut group = c.benchmark_group("otlp_ingest");
-    group.throughput(Throughput::Elements(SPANS as u64));
-    group.bench_function("prost_decode_only", |b| {
-        b.iter(|| ExportTraceServiceRequest::decode(black_box(bytes.as_slice())).unwrap())
-    });
-    group.bench_function("decode_and_convert", |b| {
-        b.iter(|| {
-            let request = ExportTraceServiceRequest::decode(black_box(bytes.as_slice())).unwrap();
-            convert(&request).unwrap()
-        })
-    });
-    group.finish();
-}
-
-criterion_group!(benches, ingest);
-criterion_main!(benches);

@@ -1,0 +1,480 @@
+//! `causet-loadgen`: OTLP load against a `causet collect`, with the figures
+//! that say what the collector costs.
+//!
+//! It starts the collector itself (the `causet` binary next to this one, on
+//! a fresh data folder) unless `--endpoint` and `--collector-pid` name one
+//! already running. Requests are encoded before the clock starts, so the
+//! generator spends its CPU on sending, not on protobuf. It reports spans/s
+//! acknowledged, ack latency, the collector's CPU time per span and peak RSS
+//! (from /proc), Parquet bytes per span, and in the same run the floor: prost
+//! decoding the same requests in this process, and the ratio of the two.
+//!
+//! ```text
+//! causet-loadgen --duration 20s --connections 8              # as fast as it goes
+//! causet-loadgen --duration 20s --rate 100000 --protocol http
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use bytes::{Buf as _, BufMut as _};
+use causet_bench::workload::{SPANS_PER_REQUEST, otlp_request};
+use clap::{Parser, ValueEnum};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message as _;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Protocol {
+    Grpc,
+    Http,
+}
+
+#[derive(Debug, Parser)]
+#[command(version, about = "OTLP load generator for causet collect")]
+struct Args {
+    /// OTLP/gRPC or OTLP/HTTP (protobuf).
+    #[arg(long, value_enum, default_value = "grpc")]
+    protocol: Protocol,
+    /// Concurrent connections, one request in flight on each.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// How long to send.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Offered spans per second over all connections (default: as fast as acknowledged).
+    #[arg(long)]
+    rate: Option<u64>,
+    /// Spans per request.
+    #[arg(long, default_value_t = SPANS_PER_REQUEST)]
+    spans: usize,
+    /// Distinct requests encoded up front and sent in turn (each send gets
+    /// fresh ids only when --distinct covers the whole run; repeats are
+    /// exporter retries to the collector and are stored once).
+    #[arg(long, default_value_t = 1024)]
+    distinct: u64,
+    /// A running collector's address (host:port of the chosen protocol).
+    #[arg(long, requires = "collector_pid")]
+    endpoint: Option<String>,
+    /// The running collector's process id, for its CPU time and memory.
+    #[arg(long, requires = "endpoint")]
+    collector_pid: Option<u32>,
+    /// The data folder of a running collector, for bytes on disk.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The causet binary to start (default: next to this one).
+    #[arg(long)]
+    causet: Option<PathBuf>,
+    /// Print the figures as one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A collector this run started, on a temporary data folder.
+struct Started {
+    child: Child,
+    data: tempfile::TempDir,
+    grpc: String,
+    http: String,
+}
+
+fn start_collector(causet: &Path) -> anyhow::Result<Started> {
+    let data = tempfile::Builder::new()
+        .prefix("causet-loadgen")
+        .tempdir()?;
+    let ready = data.path().join("ready.json");
+    let child = Command::new(causet)
+        .arg("--data")
+        .arg(data.path().join("data"))
+        .args(["collect", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .arg("--ready-file")
+        .arg(&ready)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("cannot start {}", causet.display()))?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addrs: serde_json::Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&ready) {
+            break serde_json::from_str(&text)?;
+        }
+        if Instant::now() > deadline {
+            bail!("the collector did not become ready");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let addr = |k: &str| addrs[k].as_str().unwrap_or_default().to_owned();
+    Ok(Started {
+        child,
+        grpc: addr("grpc"),
+        http: addr("http"),
+        data,
+    })
+}
+
+/// CPU seconds (user + system) a process has used, from /proc/PID/stat.
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the line.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    // SC_CLK_TCK is 100 on Linux for every architecture causet runs on.
+    Ok(ticks / 100.0)
+}
+
+/// A /proc/PID/status field in bytes (VmRSS, VmHWM).
+fn status_bytes(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))?;
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .context("malformed /proc status line")?
+        .parse()?;
+    Ok(kib * 1024)
+}
+
+/// Bytes of Parquet under `dir`.
+fn parquet_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                total += entry.metadata().map_or(0, |m| m.len());
+            }
+        }
+    }
+    total
+}
+
+/// Sends pre-encoded bytes as the Export request.
+#[derive(Debug, Clone, Default)]
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = bytes::Bytes;
+    type Decode = ();
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = bytes::Bytes;
+    type Error = tonic::Status;
+    fn encode(&mut self, item: bytes::Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = ();
+    type Error = tonic::Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<()>, tonic::Status> {
+        src.advance(src.remaining());
+        Ok(Some(()))
+    }
+}
+
+/// What the senders saw.
+#[derive(Default)]
+struct Tally {
+    acked_spans: AtomicU64,
+    refused: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// One connection's share of the load.
+struct Sender {
+    addr: String,
+    requests: Arc<Vec<bytes::Bytes>>,
+    /// This connection sends requests first, first + step, ...
+    first: usize,
+    step: usize,
+    spans: u64,
+    /// Time between sends when the rate is fixed.
+    pace: Option<Duration>,
+    stop: Arc<AtomicBool>,
+    tally: Arc<Tally>,
+}
+
+impl Sender {
+    /// Sends until stopped; returns each request's ack latency in µs.
+    async fn run(self, protocol: Protocol) -> anyhow::Result<Vec<u32>> {
+        match protocol {
+            Protocol::Grpc => self.grpc().await,
+            Protocol::Http => self.http().await,
+        }
+    }
+
+    /// The requests in this connection's turn, paced if asked.
+    fn schedule(&self) -> impl FnMut() -> Option<(bytes::Bytes, Option<Instant>)> + '_ {
+        let mut next = Instant::now();
+        let mut i = self.first;
+        move || {
+            if self.stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let body = self.requests[i % self.requests.len()].clone();
+            i += self.step;
+            let at = self.pace.map(|pace| {
+                let at = next;
+                next += pace;
+                at
+            });
+            Some((body, at))
+        }
+    }
+
+    fn count(&self, acked: bool, refused: bool) {
+        let counter = match (acked, refused) {
+            (true, _) => {
+                self.tally
+                    .acked_spans
+                    .fetch_add(self.spans, Ordering::Relaxed);
+                return;
+            }
+            (false, true) => &self.tally.refused,
+            (false, false) => &self.tally.failed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn grpc(self) -> anyhow::Result<Vec<u32>> {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))?
+            .connect()
+            .await?;
+        let mut grpc = tonic::client::Grpc::new(channel).max_encoding_message_size(usize::MAX);
+        let path = http::uri::PathAndQuery::from_static(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        );
+        let mut latencies = Vec::new();
+        let mut schedule = self.schedule();
+        while let Some((body, at)) = schedule() {
+            if let Some(at) = at {
+                tokio::time::sleep_until(at.into()).await;
+            }
+            let sent = Instant::now();
+            grpc.ready().await?;
+            let outcome = grpc
+                .unary(tonic::Request::new(body), path.clone(), RawCodec)
+                .await;
+            latencies.push(micros(sent));
+            let refused = matches!(&outcome, Err(s) if s.code() == tonic::Code::Unavailable);
+            self.count(outcome.is_ok(), refused);
+        }
+        Ok(latencies)
+    }
+
+    async fn http(self) -> anyhow::Result<Vec<u32>> {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()?;
+        let url = format!("http://{}/v1/traces", self.addr);
+        let mut latencies = Vec::new();
+        let mut schedule = self.schedule();
+        while let Some((body, at)) = schedule() {
+            if let Some(at) = at {
+                tokio::time::sleep_until(at.into()).await;
+            }
+            let sent = Instant::now();
+            let status = client
+                .post(&url)
+                .header("content-type", "application/x-protobuf")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16());
+            latencies.push(micros(sent));
+            self.count(matches!(status, Ok(200)), matches!(status, Ok(503)));
+        }
+        Ok(latencies)
+    }
+}
+
+fn micros(since: Instant) -> u32 {
+    u32::try_from(since.elapsed().as_micros()).unwrap_or(u32::MAX)
+}
+
+/// The decode-only floor: CPU seconds per span to prost-decode `requests`
+/// on one thread, best of three passes.
+fn decode_floor(requests: &[bytes::Bytes], spans: u64) -> f64 {
+    let passes = (2_000_000 / (spans.max(1) * requests.len() as u64)).max(1);
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let start = Instant::now();
+        for _ in 0..passes {
+            for bytes in requests {
+                let request = ExportTraceServiceRequest::decode(bytes.as_ref()).expect("valid");
+                std::hint::black_box(request);
+            }
+        }
+        let per_span =
+            start.elapsed().as_secs_f64() / (passes * requests.len() as u64 * spans) as f64;
+        best = best.min(per_span);
+    }
+    best
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((sorted.len() - 1) as f64 * p).round() as usize;
+    f64::from(sorted[rank]) / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let spans = args.spans as u64;
+    let requests: Vec<bytes::Bytes> = (0..args.distinct.max(1))
+        .map(|batch| otlp_request(batch, args.spans).encode_to_vec().into())
+        .collect();
+    let request_bytes =
+        requests.iter().map(|r| r.len() as u64).sum::<u64>() / requests.len() as u64;
+    let floor = decode_floor(&requests[..requests.len().min(64)], spans);
+
+    let (mut started, pid, addr, data_dir) = match (&args.endpoint, args.collector_pid) {
+        (Some(endpoint), Some(pid)) => (None, pid, endpoint.clone(), args.data.clone()),
+        _ => {
+            let causet = match &args.causet {
+                Some(path) => path.clone(),
+                None => std::env::current_exe()?.with_file_name("causet"),
+            };
+            let started = start_collector(&causet)?;
+            let addr = match args.protocol {
+                Protocol::Grpc => started.grpc.clone(),
+                Protocol::Http => started.http.clone(),
+            };
+            let pid = started.child.id();
+            let data = started.data.path().join("data");
+            (Some(started), pid, addr, Some(data))
+        }
+    };
+
+    let requests = Arc::new(requests);
+    let stop = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Tally::default());
+    let pace = args.rate.map(|rate| {
+        let per_connection = rate as f64 / args.connections as f64;
+        Duration::from_secs_f64(spans as f64 / per_connection.max(1e-9))
+    });
+    let cpu_before = cpu_seconds(pid)?;
+    let began = Instant::now();
+    let mut senders = Vec::new();
+    for c in 0..args.connections {
+        let sender = Sender {
+            addr: addr.clone(),
+            requests: Arc::clone(&requests),
+            first: c,
+            step: args.connections,
+            spans,
+            pace,
+            stop: Arc::clone(&stop),
+            tally: Arc::clone(&tally),
+        };
+        senders.push(tokio::spawn(sender.run(args.protocol)));
+    }
+    tokio::time::sleep(args.duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for sender in senders {
+        latencies.extend(sender.await??);
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid)? - cpu_before;
+    let peak_rss = status_bytes(pid, "VmHWM:")?;
+    latencies.sort_unstable();
+
+    // Stop a collector we started, so everything acknowledged is in Parquet.
+    if let Some(started) = &mut started {
+        Command::new("kill")
+            .args(["-TERM", &started.child.id().to_string()])
+            .status()?;
+        let status = started.child.wait()?;
+        if !status.success() {
+            bail!("the collector exited with {status}");
+        }
+    }
+    let acked = tally.acked_spans.load(Ordering::Relaxed);
+    let stored_bytes = data_dir.as_deref().map(parquet_bytes);
+    let cpu_per_span = cpu / acked.max(1) as f64;
+    let otlp_per_span = request_bytes as f64 / spans as f64;
+    let parquet_per_span = stored_bytes.map(|b| b as f64 / acked.max(1) as f64);
+    let figures: Vec<(&str, serde_json::Value)> = vec![
+        (
+            "protocol",
+            format!("{:?}", args.protocol).to_lowercase().into(),
+        ),
+        ("connections", args.connections.into()),
+        ("offered_spans_per_s", args.rate.into()),
+        ("seconds", elapsed.into()),
+        ("spans_acked", acked.into()),
+        ("spans_per_s", (acked as f64 / elapsed).into()),
+        (
+            "requests_refused",
+            tally.refused.load(Ordering::Relaxed).into(),
+        ),
+        (
+            "requests_failed",
+            tally.failed.load(Ordering::Relaxed).into(),
+        ),
+        ("ack_ms_p50", percentile(&latencies, 0.50).into()),
+        ("ack_ms_p99", percentile(&latencies, 0.99).into()),
+        ("ack_ms_max", percentile(&latencies, 1.0).into()),
+        ("collector_cpu_us_per_span", (cpu_per_span * 1e6).into()),
+        ("decode_only_cpu_us_per_span", (floor * 1e6).into()),
+        ("cpu_vs_decode_floor", (cpu_per_span / floor).into()),
+        (
+            "collector_peak_rss_mib",
+            (peak_rss as f64 / f64::from(1 << 20)).into(),
+        ),
+        ("otlp_bytes_per_span", otlp_per_span.into()),
+        ("parquet_bytes_per_span", parquet_per_span.into()),
+        (
+            "parquet_vs_otlp_bytes",
+            parquet_per_span.map(|p| p / otlp_per_span).into(),
+        ),
+    ];
+    #[allow(clippy::print_stdout)]
+    if args.json {
+        let object: serde_json::Map<String, serde_json::Value> = figures
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        println!("{}", serde_json::Value::Object(object));
+    } else {
+        for (name, value) in figures {
+            let shown = match value.as_f64() {
+                Some(v) if value.is_f64() => format!("{v:.3}"),
+                _ => value.to_string(),
+            };
+            println!("{name:<28} {shown}");
+        }
+    }
+    Ok(())
+}
