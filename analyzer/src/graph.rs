@@ -353,27 +353,54 @@ impl Graph {
     }
 
     /// Each node's events that carry its own logical clock, in that clock's
-    /// order: the vector clock's own entry, else the HLC, else the Lamport
-    /// time, one kind per node (the kind of its first such event).
+    /// order. One kind of clock per node: the one most of its events carry
+    /// (vector clock own entry, HLC, Lamport time, preferred in that order on
+    /// a tie), so a node whose writes carry a vector clock and whose reads
+    /// only an HLC is ordered by the HLC both carry, not by whichever its
+    /// first event happened to have.
     pub fn node_ticks(&self) -> BTreeMap<u32, Vec<(Tick, EventId)>> {
-        let mut by_node: BTreeMap<u32, Vec<(Tick, EventId)>> = BTreeMap::new();
-        for (id, ev) in self.events.iter().enumerate() {
+        let ticks_of = |id: usize| -> [Option<Tick>; 3] {
+            let ev = &self.events[id];
             let own = ev
                 .vc
                 .as_ref()
                 .map(|vc| vc.get(&self.nodes[ev.node as usize]))
                 .filter(|&c| c > 0);
-            let tick = own
-                .map(Tick::Vc)
-                .or(ev.hlc.map(|h| Tick::Hlc(h.wall_ns, h.logical)))
-                .or(ev.lamport.map(Tick::Lamport));
-            if let Some(t) = tick {
-                by_node.entry(ev.node).or_default().push((t, id as EventId));
+            [
+                own.map(Tick::Vc),
+                ev.hlc.map(|h| Tick::Hlc(h.wall_ns, h.logical)),
+                ev.lamport.map(Tick::Lamport),
+            ]
+        };
+        let mut counts: BTreeMap<u32, [usize; 3]> = BTreeMap::new();
+        for id in 0..self.events.len() {
+            let ticks = ticks_of(id);
+            if ticks.iter().any(Option::is_some) {
+                let count = counts.entry(self.events[id].node).or_default();
+                for (kind, tick) in ticks.iter().enumerate() {
+                    count[kind] += usize::from(tick.is_some());
+                }
+            }
+        }
+        // Highest count; the earlier kind on a tie.
+        let chosen: BTreeMap<u32, usize> = counts
+            .into_iter()
+            .map(|(node, count)| {
+                let kind = (0..3).rev().max_by_key(|&k| count[k]).unwrap_or(0);
+                (node, kind)
+            })
+            .collect();
+        let mut by_node: BTreeMap<u32, Vec<(Tick, EventId)>> = BTreeMap::new();
+        for id in 0..self.events.len() {
+            let node = self.events[id].node;
+            let Some(&kind) = chosen.get(&node) else {
+                continue;
+            };
+            if let Some(tick) = ticks_of(id)[kind] {
+                by_node.entry(node).or_default().push((tick, id as EventId));
             }
         }
         for ticks in by_node.values_mut() {
-            let kind = std::mem::discriminant(&ticks[0].0);
-            ticks.retain(|(t, _)| std::mem::discriminant(t) == kind);
             ticks.sort_unstable();
         }
         by_node

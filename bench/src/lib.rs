@@ -9,4 +9,5 @@
 //! - `cargo bench -p causet-bench --bench ingest`: criterion, decode +
 //!   conversion against decode alone.
 
+pub mod datagen;
 pub mod workload;

@@ -29,7 +29,7 @@ use tokio::sync::oneshot;
 
 use crate::convert::Converted;
 use crate::error::{Error, Result};
-pub use flush::{FlushStats, flush_segment};
+pub use flush::{FlushStats, flush_segment, write_records};
 use writer::{WalMsg, Writer};
 
 /// Name of the lock file that keeps two collectors off one data folder.

@@ -144,9 +144,27 @@ pub fn flush_segment(data_dir: &Path, seq: u64, path: &Path) -> Result<FlushStat
         );
     }
 
+    let written = write_records(data_dir, seq, &segment.records)?;
+    stats.spans = written.spans;
+    stats.span_events = written.span_events;
+    stats.span_links = written.span_links;
+    stats.files = written.files;
+
+    std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(stats)
+}
+
+/// Writes `records` to Parquet under `data_dir`: one file per table and
+/// hour, named for `seq`, each via a temporary file, fsync'd and renamed.
+/// How flushed segments land; also how generated datasets are written.
+pub fn write_records(data_dir: &Path, seq: u64, records: &[wal::WalRecord]) -> Result<FlushStats> {
+    let mut stats = FlushStats::default();
     // (table, hour) -> rows.
     let mut parts: BTreeMap<(u8, i64), Vec<RecordBatch>> = BTreeMap::new();
-    for record in &segment.records {
+    for record in records {
         let hours = partition::record_hours(record);
         for ((table, batch), hours) in record.batches.iter().zip(hours) {
             for (hour, rows) in group_rows(&hours) {
@@ -174,10 +192,6 @@ pub fn flush_segment(data_dir: &Path, seq: u64, path: &Path) -> Result<FlushStat
         }
     }
 
-    std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
     Ok(stats)
 }
 

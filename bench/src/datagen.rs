@@ -1,0 +1,669 @@
+//! Analysis datasets, written straight to Parquet in the collector's layout
+//! (through the same conversion and file writer as a flushed WAL segment).
+//!
+//! 300 nodes: 20 gateways call 100 API services, which call one of 20 auth
+//! services and one of 100 backend services, which read or write a
+//! key-value store of 12 shards x 5 replicas. Every span carries a Lamport
+//! timestamp and an HLC; the store's replicas keep vector clocks over their
+//! shard. Write keys follow a Zipf-like distribution over 100,000 keys, each
+//! shard's writes going to its primary. Traces follow each other in time;
+//! clocks agree within 100 µs except where an anomaly is injected:
+//!
+//! - one auth service's clock runs 2 s ahead (`skew_exceeds_max_offset`,
+//!   and `causality_violation` on its replies);
+//! - every 2,000th trace writes a recently written key at a secondary
+//!   replica that has not seen the primary's write (`concurrent_write`);
+//!   the primary merges it on its next write, so there is exactly one
+//!   conflict per injection;
+//! - every 500th trace is a POST that times out and is retried without an
+//!   idempotency key, alternately after the server executed it
+//!   (`duplicate_execution`) and after the request was lost on the way
+//!   (`possible_duplicate`); both may also be reported as `unsafe_retry`.
+//!
+//! What was injected is returned as truth items in the demo's format, so
+//! findings can be scored for precision and recall.
+
+use std::path::Path;
+
+use causet_collector::convert::convert;
+use causet_collector::store::write_records;
+use causet_schema::attributes as key;
+use causet_schema::clocks::{Hlc, VectorClock};
+use causet_schema::wal::WalRecord;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, status};
+use serde::Serialize;
+
+use crate::workload::kv;
+
+/// Spans converted and written per Parquet file.
+const CHUNK_SPANS: usize = 100_000;
+/// The node whose clock runs ahead.
+pub const SKEWED_NODE: &str = "auth-07";
+const SKEW_NS: i64 = 2_000_000_000;
+const KEYS: u64 = 100_000;
+const SHARDS: usize = 12;
+const REPLICAS: usize = 5;
+/// 2026-11-25T00:00:00Z.
+const EPOCH_NS: i64 = 1_795_564_800_000_000_000;
+
+/// One injected anomaly and the finding it should produce (the demo's
+/// truth format).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TruthItem {
+    /// Finding kind.
+    pub kind: &'static str,
+    /// A node, a key, or the first attempt's span id.
+    pub subject: String,
+    /// Must be found (counts for recall); otherwise only allowed.
+    pub required: bool,
+    /// What was done.
+    pub note: String,
+}
+
+/// What [`generate`] wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Generated {
+    /// Spans written.
+    pub spans: u64,
+    /// Traces written.
+    pub traces: u64,
+    /// What was injected.
+    pub truth: Vec<TruthItem>,
+}
+
+/// A small, fast, seeded generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// Uniform in `[lo, hi)`.
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo).max(1) as u64) as i64
+    }
+
+    /// A key rank with a heavy head: rank r has weight about 1/r.
+    fn zipf(&mut self, n: u64) -> u64 {
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        ((n as f64).powf(u) as u64).saturating_sub(1).min(n - 1)
+    }
+}
+
+/// A node's clocks.
+struct Node {
+    name: String,
+    offset_ns: i64,
+    lamport: u64,
+    hlc: Hlc,
+}
+
+impl Node {
+    fn new(name: String, offset_ns: i64) -> Node {
+        Node {
+            name,
+            offset_ns,
+            lamport: 0,
+            hlc: Hlc::new(0, 0),
+        }
+    }
+
+    /// A local event at true time `t`: its wall time, Lamport and HLC.
+    fn tick(&mut self, t: i64) -> (i64, u64, Hlc) {
+        let wall = t + self.offset_ns;
+        self.lamport += 1;
+        (wall, self.lamport, self.hlc.tick(wall))
+    }
+
+    /// Receiving a message stamped `(lamport, hlc)` at true time `t`.
+    fn receive(&mut self, t: i64, lamport: u64, hlc: Hlc) -> (i64, u64, Hlc) {
+        let wall = t + self.offset_ns;
+        self.lamport = self.lamport.max(lamport) + 1;
+        (wall, self.lamport, self.hlc.receive(hlc, wall))
+    }
+}
+
+/// Indices of the node tiers in `World::nodes`.
+struct Tiers {
+    gateways: std::ops::Range<usize>,
+    apis: std::ops::Range<usize>,
+    auths: std::ops::Range<usize>,
+    backends: std::ops::Range<usize>,
+    /// `kv[shard * REPLICAS + replica]`.
+    kv: std::ops::Range<usize>,
+}
+
+struct World {
+    nodes: Vec<Node>,
+    tiers: Tiers,
+    /// A replica's vector clock, by kv index.
+    vcs: Vec<VectorClock>,
+    /// Per shard: a secondary's clock the primary must merge on its next write.
+    pending_merge: Vec<Option<(VectorClock, Hlc)>>,
+    /// Per shard: recently written keys, for conflicts on a key with history.
+    recent: Vec<u64>,
+    rng: Rng,
+    next_span: u64,
+    spans: Vec<Span>,
+    truth: Vec<TruthItem>,
+}
+
+/// A span being built: ids, times, kind, attributes.
+struct SpanBuilder {
+    span: Span,
+}
+
+impl SpanBuilder {
+    fn attr(mut self, k: &str, v: Value) -> Self {
+        self.span.attributes.push(kv(k, v));
+        self
+    }
+
+    fn text(self, k: &str, v: &str) -> Self {
+        self.attr(k, Value::StringValue(v.to_owned()))
+    }
+
+    fn int(self, k: &str, v: i64) -> Self {
+        self.attr(k, Value::IntValue(v))
+    }
+
+    fn clocks(self, node: &str, lamport: u64, hlc: Hlc) -> Self {
+        self.text(key::NODE, node)
+            .int(key::LAMPORT, lamport as i64)
+            .int(key::HLC_WALL_NS, hlc.wall_ns)
+            .int(key::HLC_LOGICAL, i64::from(hlc.logical))
+    }
+
+    fn error(mut self, message: &str) -> Self {
+        self.span.status = Some(Status {
+            code: status::StatusCode::Error as i32,
+            message: message.into(),
+        });
+        self
+    }
+}
+
+/// `(kind as OTLP int)`.
+const INTERNAL: i32 = 1;
+const SERVER: i32 = 2;
+const CLIENT: i32 = 3;
+
+impl World {
+    fn new(seed: u64) -> World {
+        let mut rng = Rng(seed);
+        let mut nodes = Vec::new();
+        let mut tier = |nodes: &mut Vec<Node>, names: Vec<String>| {
+            let start = nodes.len();
+            for name in names {
+                let offset = if name == SKEWED_NODE {
+                    SKEW_NS
+                } else {
+                    rng.range(-50_000, 50_000)
+                };
+                nodes.push(Node::new(name, offset));
+            }
+            start..nodes.len()
+        };
+        let gateways = tier(&mut nodes, (0..20).map(|i| format!("gw-{i:02}")).collect());
+        let apis = tier(
+            &mut nodes,
+            (0..100).map(|i| format!("api-{i:03}")).collect(),
+        );
+        let auths = tier(
+            &mut nodes,
+            (0..20).map(|i| format!("auth-{i:02}")).collect(),
+        );
+        let backends = tier(
+            &mut nodes,
+            (0..100).map(|i| format!("svc-{i:03}")).collect(),
+        );
+        let kv = tier(
+            &mut nodes,
+            (0..SHARDS * REPLICAS)
+                .map(|i| format!("kv-{:02}-{}", i / REPLICAS, i % REPLICAS))
+                .collect(),
+        );
+        World {
+            vcs: vec![VectorClock::new(); kv.len()],
+            pending_merge: vec![None; SHARDS],
+            recent: vec![u64::MAX; SHARDS],
+            tiers: Tiers {
+                gateways,
+                apis,
+                auths,
+                backends,
+                kv,
+            },
+            nodes,
+            rng,
+            next_span: 1,
+            spans: Vec::new(),
+            truth: Vec::new(),
+        }
+    }
+
+    fn pick(&mut self, range: std::ops::Range<usize>) -> usize {
+        range.start + self.rng.below(range.len() as u64) as usize
+    }
+
+    fn span(
+        &mut self,
+        trace: [u8; 16],
+        parent: Option<[u8; 8]>,
+        name: &str,
+        kind: i32,
+    ) -> SpanBuilder {
+        let id = self.next_span.to_be_bytes();
+        self.next_span += 1;
+        SpanBuilder {
+            span: Span {
+                trace_id: trace.to_vec(),
+                span_id: id.to_vec(),
+                parent_span_id: parent.map(|p| p.to_vec()).unwrap_or_default(),
+                name: name.into(),
+                kind,
+                ..Default::default()
+            },
+        }
+    }
+
+    fn finish(&mut self, mut built: SpanBuilder, start: i64, end: i64) -> [u8; 8] {
+        built.span.start_time_unix_nano = start as u64;
+        built.span.end_time_unix_nano = end.max(start) as u64;
+        let id: [u8; 8] = built.span.span_id[..].try_into().expect("8 bytes");
+        self.spans.push(built.span);
+        id
+    }
+
+    /// A client call from `caller` to `callee` starting at true time `t`:
+    /// the client span, and the server span unless the request is lost; the
+    /// server's own work (`serve`, given the server span's id and node) runs
+    /// between. Returns the true time the call ends and the client span id.
+    fn call(
+        &mut self,
+        ctx: &Ctx,
+        call: Call<'_>,
+        serve: &mut dyn FnMut(&mut World, [u8; 8], usize, i64) -> (i64, SpanExtra),
+    ) -> (i64, [u8; 8]) {
+        let Call {
+            parent,
+            caller,
+            callee,
+            method,
+            route,
+            t,
+            attempt,
+            outcome,
+        } = call;
+        let (c_wall, c_lamport, c_hlc) = self.nodes[caller].tick(t);
+        let caller_name = self.nodes[caller].name.clone();
+        let callee_name = self.nodes[callee].name.clone();
+        let name = format!("{method} {route}");
+        let mut client = self
+            .span(ctx.trace, Some(parent), &name, CLIENT)
+            .clocks(&caller_name, c_lamport, c_hlc)
+            .text(key::HTTP_REQUEST_METHOD, method)
+            .text(key::URL_TEMPLATE, route)
+            .text(key::SERVER_ADDRESS, &callee_name);
+        if let Some(attempt) = attempt {
+            client = client.int(key::HTTP_RESEND_COUNT, attempt);
+        }
+        let client_id: [u8; 8] = client.span.span_id[..].try_into().expect("8 bytes");
+        let latency = self.rng.range(200_000, 800_000);
+        let arrive = t + latency;
+        let mut reply = arrive;
+        if outcome != CallOutcome::Lost {
+            let (s_wall, s_lamport, s_hlc) = self.nodes[callee].receive(arrive, c_lamport, c_hlc);
+            let mut server = self
+                .span(ctx.trace, Some(client_id), &name, SERVER)
+                .clocks(&callee_name, s_lamport, s_hlc)
+                .text(key::HTTP_REQUEST_METHOD, method)
+                .text(key::HTTP_ROUTE, route)
+                .int(key::HTTP_RESPONSE_STATUS_CODE, 200);
+            let server_id: [u8; 8] = server.span.span_id[..].try_into().expect("8 bytes");
+            let (done, extra) = serve(self, server_id, callee, arrive + 50_000);
+            let end = done + self.rng.range(20_000, 100_000);
+            for (k, v) in extra.attributes {
+                server = server.attr(k, v);
+            }
+            self.nodes[callee].tick(end);
+            let offset = self.nodes[callee].offset_ns;
+            self.finish(server, s_wall, end + offset);
+            reply = end + latency;
+        }
+        let (end, client) = match outcome {
+            CallOutcome::Ok => (reply, client.int(key::HTTP_RESPONSE_STATUS_CODE, 200)),
+            CallOutcome::TimedOut | CallOutcome::Lost => (
+                t + 30_000_000,
+                client
+                    .text(key::ERROR_TYPE, "timeout")
+                    .error("deadline exceeded"),
+            ),
+        };
+        self.nodes[caller].tick(end);
+        let offset = self.nodes[caller].offset_ns;
+        self.finish(client, c_wall, end + offset);
+        (end, client_id)
+    }
+
+    /// A store operation at kv replica `replica` of `shard`: a write of
+    /// `key` carries the replica's vector clock.
+    fn store_op(&mut self, shard: usize, replica: usize, key: u64) -> SpanExtra {
+        let index = shard * REPLICAS + replica;
+        let node = self.tiers.kv.start + index;
+        if replica == 0
+            && let Some((vc, hlc)) = self.pending_merge[shard].take()
+        {
+            // Anti-entropy: the primary learns the secondary's write.
+            self.vcs[index].merge(&vc);
+            let wall = self.nodes[node].hlc.wall_ns;
+            self.nodes[node].hlc.receive(hlc, wall);
+        }
+        let name = self.nodes[node].name.clone();
+        self.vcs[index].increment(&name);
+        let value = self.rng.next();
+        SpanExtra {
+            attributes: vec![
+                (key::WRITE_KEY, Value::StringValue(format!("key-{key}"))),
+                (key::WRITE_VALUE, Value::StringValue(format!("{value:x}"))),
+                (key::VC, Value::StringValue(self.vcs[index].to_json())),
+            ],
+        }
+    }
+
+    /// Trace `n`, starting at true time `t`; returns when it ends.
+    fn trace(&mut self, n: u64, t: i64) -> i64 {
+        let mut trace = [0u8; 16];
+        trace[..8].copy_from_slice(&0xca05_e7u64.to_be_bytes());
+        trace[8..].copy_from_slice(&n.to_be_bytes());
+        let retry = n % 500 == 250;
+        let ctx = Ctx {
+            trace,
+            write: retry || self.rng.below(10) < 3,
+            conflict: n % 2_000 == 1_000,
+        };
+        let gateway = self.pick(self.tiers.gateways.clone());
+        let api = self.pick(self.tiers.apis.clone());
+        let (g_wall, g_lamport, g_hlc) = self.nodes[gateway].tick(t);
+        let gw_name = self.nodes[gateway].name.clone();
+        let root = self
+            .span(trace, None, "checkout", INTERNAL)
+            .clocks(&gw_name, g_lamport, g_hlc);
+        let root_id: [u8; 8] = root.span.span_id[..].try_into().expect("8 bytes");
+        let method = if ctx.write { "POST" } else { "GET" };
+        let attempt = |t: i64, attempt: Option<i64>, outcome: CallOutcome| Call {
+            parent: root_id,
+            caller: gateway,
+            callee: api,
+            method,
+            route: "/api/orders",
+            t,
+            attempt,
+            outcome,
+        };
+        let mut serve = |w: &mut World, server: [u8; 8], node: usize, t: i64| {
+            w.serve_api(&ctx, server, node, t)
+        };
+        let end = if retry {
+            // The first attempt times out; the retry carries no idempotency key.
+            let executed = (n / 500) % 2 == 0;
+            let outcome = if executed {
+                CallOutcome::TimedOut
+            } else {
+                CallOutcome::Lost
+            };
+            let (after, first) = self.call(&ctx, attempt(t + 10_000, None, outcome), &mut serve);
+            let (end, _) = self.call(
+                &ctx,
+                attempt(after + 100_000, Some(1), CallOutcome::Ok),
+                &mut serve,
+            );
+            let first = hex(&first);
+            let (kind, note) = if executed {
+                (
+                    "duplicate_execution",
+                    "the first attempt executed, timed out and was retried without a key",
+                )
+            } else {
+                (
+                    "possible_duplicate",
+                    "the first attempt was lost on the way and retried without a key",
+                )
+            };
+            self.truth.push(TruthItem {
+                kind,
+                subject: first.clone(),
+                required: true,
+                note: note.into(),
+            });
+            self.truth.push(TruthItem {
+                kind: "unsafe_retry",
+                subject: first,
+                required: false,
+                note: "a POST retried without an idempotency key".into(),
+            });
+            end
+        } else {
+            self.call(&ctx, attempt(t + 10_000, None, CallOutcome::Ok), &mut serve)
+                .0
+        };
+        let end = end + 20_000;
+        self.nodes[gateway].tick(end);
+        let offset = self.nodes[gateway].offset_ns;
+        self.finish(root, g_wall, end + offset);
+        end
+    }
+
+    /// The API service's work: maybe an auth check, then a backend call.
+    fn serve_api(
+        &mut self,
+        ctx: &Ctx,
+        server: [u8; 8],
+        api: usize,
+        mut t: i64,
+    ) -> (i64, SpanExtra) {
+        if self.rng.below(2) == 0 {
+            let auth = self.pick(self.tiers.auths.clone());
+            let check = Call::new(server, api, auth, "GET", "/auth/check", t);
+            let mut work = |w: &mut World, _: [u8; 8], _: usize, t: i64| {
+                (t + w.rng.range(100_000, 400_000), SpanExtra::default())
+            };
+            t = self.call(ctx, check, &mut work).0;
+        }
+        let backend = self.pick(self.tiers.backends.clone());
+        let method = if ctx.write { "POST" } else { "GET" };
+        let items = Call::new(server, api, backend, method, "/items", t + 20_000);
+        let mut work = |w: &mut World, server: [u8; 8], node: usize, t: i64| {
+            w.serve_backend(ctx, server, node, t)
+        };
+        (self.call(ctx, items, &mut work).0, SpanExtra::default())
+    }
+
+    /// The backend's work: one read or write on the key's shard.
+    fn serve_backend(
+        &mut self,
+        ctx: &Ctx,
+        server: [u8; 8],
+        backend: usize,
+        t: i64,
+    ) -> (i64, SpanExtra) {
+        let mut key = self.rng.zipf(KEYS);
+        let mut shard = (key % SHARDS as u64) as usize;
+        let mut replica = 0;
+        let conflict = ctx.write
+            && ctx.conflict
+            && self.recent[shard] != u64::MAX
+            && self.pending_merge[shard].is_none();
+        if conflict {
+            // A secondary takes a write of the key the primary wrote last,
+            // without having seen that write.
+            key = self.recent[shard];
+            shard = (key % SHARDS as u64) as usize;
+            replica = 1 + self.rng.below(REPLICAS as u64 - 1) as usize;
+        }
+        let index = shard * REPLICAS + replica;
+        let kv_node = self.tiers.kv.start + index;
+        let (method, write) = if ctx.write {
+            ("PUT", true)
+        } else {
+            ("GET", false)
+        };
+        let op = Call::new(server, backend, kv_node, method, "/kv/{key}", t);
+        let mut work = |w: &mut World, _: [u8; 8], _: usize, t: i64| {
+            let extra = if write {
+                w.store_op(shard, replica, key)
+            } else {
+                SpanExtra::default()
+            };
+            (t + w.rng.range(50_000, 300_000), extra)
+        };
+        let (t, _) = self.call(ctx, op, &mut work);
+        if write && conflict {
+            let hlc = self.nodes[kv_node].hlc;
+            self.pending_merge[shard] = Some((self.vcs[index].clone(), hlc));
+            self.truth.push(TruthItem {
+                kind: "concurrent_write",
+                subject: format!("key-{key}"),
+                required: true,
+                note: format!(
+                    "{} wrote it without seeing the primary's last write",
+                    self.nodes[kv_node].name
+                ),
+            });
+        } else if write {
+            self.recent[shard] = key;
+        }
+        (t, SpanExtra::default())
+    }
+
+    /// Takes the spans built so far as one OTLP request.
+    fn take_request(&mut self) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![kv(key::SERVICE_NAME, Value::StringValue("datagen".into()))],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: std::mem::take(&mut self.spans),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+}
+
+/// What one trace is about.
+struct Ctx {
+    trace: [u8; 16],
+    write: bool,
+    /// Inject a concurrent write in this trace.
+    conflict: bool,
+}
+
+/// One client call.
+struct Call<'a> {
+    parent: [u8; 8],
+    caller: usize,
+    callee: usize,
+    method: &'a str,
+    route: &'a str,
+    t: i64,
+    attempt: Option<i64>,
+    outcome: CallOutcome,
+}
+
+impl<'a> Call<'a> {
+    fn new(
+        parent: [u8; 8],
+        caller: usize,
+        callee: usize,
+        method: &'a str,
+        route: &'a str,
+        t: i64,
+    ) -> Self {
+        Call {
+            parent,
+            caller,
+            callee,
+            method,
+            route,
+            t,
+            attempt: None,
+            outcome: CallOutcome::Ok,
+        }
+    }
+}
+
+/// How a call ends for its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallOutcome {
+    /// Answered.
+    Ok,
+    /// Executed, but the reply came too late.
+    TimedOut,
+    /// The request never reached the server.
+    Lost,
+}
+
+/// Attributes the server's work adds to its span.
+#[derive(Default)]
+struct SpanExtra {
+    attributes: Vec<(&'static str, Value)>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes about `spans` spans (whole traces) to Parquet under `data_dir`.
+pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Generated> {
+    let mut world = World::new(seed);
+    let mut t = EPOCH_NS;
+    let mut generated = Generated::default();
+    let mut seq = 1;
+    while generated.spans < spans {
+        t = world.trace(generated.traces, t) + world.rng.range(10_000, 200_000);
+        generated.traces += 1;
+        if world.spans.len() >= CHUNK_SPANS || generated.spans + world.spans.len() as u64 >= spans {
+            generated.spans += world.spans.len() as u64;
+            let rows = convert(&world.take_request())?;
+            let record = WalRecord {
+                batches: rows
+                    .tables()
+                    .into_iter()
+                    .map(|(table, batch)| (table, batch.clone()))
+                    .collect(),
+            };
+            write_records(data_dir, seq, &[record])?;
+            seq += 1;
+        }
+    }
+    world.truth.push(TruthItem {
+        kind: "skew_exceeds_max_offset",
+        subject: SKEWED_NODE.into(),
+        required: true,
+        note: "its clock runs 2 s ahead".into(),
+    });
+    world.truth.push(TruthItem {
+        kind: "causality_violation",
+        subject: SKEWED_NODE.into(),
+        required: true,
+        note: "its replies end after its callers received them".into(),
+    });
+    generated.truth = world.truth;
+    Ok(generated)
+}
