@@ -4,16 +4,19 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60)
 # An input that crashes a target is saved under fuzz/artifacts/TARGET/; copy
 # it into fuzz/regressions/TARGET/ and the regression test replays it
-# (cargo test -p causet-collector --test it fuzz_regressions).
+# (cargo test -p causet-collector --test it fuzz). To refresh the seeds
+# from a longer run: cargo +nightly fuzz cmin -O TARGET, then
+# fuzz/seeds.py pack fuzz/corpus/TARGET fuzz/seeds/TARGET.bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 export CARGO_TARGET_DIR="${CAUSET_FUZZ_TARGET_DIR:-$HOME/.cache/causet-fuzz}"
 command -v cargo-fuzz >/dev/null || cargo +nightly install cargo-fuzz --locked
 
-# Seeds: the labelled samples for JSON, the regressions for every target.
+# Seeds: the committed seed inputs, every regression, and the labelled
+# samples for JSON.
 for target in otlp_protobuf otlp_json clocks wal_segment; do
-  mkdir -p "fuzz/corpus/$target"
+  python3 fuzz/seeds.py unpack "fuzz/seeds/$target.bin" "fuzz/corpus/$target"
   [ -d "fuzz/regressions/$target" ] && cp -n fuzz/regressions/"$target"/* "fuzz/corpus/$target/" 2>/dev/null || true
 done
 cp -n samples/*.otlp.json fuzz/corpus/otlp_json/ 2>/dev/null || true

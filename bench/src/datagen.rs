@@ -11,10 +11,10 @@
 //!
 //! - one auth service's clock runs 2 s ahead (`skew_exceeds_max_offset`,
 //!   and `causality_violation` on its replies);
-//! - every 2,000th trace writes a recently written key at a secondary
-//!   replica that has not seen the primary's write (`concurrent_write`);
-//!   the primary merges it on its next write, so there is exactly one
-//!   conflict per injection;
+//! - every 2,000th trace writes the key of its shard's last write at a
+//!   lagging secondary replica, which has seen every write of the primary
+//!   but that last one (`concurrent_write`); the primary merges it on its
+//!   next write, so each injection makes exactly one concurrent pair;
 //! - every 500th trace is a POST that times out and is retried without an
 //!   idempotency key, alternately after the server executed it
 //!   (`duplicate_execution`) and after the request was lost on the way
@@ -152,8 +152,12 @@ struct World {
     vcs: Vec<VectorClock>,
     /// Per shard: a secondary's clock the primary must merge on its next write.
     pending_merge: Vec<Option<(VectorClock, Hlc)>>,
-    /// Per shard: recently written keys, for conflicts on a key with history.
+    /// Per shard: the key of the primary's last write, for conflicts on a
+    /// key with history.
     recent: Vec<u64>,
+    /// Per shard: the primary's vector clock before its last write, which
+    /// is what a lagging secondary has seen.
+    before_last: Vec<VectorClock>,
     rng: Rng,
     next_span: u64,
     spans: Vec<Span>,
@@ -239,6 +243,7 @@ impl World {
             vcs: vec![VectorClock::new(); kv.len()],
             pending_merge: vec![None; SHARDS],
             recent: vec![u64::MAX; SHARDS],
+            before_last: vec![VectorClock::new(); SHARDS],
             tiers: Tiers {
                 gateways,
                 apis,
@@ -370,6 +375,13 @@ impl World {
             self.vcs[index].merge(&vc);
             let wall = self.nodes[node].hlc.wall_ns;
             self.nodes[node].hlc.receive(hlc, wall);
+        }
+        if replica == 0 {
+            self.before_last[shard] = self.vcs[index].clone();
+        } else {
+            // A lagging secondary: it has seen everything but the primary's last write.
+            let seen = self.before_last[shard].clone();
+            self.vcs[index].merge(&seen);
         }
         let name = self.nodes[node].name.clone();
         self.vcs[index].increment(&name);

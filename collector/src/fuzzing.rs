@@ -11,20 +11,20 @@ use prost::Message as _;
 use crate::convert::convert;
 use crate::ingest::decode_json;
 
-/// OTLP/protobuf decode, then conversion to Arrow rows. Returns the rows accepted.
+/// OTLP/protobuf decode, then conversion to Arrow rows. Returns the spans
+/// the conversion judged (accepted or rejected).
 pub fn otlp_protobuf(data: &[u8]) -> u64 {
-    match ExportTraceServiceRequest::decode(data) {
-        Ok(request) => convert(&request).map_or(0, |rows| rows.accepted()),
-        Err(_) => 0,
-    }
+    ExportTraceServiceRequest::decode(data).map_or(0, |request| judged(&request))
 }
 
-/// OTLP/JSON decode, then conversion to Arrow rows. Returns the rows accepted.
+/// OTLP/JSON decode, then conversion to Arrow rows. Returns the spans the
+/// conversion judged (accepted or rejected).
 pub fn otlp_json(data: &[u8]) -> u64 {
-    match decode_json(data) {
-        Ok(request) => convert(&request).map_or(0, |rows| rows.accepted()),
-        Err(_) => 0,
-    }
+    decode_json(data).map_or(0, |request| judged(&request))
+}
+
+fn judged(request: &ExportTraceServiceRequest) -> u64 {
+    convert(request).map_or(0, |rows| rows.accepted() + rows.rejected)
 }
 
 /// The clock parsers: the bytes as vector-clock text and JSON, and as a

@@ -146,3 +146,91 @@ async fn hostile_bodies_are_refused_and_odd_spans_kept() {
         clock["clock_error"]
     );
 }
+
+fn vc_attribute(json: String) -> Vec<KeyValue> {
+    vec![KeyValue {
+        key: "causet.vc".into(),
+        value: Some(AnyValue {
+            value: Some(Value::StringValue(json)),
+        }),
+        ..Default::default()
+    }]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_length_ids_limit_timestamps_and_absurd_clocks_are_judged_span_by_span() {
+    let c = start(Limits::default()).await;
+    let mut short_trace = span(1, vec![]);
+    short_trace.trace_id = vec![1; 15];
+    let mut long_span = span(2, vec![]);
+    long_span.span_id = vec![2; 9];
+    let mut beyond_i64 = span(3, vec![]);
+    beyond_i64.start_time_unix_nano = u64::MAX;
+    beyond_i64.end_time_unix_nano = u64::MAX;
+    let mut at_i64_max = span(4, vec![]);
+    at_i64_max.start_time_unix_nano = i64::MAX as u64;
+    at_i64_max.end_time_unix_nano = i64::MAX as u64;
+    let mut at_zero = span(5, vec![]);
+    at_zero.start_time_unix_nano = 0;
+    at_zero.end_time_unix_nano = 0;
+    let million = format!(
+        "{{{}}}",
+        (0..1_000_000)
+            .map(|i| format!("\"n{i}\":1"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let million_vc = span(6, vc_attribute(million));
+    let negative_vc = span(7, vc_attribute(r#"{"a":-1,"b":2}"#.into()));
+    let body = request(vec![
+        short_trace,
+        long_span,
+        beyond_i64,
+        at_i64_max,
+        at_zero,
+        million_vc,
+        negative_vc,
+    ])
+    .encode_to_vec();
+    let res = reqwest::Client::new()
+        .post(format!("http://{}/v1/traces", c.http))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::to_vec(&ExportTraceServiceRequest::decode(body.as_slice()).unwrap())
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let answer: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        answer["partialSuccess"]["rejectedSpans"], 3,
+        "the two bad ids and the time beyond i64 are refused: {answer}"
+    );
+
+    let dir = c.stop().await;
+    let spans = rows(dir.path(), tables::SPANS);
+    let kept: Vec<&str> = spans
+        .iter()
+        .map(|s| s["span_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept.len(), 4, "{kept:?}");
+    let error = |id: &str| {
+        spans
+            .iter()
+            .find(|s| s["span_id"] == id)
+            .and_then(|s| s["clock_error"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        error("0606060606060606").contains("1000000 entries"),
+        "{}",
+        error("0606060606060606")
+    );
+    assert!(
+        !error("0707070707070707").is_empty(),
+        "a negative counter is a clock error"
+    );
+}

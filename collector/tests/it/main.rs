@@ -4,6 +4,7 @@ mod auth;
 mod common;
 mod disk_full;
 mod exporters;
+mod fuzz;
 mod hostile;
 mod import;
 mod status;
