@@ -23,8 +23,12 @@ DURATION="${DURATION:-15s}"
 # reported as such instead of pushing the machine into swap.
 MEM_LIMIT_KIB="${MEM_LIMIT_KIB:-20000000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/causet-bench}"
-cargo build --release --locked --quiet -p causet -p causet-bench --bins
-BIN="$CARGO_TARGET_DIR/release"
+# BENCH_BIN: a folder holding causet, causet-loadgen and causet-datagen
+# already built (skips the build).
+if [ -z "${BENCH_BIN:-}" ]; then
+  cargo build --release --locked --quiet -p causet -p causet-bench --bins
+fi
+BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release}"
 WORK="${BENCH_WORK:-$(mktemp -d)}"
 trap '[ -z "${BENCH_WORK:-}" ] && rm -rf "$WORK"' EXIT
 
@@ -37,10 +41,14 @@ fi
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { "$PY" -c "import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print('n/a' if v is None else v)" "$1" "$2"; }
 
-# timed LABEL CMD... -> "wall_s peak_rss_mib" (or "failed" when it did not finish)
+# timed LABEL CMD... -> "wall_s peak_rss_mib", or "failed failed" when it
+# did not finish. Exit status 1 counts as finished (causet report: findings
+# at --fail-on); 2 and up (errors, out of memory) do not.
 timed() {
   local label="$1"; shift
-  if ( ulimit -v "$MEM_LIMIT_KIB"; /usr/bin/time -f "%e %M" -o "$WORK/$label.time" "$@" > "$WORK/$label.out" 2> "$WORK/$label.err" ); then
+  local status=0
+  ( ulimit -v "$MEM_LIMIT_KIB"; /usr/bin/time -f "%e %M" -o "$WORK/$label.time" "$@" > "$WORK/$label.out" 2> "$WORK/$label.err" ) || status=$?
+  if [ "$status" -le 1 ]; then
     read -r wall rss < <(tail -n 1 "$WORK/$label.time")
     echo "$wall $((rss / 1024))"
   else
@@ -91,7 +99,7 @@ for size in $SIZES; do
     (SELECT span_id, vc FROM spans WHERE write_key = '$HOT_KEY' AND vc IS NOT NULL) a
     JOIN (SELECT span_id, vc FROM spans WHERE write_key = '$HOT_KEY' AND vc IS NOT NULL) b
     ON a.span_id < b.span_id WHERE vc_compare(a.vc, b.vc) = 'concurrent'"
-  cat > "$WORK/duckdb.py" <<EOF
+  cat > "$WORK/duckdb_query.py" <<EOF
 import duckdb, sys
 con = duckdb.connect()
 print(con.execute("""
@@ -113,7 +121,7 @@ EOF
         scan) cmd=("$BIN/causet" --data "$DATA" sql --format csv "SELECT count(*), sum(length(name)), max(end_time - start_time) FROM spans") ;;
         report) cmd=("$BIN/causet" --data "$DATA" report --format json -o "$WORK/report-$size.json") ;;
         concurrent_write) cmd=("$BIN/causet" --data "$DATA" sql --format csv "$cw_sql") ;;
-        duckdb) cmd=("$PY" "$WORK/duckdb.py") ;;
+        duckdb) cmd=("$PY" "$WORK/duckdb_query.py") ;;
         causal_past) cmd=("$BIN/causet" --data "$DATA" sql --format csv "SELECT count(*) FROM causal_past('$trace', '$span')") ;;
         hb_edges) cmd=("$BIN/causet" --data "$DATA" sql --format csv "SELECT count(*) FROM hb_edges") ;;
       esac
