@@ -22,6 +22,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{
     Expr, ExprFunctionExt as _, LogicalPlanBuilder, TableProviderFilterPushDown, TableType,
     col as column, lit,
@@ -150,13 +151,21 @@ impl TableProvider for DedupTable {
                     .collect::<Vec<_>>(),
             );
         }
+        // The filters run on each source, below the deduplication, so it
+        // only numbers the rows a query wants: copies of a span are the
+        // same export received twice, so filtering before or after picks
+        // the same rows (with differing copies, either way one is arbitrary).
         let source = |provider: &Arc<dyn TableProvider>| {
-            LogicalPlanBuilder::scan_with_filters(
+            let scan = LogicalPlanBuilder::scan_with_filters(
                 self.name,
                 provider_as_source(Arc::clone(provider)),
                 None,
                 filters.clone(),
-            )
+            )?;
+            match conjunction(filters.clone()) {
+                Some(all) => scan.filter(all),
+                None => Ok(scan),
+            }
         };
         let keys: Vec<Expr> = key_columns(self.name).iter().map(|k| column(*k)).collect();
         let copy = row_number().partition_by(keys).build()?.alias(ROW_NUMBER);

@@ -48,20 +48,93 @@ pub fn vcs(function: &str, arg: &ColumnarValue, rows: usize) -> Result<Vec<Optio
 }
 
 /// Applies `f` to the two vector-clock arguments row by row; NULL in, NULL out.
+/// Two map columns (how clocks are stored) are compared in place, without
+/// building a [`VectorClock`] per row: a self-join comparing every pair of
+/// writes to a key calls this millions of times.
 pub fn binary_relation<T>(
     function: &str,
     args: &[ColumnarValue],
     rows: usize,
     f: impl Fn(CausalOrder) -> T,
 ) -> Result<Vec<Option<T>>> {
+    let (a, b) = (args[0].to_array(rows)?, args[1].to_array(rows)?);
+    if let (Some(x), Some(y)) = (MapClocks::of(&a), MapClocks::of(&b)) {
+        return Ok((0..rows).map(|i| Some(f(x.compare(i, &y, i)?))).collect());
+    }
     let (a, b) = (
-        vcs(function, &args[0], rows)?,
-        vcs(function, &args[1], rows)?,
+        vcs(function, &ColumnarValue::Array(a), rows)?,
+        vcs(function, &ColumnarValue::Array(b), rows)?,
     );
     Ok(a.iter()
         .zip(&b)
         .map(|(a, b)| Some(f(a.as_ref()?.compare(b.as_ref()?))))
         .collect())
+}
+
+/// A map column of node -> counter, read in place.
+struct MapClocks<'a> {
+    map: &'a arrow::array::MapArray,
+    keys: &'a arrow::array::StringArray,
+    values: &'a arrow::array::UInt64Array,
+}
+
+/// Above this many entry pairs a row is compared through [`VectorClock`]
+/// (sorted merge) instead of by lookups.
+const LOOKUP_PAIRS: usize = 4096;
+
+impl<'a> MapClocks<'a> {
+    fn of(array: &'a ArrayRef) -> Option<MapClocks<'a>> {
+        let map = array.as_map_opt()?;
+        Some(MapClocks {
+            map,
+            keys: map.keys().as_string_opt::<i32>()?,
+            values: map
+                .values()
+                .as_primitive_opt::<arrow::datatypes::UInt64Type>()?,
+        })
+    }
+
+    /// Row `i`'s entries with a counter, as index ranges into keys/values.
+    fn entries(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        if self.map.is_null(i) {
+            return None;
+        }
+        let offsets = self.map.value_offsets();
+        Some(offsets[i] as usize..offsets[i + 1] as usize)
+    }
+
+    /// The counter of `node` in row entries `range` (0 when absent).
+    fn get(&self, range: &std::ops::Range<usize>, node: &str) -> u64 {
+        range
+            .clone()
+            .find(|&j| self.values.is_valid(j) && self.keys.value(j) == node)
+            .map_or(0, |j| self.values.value(j))
+    }
+
+    /// Whether every counter of row `a` here is at most the same node's in `b`.
+    fn le(
+        &self,
+        a: &std::ops::Range<usize>,
+        other: &MapClocks<'_>,
+        b: &std::ops::Range<usize>,
+    ) -> bool {
+        a.clone().all(|j| {
+            !self.values.is_valid(j) || self.values.value(j) <= other.get(b, self.keys.value(j))
+        })
+    }
+
+    fn compare(&self, i: usize, other: &MapClocks<'_>, k: usize) -> Option<CausalOrder> {
+        let (a, b) = (self.entries(i)?, other.entries(k)?);
+        if a.len() * b.len() > LOOKUP_PAIRS {
+            return Some(vc_at(self.map, i)?.compare(&vc_at(other.map, k)?));
+        }
+        Some(match (self.le(&a, other, &b), other.le(&b, self, &a)) {
+            (true, true) => CausalOrder::Equal,
+            (true, false) => CausalOrder::Before,
+            (false, true) => CausalOrder::After,
+            (false, false) => CausalOrder::Concurrent,
+        })
+    }
 }
 
 /// The number of rows to produce: 1 when every argument is a scalar.
