@@ -53,15 +53,40 @@ pub struct Detected {
     pub offsets_batch: RecordBatch,
 }
 
-/// A graph and its two tables.
+/// A graph and its two tables, each made the first time a query reads it:
+/// the detectors and UDTFs need only the graph, and the tables (a row per
+/// event and per edge, ids as text) would cost more memory than the graph.
 #[derive(Debug)]
 pub struct Built {
     /// The graph.
     pub graph: Graph,
+    events: std::sync::OnceLock<RecordBatch>,
+    edges: std::sync::OnceLock<RecordBatch>,
+}
+
+impl Built {
     /// `causal_events`.
-    pub events: RecordBatch,
+    pub fn events(&self) -> Result<RecordBatch> {
+        lazy(&self.events, || tables::events_batch(&self.graph, None))
+    }
+
     /// `hb_edges`.
-    pub edges: RecordBatch,
+    pub fn edges(&self) -> Result<RecordBatch> {
+        lazy(&self.edges, || {
+            tables::edges_batch(&self.graph, None, false)
+        })
+    }
+}
+
+fn lazy(
+    cell: &std::sync::OnceLock<RecordBatch>,
+    make: impl FnOnce() -> Result<RecordBatch>,
+) -> Result<RecordBatch> {
+    if let Some(batch) = cell.get() {
+        return Ok(batch.clone());
+    }
+    let batch = make()?;
+    Ok(cell.get_or_init(|| batch).clone())
 }
 
 impl GraphCache {
@@ -97,12 +122,10 @@ impl GraphCache {
             .get_or_try_init(|| async {
                 let input = load(&snapshot.sources).await?;
                 let graph = Graph::build(&input)?;
-                let events = tables::events_batch(&graph, None)?;
-                let edges = tables::edges_batch(&graph, None, false)?;
                 Ok::<_, crate::Error>(Arc::new(Built {
                     graph,
-                    events,
-                    edges,
+                    events: std::sync::OnceLock::new(),
+                    edges: std::sync::OnceLock::new(),
                 }))
             })
             .await?;
@@ -262,11 +285,12 @@ impl TableProvider for GraphTable {
                     .get()
                     .await
                     .map_err(crate::error::to_datafusion)?;
-                if self.which == Which::Events {
-                    built.events.clone()
+                let batch = if self.which == Which::Events {
+                    built.events()
                 } else {
-                    built.edges.clone()
-                }
+                    built.edges()
+                };
+                batch.map_err(crate::error::to_datafusion)?
             }
             Which::Findings | Which::Offsets => {
                 let detected = self
