@@ -296,12 +296,7 @@ impl World {
     /// the client span, and the server span unless the request is lost; the
     /// server's own work (`serve`, given the server span's id and node) runs
     /// between. Returns the true time the call ends and the client span id.
-    fn call(
-        &mut self,
-        ctx: &Ctx,
-        call: Call<'_>,
-        serve: &mut dyn FnMut(&mut World, [u8; 8], usize, i64) -> (i64, SpanExtra),
-    ) -> (i64, [u8; 8]) {
+    fn call(&mut self, ctx: &Ctx, call: Call<'_>, serve: &mut Serve<'_>) -> (i64, [u8; 8]) {
         let Call {
             parent,
             caller,
@@ -398,7 +393,7 @@ impl World {
     /// Trace `n`, starting at true time `t`; returns when it ends.
     fn trace(&mut self, n: u64, t: i64) -> i64 {
         let mut trace = [0u8; 16];
-        trace[..8].copy_from_slice(&0xca05_e7u64.to_be_bytes());
+        trace[..8].copy_from_slice(&0x00ca_05e7_u64.to_be_bytes());
         trace[8..].copy_from_slice(&n.to_be_bytes());
         let retry = n % 500 == 250;
         let ctx = Ctx {
@@ -430,7 +425,7 @@ impl World {
         };
         let end = if retry {
             // The first attempt times out; the retry carries no idempotency key.
-            let executed = (n / 500) % 2 == 0;
+            let executed = (n / 500).is_multiple_of(2);
             let outcome = if executed {
                 CallOutcome::TimedOut
             } else {
@@ -577,6 +572,11 @@ impl World {
         }
     }
 }
+
+/// A server's work on a call: given the server span's id, its node and the
+/// true time the request arrived, returns when it is done and what it adds
+/// to its span.
+type Serve<'a> = dyn FnMut(&mut World, [u8; 8], usize, i64) -> (i64, SpanExtra) + 'a;
 
 /// What one trace is about.
 struct Ctx {

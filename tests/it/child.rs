@@ -6,6 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use causet_schema::tables;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
 /// A `causet collect` child process.
 pub struct Collector {
@@ -70,4 +73,53 @@ pub fn terminate(mut collector: Collector) {
     assert!(status.success());
     let exit = collector.child.wait().unwrap();
     assert!(exit.success(), "collector exited with {exit}");
+}
+
+/// Request `seq` of exporter `client`: `spans` spans with ids unique per
+/// (client, seq, index), each with a `payload` attribute if given; and the
+/// span ids as stored (hex).
+pub fn request(
+    client: u8,
+    seq: u16,
+    spans: u16,
+    payload: Option<&str>,
+) -> (ExportTraceServiceRequest, Vec<String>) {
+    let mut ids = Vec::new();
+    let spans = (0..spans)
+        .map(|i| {
+            let mut span_id = [0u8; 8];
+            span_id[0] = client + 1;
+            span_id[1..3].copy_from_slice(&seq.to_be_bytes());
+            span_id[3..5].copy_from_slice(&i.to_be_bytes());
+            ids.push(span_id.iter().map(|b| format!("{b:02x}")).collect());
+            Span {
+                trace_id: vec![client + 1; 16],
+                span_id: span_id.to_vec(),
+                name: format!("op-{i}"),
+                start_time_unix_nano: 1_795_600_800_000_000_000 + u64::from(seq),
+                end_time_unix_nano: 1_795_600_800_000_100_000 + u64::from(seq),
+                attributes: payload
+                    .map(|p| KeyValue {
+                        key: "payload".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue(p.into())),
+                        }),
+                        ..Default::default()
+                    })
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    (request, ids)
 }

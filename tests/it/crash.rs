@@ -5,42 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message as _;
 
-use crate::child::{start, stored_span_ids, terminate};
-
-fn request(client: u8, seq: u16, spans: u16) -> (ExportTraceServiceRequest, Vec<String>) {
-    let mut ids = Vec::new();
-    let spans = (0..spans)
-        .map(|i| {
-            let mut span_id = [0u8; 8];
-            span_id[0] = client + 1;
-            span_id[1..3].copy_from_slice(&seq.to_be_bytes());
-            span_id[3..5].copy_from_slice(&i.to_be_bytes());
-            ids.push(span_id.iter().map(|b| format!("{b:02x}")).collect());
-            Span {
-                trace_id: vec![client + 1; 16],
-                span_id: span_id.to_vec(),
-                name: format!("op-{i}"),
-                start_time_unix_nano: 1_795_600_800_000_000_000 + u64::from(seq),
-                end_time_unix_nano: 1_795_600_800_000_100_000 + u64::from(seq),
-                ..Default::default()
-            }
-        })
-        .collect();
-    let request = ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    };
-    (request, ids)
-}
+use crate::child::{request, start, stored_span_ids, terminate};
 
 /// Sends from `clients` threads until `stop` is set or the collector dies;
 /// returns the span ids of every export that was acknowledged.
@@ -63,7 +30,7 @@ fn send_until(
                         if stop.load(Ordering::Relaxed) {
                             break;
                         }
-                        let (req, ids) = request(c, round * 1000 + r, 10);
+                        let (req, ids) = request(c, round * 1000 + r, 10, None);
                         let sent = client
                             .post(&url)
                             .header("content-type", "application/x-protobuf")

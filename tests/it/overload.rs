@@ -8,9 +8,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message as _;
 
 use crate::child::{start, stored_span_ids, terminate};
@@ -23,41 +20,7 @@ const CLIENTS: u8 = 32;
 const SPANS: u16 = 1000;
 
 fn request(client: u8, seq: u16) -> (Vec<u8>, Vec<String>) {
-    let payload = "x".repeat(4096);
-    let mut ids = Vec::new();
-    let spans = (0..SPANS)
-        .map(|i| {
-            let mut span_id = [0u8; 8];
-            span_id[0] = client + 1;
-            span_id[1..3].copy_from_slice(&seq.to_be_bytes());
-            span_id[3..5].copy_from_slice(&i.to_be_bytes());
-            ids.push(span_id.iter().map(|b| format!("{b:02x}")).collect());
-            Span {
-                trace_id: vec![client + 1; 16],
-                span_id: span_id.to_vec(),
-                name: "overload".into(),
-                start_time_unix_nano: 1_795_600_800_000_000_000,
-                end_time_unix_nano: 1_795_600_800_000_100_000,
-                attributes: vec![KeyValue {
-                    key: "payload".into(),
-                    value: Some(AnyValue {
-                        value: Some(any_value::Value::StringValue(payload.clone())),
-                    }),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }
-        })
-        .collect();
-    let request = ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    };
+    let (request, ids) = crate::child::request(client, seq, SPANS, Some(&"x".repeat(4096)));
     (request.encode_to_vec(), ids)
 }
 

@@ -113,7 +113,8 @@ fn imported_with_db_keys(op: &str) -> tempfile::TempDir {
     let sample =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/concurrent-write.otlp.json");
     let text = std::fs::read_to_string(sample).unwrap();
-    let original = r#"{"key":"causet.write.key","value":{"stringValue":"cart:1"}}"#;
+    let original =
+        serde_json::json!({"key": "causet.write.key", "value": {"stringValue": "cart:1"}});
     let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let replacement = serde_json::json!([
         {"key": "db.collection.name", "value": {"stringValue": "carts"}},
@@ -128,7 +129,7 @@ fn imported_with_db_keys(op: &str) -> tempfile::TempDir {
                     continue;
                 };
                 let before = attributes.len();
-                attributes.retain(|a| a.to_string() != original);
+                attributes.retain(|a| *a != original);
                 if attributes.len() < before {
                     attributes.extend(replacement.as_array().unwrap().iter().cloned());
                     replaced += 1;

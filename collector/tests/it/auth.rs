@@ -3,14 +3,13 @@
 
 use causet_collector::auth::Token;
 use causet_schema::tables;
-use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
 use opentelemetry_otlp::{SpanExporter, WithExportConfig, WithTonicConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message as _;
 
-use crate::common::{rows, start_with};
+use crate::common::{export_one_span, rows, start_with};
 
 const TOKEN: &str = "correct-horse-battery-staple";
 
@@ -90,16 +89,7 @@ async fn an_otlp_exporter_with_the_token_header_gets_in() {
         .with_metadata(metadata)
         .build()
         .unwrap();
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .build();
-    tokio::task::spawn_blocking(move || {
-        let tracer = provider.tracer("auth-test");
-        tracer.start("with token").end();
-        provider.shutdown().unwrap();
-    })
-    .await
-    .unwrap();
+    export_one_span(exporter, "with token").await;
     let dir = c.stop().await;
     let spans = rows(dir.path(), tables::SPANS);
     assert_eq!(spans.len(), 1);

@@ -82,3 +82,18 @@ pub fn row<'r>(rows: &'r [Value], column: &str, value: &str) -> &'r Value {
     assert_eq!(found.len(), 1, "rows with {column} = {value}: {rows:#?}");
     found[0]
 }
+
+/// Ends one span named `name` through a real SDK tracer provider exporting
+/// with `exporter`, and shuts the provider down (flushing the export).
+pub async fn export_one_span(exporter: opentelemetry_otlp::SpanExporter, name: &'static str) {
+    use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .build();
+    tokio::task::spawn_blocking(move || {
+        provider.tracer("causet-test").start(name).end();
+        provider.shutdown().unwrap();
+    })
+    .await
+    .unwrap();
+}

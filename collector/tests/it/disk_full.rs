@@ -136,6 +136,12 @@ async fn a_full_disk_is_a_retryable_status_and_loses_nothing_acknowledged() {
         .unwrap();
     let http = reqwest::Client::new();
     let url = format!("http://{}/v1/traces", c.http);
+    let post = |batch: u8| {
+        http.post(&url)
+            .header("content-type", "application/x-protobuf")
+            .body(request(batch, 50).encode_to_vec())
+            .send()
+    };
 
     // Batch 1 is acknowledged while there is room.
     grpc.export(request(1, 50)).await.unwrap();
@@ -147,13 +153,7 @@ async fn a_full_disk_is_a_retryable_status_and_loses_nothing_acknowledged() {
     let refused = grpc.export(request(3, 50)).await.unwrap_err();
     assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
     assert!(refused.get_details_retry_info().is_some(), "{refused:?}");
-    let res = http
-        .post(&url)
-        .header("content-type", "application/x-protobuf")
-        .body(request(4, 50).encode_to_vec())
-        .send()
-        .await
-        .unwrap();
+    let res = post(4).await.unwrap();
     assert_eq!(res.status(), 503);
     assert!(res.headers().contains_key("retry-after"));
     // Flushing batch 2 fails too; it stays in the WAL and no half-written
@@ -170,14 +170,7 @@ async fn a_full_disk_is_a_retryable_status_and_loses_nothing_acknowledged() {
     // is flushed, and every acknowledged span is there exactly once.
     std::fs::remove_file(ballast).unwrap();
     grpc.export(request(3, 50)).await.unwrap();
-    let res = http
-        .post(&url)
-        .header("content-type", "application/x-protobuf")
-        .body(request(4, 50).encode_to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(post(4).await.unwrap().status(), 200);
     drop(grpc);
     let _dir = c.stop().await;
 

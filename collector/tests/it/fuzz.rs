@@ -33,9 +33,12 @@ fn regressions(target: &str) -> Vec<Vec<u8>> {
     }
 }
 
+/// A fuzz target's entry point, its result as a count.
+type Target = fn(&[u8]) -> u64;
+
 #[test]
 fn every_seed_and_regression_runs_through_its_target_without_panicking() {
-    let targets: [(&str, fn(&[u8]) -> u64); 4] = [
+    let targets: [(&str, Target); 4] = [
         ("otlp_protobuf", fuzzing::otlp_protobuf),
         ("otlp_json", fuzzing::otlp_json),
         ("clocks", |d| fuzzing::clocks(d) as u64),

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use causet_collector::listen::TlsFiles;
 use causet_collector::{Collector, CollectorConfig, Error};
 use causet_schema::tables;
-use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
 use opentelemetry_otlp::{SpanExporter, WithExportConfig, WithTonicConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
@@ -20,7 +19,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 use tonic::transport::{Certificate, ClientTlsConfig};
 
-use crate::common::{Running, rows, start_with};
+use crate::common::{Running, export_one_span, rows, start_with};
 
 fn certs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls")
@@ -110,16 +109,7 @@ async fn an_otlp_exporter_exports_over_tls() {
         )
         .build()
         .unwrap();
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .build();
-    tokio::task::spawn_blocking(move || {
-        let tracer = provider.tracer("tls-test");
-        tracer.start("over tls").end();
-        provider.shutdown().unwrap();
-    })
-    .await
-    .unwrap();
+    export_one_span(exporter, "over tls").await;
     let dir = c.stop().await;
     let spans = rows(dir.path(), tables::SPANS);
     assert_eq!(spans.len(), 1, "the exporter's span arrived over TLS");
