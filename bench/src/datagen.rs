@@ -396,10 +396,11 @@ impl World {
         trace[..8].copy_from_slice(&0x00ca_05e7_u64.to_be_bytes());
         trace[8..].copy_from_slice(&n.to_be_bytes());
         let retry = n % 500 == 250;
+        let conflict = n % 2_000 == 1_000;
         let ctx = Ctx {
             trace,
-            write: retry || self.rng.below(10) < 3,
-            conflict: n % 2_000 == 1_000,
+            write: retry || conflict || self.rng.below(10) < 3,
+            conflict,
         };
         let gateway = self.pick(self.tiers.gateways.clone());
         let api = self.pick(self.tiers.apis.clone());
