@@ -6,30 +6,14 @@ use causet_schema::tables;
 use opentelemetry_otlp::{SpanExporter, WithExportConfig, WithTonicConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message as _;
 
-use crate::common::{export_one_span, rows, start_with};
+use crate::common::{export_one_span, one_span, otlp, rows, start_with};
 
 const TOKEN: &str = "correct-horse-battery-staple";
 
 fn request() -> ExportTraceServiceRequest {
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans: vec![Span {
-                    trace_id: vec![4; 16],
-                    span_id: vec![4; 8],
-                    name: "authed".into(),
-                    start_time_unix_nano: 1_795_600_800_000_000_000,
-                    end_time_unix_nano: 1_795_600_800_000_001_000,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    otlp(vec![one_span(4, "authed")])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -97,3 +97,31 @@ pub async fn export_one_span(exporter: opentelemetry_otlp::SpanExporter, name: &
     .await
     .unwrap();
 }
+
+/// An export request holding `spans` under one resource and scope.
+pub fn otlp(
+    spans: Vec<opentelemetry_proto::tonic::trace::v1::Span>,
+) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+    opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// One 1 µs span named `name`, every id byte `id`.
+pub fn one_span(id: u8, name: &str) -> opentelemetry_proto::tonic::trace::v1::Span {
+    opentelemetry_proto::tonic::trace::v1::Span {
+        trace_id: vec![id; 16],
+        span_id: vec![id; 8],
+        name: name.into(),
+        start_time_unix_nano: 1_795_600_800_000_000_000,
+        end_time_unix_nano: 1_795_600_800_000_001_000,
+        ..Default::default()
+    }
+}

@@ -14,11 +14,11 @@ use std::time::Duration;
 use causet_schema::tables;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
 use tonic_types::StatusExt as _;
 
-use crate::common::{rows, start_with};
+use crate::common::{otlp, rows, start_with};
 
 /// A tmpfs mounted on a temporary folder, unmounted on drop.
 struct Tmpfs {
@@ -92,15 +92,7 @@ fn request(batch: u8, spans: u8) -> ExportTraceServiceRequest {
             ..Default::default()
         })
         .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    otlp(spans)
 }
 
 /// Every `.parquet` file under `dir` (temporary files are dot-files ending in `.tmp`).

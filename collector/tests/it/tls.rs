@@ -11,7 +11,6 @@ use causet_collector::{Collector, CollectorConfig, Error};
 use causet_schema::tables;
 use opentelemetry_otlp::{SpanExporter, WithExportConfig, WithTonicConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio_rustls::rustls::pki_types::pem::PemObject as _;
@@ -19,7 +18,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 use tonic::transport::{Certificate, ClientTlsConfig};
 
-use crate::common::{Running, export_one_span, rows, start_with};
+use crate::common::{Running, export_one_span, one_span, otlp, rows, start_with};
 
 fn certs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls")
@@ -37,22 +36,7 @@ async fn start_tls() -> Running {
 }
 
 fn request(name: &str) -> ExportTraceServiceRequest {
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans: vec![Span {
-                    trace_id: vec![7; 16],
-                    span_id: vec![7; 8],
-                    name: name.into(),
-                    start_time_unix_nano: 1_795_600_800_000_000_000,
-                    end_time_unix_nano: 1_795_600_800_000_001_000,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    otlp(vec![one_span(7, name)])
 }
 
 /// A rustls client trusting the test CA (or nothing, with `trust_ca` false).
