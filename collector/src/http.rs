@@ -191,12 +191,11 @@ async fn handle(
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
     let inflated;
-    let mut inflated_len = 0;
     let body = match encoding.as_deref() {
         None | Some("identity") | Some("") => body,
         Some("gzip") => {
-            inflated = ingest.gunzip(body)?;
-            inflated_len = inflated.len();
+            // Charged as it inflates.
+            inflated = ingest.gunzip(body, meter)?;
             &inflated
         }
         Some(other) => {
@@ -205,9 +204,9 @@ async fn handle(
             )));
         }
     };
-    // The wire bytes were charged as they arrived; what is built from them
-    // (the inflated body, if any, and the decoded request) is charged too.
-    meter.charge(body.len() + inflated_len)?;
+    // The wire bytes were charged as they arrived, the inflated body as it
+    // was inflated; the decoded request is charged too.
+    meter.charge(body.len())?;
     let request = match format {
         Format::Protobuf => ingest.decode_protobuf(body)?,
         Format::Json => ingest.decode_json(body)?,

@@ -109,15 +109,24 @@ impl Ingest {
         Ok(())
     }
 
-    /// Inflates a gzip body, refusing to inflate past the request limit (gzip bombs).
-    pub fn gunzip(&self, body: &[u8]) -> Result<Vec<u8>> {
+    /// Inflates a gzip body, refusing to inflate past the request limit (gzip
+    /// bombs), and charging what it inflates to `meter` as it goes.
+    pub fn gunzip(&self, body: &[u8], meter: &Meter) -> Result<Vec<u8>> {
         let limit = self.limits.max_request_bytes as u64;
-        let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit as usize));
-        flate2::read::GzDecoder::new(body)
-            .take(limit + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Decode(format!("invalid gzip body: {e}")))?;
-        self.check_size(out.len() as u64)?;
+        let mut decoder = flate2::read::GzDecoder::new(body).take(limit + 1);
+        let mut out = Vec::new();
+        let mut chunk = vec![0u8; 64 << 10];
+        loop {
+            let n = decoder
+                .read(&mut chunk)
+                .map_err(|e| Error::Decode(format!("invalid gzip body: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            meter.charge(n)?;
+            out.extend_from_slice(&chunk[..n]);
+            self.check_size(out.len() as u64)?;
+        }
         Ok(out)
     }
 

@@ -178,6 +178,24 @@ async fn http_oversized_and_gzip_bombs_are_413() {
     assert_eq!(rows(dir.path(), tables::SPANS).len(), 1);
 }
 
+/// A gzip body is charged to the in-flight budget as it inflates: small on
+/// the wire, over the budget once inflated, it is refused as overload.
+#[tokio::test]
+async fn http_inflating_past_the_inflight_budget_is_503() {
+    let limits = Limits {
+        max_request_bytes: 64 << 20,
+        max_inflight_bytes: 1 << 20,
+    };
+    let c = start(limits).await;
+    let inflates = gzip(&compressible_request(4 << 20).encode_to_vec());
+    assert!(inflates.len() < 64 << 10);
+    let res = post(c.http, PROTOBUF, true, inflates).await;
+    assert_eq!(res.status(), 503);
+    let small = gzip(&compressible_request(256 << 10).encode_to_vec());
+    assert_eq!(post(c.http, PROTOBUF, true, small).await.status(), 200);
+    c.stop().await;
+}
+
 #[tokio::test]
 async fn http_partial_success_names_the_rejected_spans() {
     let c = start(Limits::default()).await;
