@@ -232,7 +232,12 @@ impl Sender {
 
     /// The requests in this connection's turn, paced if asked.
     fn schedule(&self) -> impl FnMut() -> Option<(bytes::Bytes, Option<Instant>)> + '_ {
-        let mut next = Instant::now();
+        // Connections start staggered over one interval, as independent
+        // exporters would, instead of all sending at the same instant.
+        let offset = self.pace.map_or(Duration::ZERO, |pace| {
+            pace.mul_f64(self.first as f64 / self.step as f64)
+        });
+        let mut next = Instant::now() + offset;
         let mut i = self.first;
         move || {
             if self.stop.load(Ordering::Relaxed) {
