@@ -20,8 +20,8 @@
 //!   (`duplicate_execution`) and after the request was lost on the way
 //!   (`possible_duplicate`); both may also be reported as `unsafe_retry`.
 //!
-//! What was injected is returned as truth items in the demo's format, so
-//! findings can be scored for precision and recall.
+//! What was injected is returned as the demo's truth items, so findings
+//! are scored for precision and recall the same way.
 
 use std::path::Path;
 
@@ -34,7 +34,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, status};
-use serde::Serialize;
+
+use causet_demo::rng::Rng;
+use causet_demo::truth::Truth;
 
 use crate::workload::kv;
 
@@ -49,20 +51,6 @@ const REPLICAS: usize = 5;
 /// 2026-11-25T00:00:00Z.
 const EPOCH_NS: i64 = 1_795_564_800_000_000_000;
 
-/// One injected anomaly and the finding it should produce (the demo's
-/// truth format).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct TruthItem {
-    /// Finding kind.
-    pub kind: &'static str,
-    /// A node, a key, or the first attempt's span id.
-    pub subject: String,
-    /// Must be found (counts for recall); otherwise only allowed.
-    pub required: bool,
-    /// What was done.
-    pub note: String,
-}
-
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, Default)]
 pub struct Generated {
@@ -71,35 +59,18 @@ pub struct Generated {
     /// Traces written.
     pub traces: u64,
     /// What was injected.
-    pub truth: Vec<TruthItem>,
+    pub truth: Vec<Truth>,
 }
 
-/// A small, fast, seeded generator (SplitMix64).
-struct Rng(u64);
+/// Uniform in `[lo, hi)`.
+fn range(rng: &mut Rng, lo: i64, hi: i64) -> i64 {
+    lo + rng.below((hi - lo).max(1) as usize) as i64
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// Uniform in `[lo, hi)`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo).max(1) as u64) as i64
-    }
-
-    /// A key rank with a heavy head: rank r has weight about 1/r.
-    fn zipf(&mut self, n: u64) -> u64 {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        ((n as f64).powf(u) as u64).saturating_sub(1).min(n - 1)
-    }
+/// A key rank with a heavy head: rank r has weight about 1/r.
+fn zipf(rng: &mut Rng, n: u64) -> u64 {
+    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    ((n as f64).powf(u) as u64).saturating_sub(1).min(n - 1)
 }
 
 /// A node's clocks.
@@ -161,7 +132,7 @@ struct World {
     rng: Rng,
     next_span: u64,
     spans: Vec<Span>,
-    truth: Vec<TruthItem>,
+    truth: Vec<Truth>,
 }
 
 /// A span being built: ids, times, kind, attributes.
@@ -206,7 +177,7 @@ const CLIENT: i32 = 3;
 
 impl World {
     fn new(seed: u64) -> World {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut nodes = Vec::new();
         let mut tier = |nodes: &mut Vec<Node>, names: Vec<String>| {
             let start = nodes.len();
@@ -214,7 +185,7 @@ impl World {
                 let offset = if name == SKEWED_NODE {
                     SKEW_NS
                 } else {
-                    rng.range(-50_000, 50_000)
+                    range(&mut rng, -50_000, 50_000)
                 };
                 nodes.push(Node::new(name, offset));
             }
@@ -260,7 +231,7 @@ impl World {
     }
 
     fn pick(&mut self, range: std::ops::Range<usize>) -> usize {
-        range.start + self.rng.below(range.len() as u64) as usize
+        range.start + self.rng.below(range.len())
     }
 
     fn span(
@@ -321,7 +292,7 @@ impl World {
             client = client.int(key::HTTP_RESEND_COUNT, attempt);
         }
         let client_id: [u8; 8] = client.span.span_id[..].try_into().expect("8 bytes");
-        let latency = self.rng.range(200_000, 800_000);
+        let latency = range(&mut self.rng, 200_000, 800_000);
         let arrive = t + latency;
         let mut reply = arrive;
         if outcome != CallOutcome::Lost {
@@ -334,7 +305,7 @@ impl World {
                 .int(key::HTTP_RESPONSE_STATUS_CODE, 200);
             let server_id: [u8; 8] = server.span.span_id[..].try_into().expect("8 bytes");
             let (done, extra) = serve(self, server_id, callee, arrive + 50_000);
-            let end = done + self.rng.range(20_000, 100_000);
+            let end = done + range(&mut self.rng, 20_000, 100_000);
             for (k, v) in extra.attributes {
                 server = server.attr(k, v);
             }
@@ -380,7 +351,7 @@ impl World {
         }
         let name = self.nodes[node].name.clone();
         self.vcs[index].increment(&name);
-        let value = self.rng.next();
+        let value = self.rng.next_u64();
         SpanExtra {
             attributes: vec![
                 (key::WRITE_KEY, Value::StringValue(format!("key-{key}"))),
@@ -450,13 +421,13 @@ impl World {
                     "the first attempt was lost on the way and retried without a key",
                 )
             };
-            self.truth.push(TruthItem {
+            self.truth.push(Truth {
                 kind,
                 subject: first.clone(),
                 required: true,
                 note: note.into(),
             });
-            self.truth.push(TruthItem {
+            self.truth.push(Truth {
                 kind: "unsafe_retry",
                 subject: first,
                 required: false,
@@ -486,7 +457,10 @@ impl World {
             let auth = self.pick(self.tiers.auths.clone());
             let check = Call::new(server, api, auth, "GET", "/auth/check", t);
             let mut work = |w: &mut World, _: [u8; 8], _: usize, t: i64| {
-                (t + w.rng.range(100_000, 400_000), SpanExtra::default())
+                (
+                    t + range(&mut w.rng, 100_000, 400_000),
+                    SpanExtra::default(),
+                )
             };
             t = self.call(ctx, check, &mut work).0;
         }
@@ -507,7 +481,7 @@ impl World {
         backend: usize,
         t: i64,
     ) -> (i64, SpanExtra) {
-        let mut key = self.rng.zipf(KEYS);
+        let mut key = zipf(&mut self.rng, KEYS);
         let mut shard = (key % SHARDS as u64) as usize;
         let mut replica = 0;
         let conflict = ctx.write
@@ -519,7 +493,7 @@ impl World {
             // without having seen that write.
             key = self.recent[shard];
             shard = (key % SHARDS as u64) as usize;
-            replica = 1 + self.rng.below(REPLICAS as u64 - 1) as usize;
+            replica = 1 + self.rng.below(REPLICAS - 1);
         }
         let index = shard * REPLICAS + replica;
         let kv_node = self.tiers.kv.start + index;
@@ -535,13 +509,13 @@ impl World {
             } else {
                 SpanExtra::default()
             };
-            (t + w.rng.range(50_000, 300_000), extra)
+            (t + range(&mut w.rng, 50_000, 300_000), extra)
         };
         let (t, _) = self.call(ctx, op, &mut work);
         if write && conflict {
             let hlc = self.nodes[kv_node].hlc;
             self.pending_merge[shard] = Some((self.vcs[index].clone(), hlc));
-            self.truth.push(TruthItem {
+            self.truth.push(Truth {
                 kind: "concurrent_write",
                 subject: format!("key-{key}"),
                 required: true,
@@ -649,7 +623,7 @@ pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Genera
     let mut generated = Generated::default();
     let mut seq = 1;
     while generated.spans < spans {
-        t = world.trace(generated.traces, t) + world.rng.range(10_000, 200_000);
+        t = world.trace(generated.traces, t) + range(&mut world.rng, 10_000, 200_000);
         generated.traces += 1;
         if world.spans.len() >= CHUNK_SPANS || generated.spans + world.spans.len() as u64 >= spans {
             generated.spans += world.spans.len() as u64;
@@ -665,13 +639,13 @@ pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Genera
             seq += 1;
         }
     }
-    world.truth.push(TruthItem {
+    world.truth.push(Truth {
         kind: "skew_exceeds_max_offset",
         subject: SKEWED_NODE.into(),
         required: true,
         note: "its clock runs 2 s ahead".into(),
     });
-    world.truth.push(TruthItem {
+    world.truth.push(Truth {
         kind: "causality_violation",
         subject: SKEWED_NODE.into(),
         required: true,
