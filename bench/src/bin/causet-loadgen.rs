@@ -224,14 +224,13 @@ struct Sender {
 impl Sender {
     /// Sends until stopped; returns each request's ack latency in µs.
     async fn run(self, protocol: Protocol) -> anyhow::Result<Vec<u32>> {
-        match protocol {
-            Protocol::Grpc => self.grpc().await,
-            Protocol::Http => self.http().await,
-        }
+        let client = Client::connect(protocol, &self.addr).await?;
+        self.drive(client).await
     }
 
-    /// The requests in this connection's turn, paced if asked.
-    fn schedule(&self) -> impl FnMut() -> Option<(bytes::Bytes, Option<Instant>)> + '_ {
+    /// Sends this connection's requests in turn, paced if asked, until
+    /// stopped; counts each answer and returns each ack latency in µs.
+    async fn drive(&self, mut client: Client) -> anyhow::Result<Vec<u32>> {
         // Connections start staggered over one interval, as independent
         // exporters would, instead of all sending at the same instant.
         let offset = self.pace.map_or(Duration::ZERO, |pace| {
@@ -239,85 +238,106 @@ impl Sender {
         });
         let mut next = Instant::now() + offset;
         let mut i = self.first;
-        move || {
-            if self.stop.load(Ordering::Relaxed) {
-                return None;
+        let mut latencies = Vec::new();
+        while !self.stop.load(Ordering::Relaxed) {
+            if let Some(pace) = self.pace {
+                tokio::time::sleep_until(next.into()).await;
+                next += pace;
             }
             let body = self.requests[i % self.requests.len()].clone();
             i += self.step;
-            let at = self.pace.map(|pace| {
-                let at = next;
-                next += pace;
-                at
-            });
-            Some((body, at))
-        }
-    }
-
-    fn count(&self, acked: bool, refused: bool) {
-        let counter = match (acked, refused) {
-            (true, _) => {
-                self.tally
-                    .acked_spans
-                    .fetch_add(self.spans, Ordering::Relaxed);
-                return;
-            }
-            (false, true) => &self.tally.refused,
-            (false, false) => &self.tally.failed,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    async fn grpc(self) -> anyhow::Result<Vec<u32>> {
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))?
-            .connect()
-            .await?;
-        let mut grpc = tonic::client::Grpc::new(channel).max_encoding_message_size(usize::MAX);
-        let path = http::uri::PathAndQuery::from_static(
-            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-        );
-        let mut latencies = Vec::new();
-        let mut schedule = self.schedule();
-        while let Some((body, at)) = schedule() {
-            if let Some(at) = at {
-                tokio::time::sleep_until(at.into()).await;
-            }
             let sent = Instant::now();
-            grpc.ready().await?;
-            let outcome = grpc
-                .unary(tonic::Request::new(body), path.clone(), RawCodec)
-                .await;
+            let answer = client.send(body).await?;
             latencies.push(micros(sent));
-            let refused = matches!(&outcome, Err(s) if s.code() == tonic::Code::Unavailable);
-            self.count(outcome.is_ok(), refused);
+            let counter = match answer {
+                Answer::Acked => {
+                    self.tally
+                        .acked_spans
+                        .fetch_add(self.spans, Ordering::Relaxed);
+                    continue;
+                }
+                Answer::Refused => &self.tally.refused,
+                Answer::Failed => &self.tally.failed,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
         }
         Ok(latencies)
     }
+}
 
-    async fn http(self) -> anyhow::Result<Vec<u32>> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .build()?;
-        let url = format!("http://{}/v1/traces", self.addr);
-        let mut latencies = Vec::new();
-        let mut schedule = self.schedule();
-        while let Some((body, at)) = schedule() {
-            if let Some(at) = at {
-                tokio::time::sleep_until(at.into()).await;
+/// One connection to the collector, of either protocol.
+enum Client {
+    Grpc {
+        grpc: tonic::client::Grpc<tonic::transport::Channel>,
+        path: http::uri::PathAndQuery,
+    },
+    Http {
+        client: reqwest::Client,
+        url: String,
+    },
+}
+
+impl Client {
+    async fn connect(protocol: Protocol, addr: &str) -> anyhow::Result<Client> {
+        Ok(match protocol {
+            Protocol::Grpc => {
+                let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+                    .connect()
+                    .await?;
+                Client::Grpc {
+                    grpc: tonic::client::Grpc::new(channel).max_encoding_message_size(usize::MAX),
+                    path: http::uri::PathAndQuery::from_static(
+                        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                    ),
+                }
             }
-            let sent = Instant::now();
-            let status = client
-                .post(&url)
-                .header("content-type", "application/x-protobuf")
-                .body(body)
-                .send()
-                .await
-                .map(|r| r.status().as_u16());
-            latencies.push(micros(sent));
-            self.count(matches!(status, Ok(200)), matches!(status, Ok(503)));
-        }
-        Ok(latencies)
+            Protocol::Http => Client::Http {
+                client: reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()?,
+                url: format!("http://{addr}/v1/traces"),
+            },
+        })
     }
+
+    /// Exports pre-encoded `body` and says how the collector answered.
+    async fn send(&mut self, body: bytes::Bytes) -> anyhow::Result<Answer> {
+        Ok(match self {
+            Client::Grpc { grpc, path } => {
+                grpc.ready().await?;
+                let outcome = grpc
+                    .unary(tonic::Request::new(body), path.clone(), RawCodec)
+                    .await;
+                match outcome {
+                    Ok(_) => Answer::Acked,
+                    Err(s) if s.code() == tonic::Code::Unavailable => Answer::Refused,
+                    Err(_) => Answer::Failed,
+                }
+            }
+            Client::Http { client, url } => {
+                let status = client
+                    .post(url.as_str())
+                    .header("content-type", "application/x-protobuf")
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16());
+                match status {
+                    Ok(200) => Answer::Acked,
+                    Ok(503) => Answer::Refused,
+                    _ => Answer::Failed,
+                }
+            }
+        })
+    }
+}
+
+/// How the collector answered one export.
+enum Answer {
+    Acked,
+    /// Told to retry later (503 / UNAVAILABLE).
+    Refused,
+    Failed,
 }
 
 fn micros(since: Instant) -> u32 {
