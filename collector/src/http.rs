@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -20,7 +19,7 @@ use crate::auth::Token;
 use crate::error::Error;
 use crate::grpc::RETRY_AFTER;
 use crate::ingest::{ExportOutcome, Ingest};
-use crate::meter::{Meter, meter_requests};
+use crate::meter::{self, Meter, meter_requests};
 
 /// Path of the traces endpoint.
 pub const TRACES_PATH: &str = "/v1/traces";
@@ -115,11 +114,11 @@ pub fn router(ingest: Arc<Ingest>, token: Option<Token>) -> Router {
 
 async fn export(
     State(ingest): State<Arc<Ingest>>,
-    meter: Option<Extension<Meter>>,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let meter = meter.map_or_else(|| ingest.budget().meter(), |Extension(meter)| meter);
+    let meter = meter::of_request(&extensions, ingest.budget());
     let Some(format) = Format::from_headers(&headers) else {
         ingest.count_failure();
         let got = headers
