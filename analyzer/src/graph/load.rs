@@ -211,9 +211,9 @@ pub(super) fn load(input: &Input) -> Result<Graph> {
             node: node_id,
             time: c.start.value(i),
             name: None,
-            lamport: lamport_at(c.lamport, i),
-            hlc: hlc_at(c.wall, c.logical, i),
-            vc: vc_at(c.vc, i),
+            lamport: c.start_clocks.lamport(i),
+            hlc: c.start_clocks.hlc(i),
+            vc: c.start_clocks.vc(i),
             msg_id: None,
         });
         g.events.push(Event {
@@ -222,9 +222,9 @@ pub(super) fn load(input: &Input) -> Result<Graph> {
             node: node_id,
             time: c.end.value(i),
             name: None,
-            lamport: lamport_at(c.end_lamport, i),
-            hlc: hlc_at(c.end_wall, c.end_logical, i),
-            vc: vc_at(c.end_vc, i),
+            lamport: c.end_clocks.lamport(i),
+            hlc: c.end_clocks.hlc(i),
+            vc: c.end_clocks.vc(i),
             msg_id: None,
         });
         g.spans.push(Span {
@@ -296,14 +296,55 @@ pub(super) fn load(input: &Input) -> Result<Graph> {
             node: g.spans[owner as usize].node,
             time: c.time.value(i),
             name: Some(c.name.value(i).into()),
-            lamport: lamport_at(c.lamport, i),
-            hlc: hlc_at(c.wall, c.logical, i),
-            vc: vc_at(c.vc, i),
+            lamport: c.clocks.lamport(i),
+            hlc: c.clocks.hlc(i),
+            vc: c.clocks.vc(i),
             msg_id: c.msg.is_valid(i).then(|| c.msg.value(i).into()),
         });
     }
     Ok(g)
 }
+
+/// One set of clock columns (start, end or span event), looked up once
+/// per batch.
+struct ClockColumns<'b> {
+    lamport: &'b UInt64Array,
+    wall: &'b Int64Array,
+    logical: &'b UInt32Array,
+    vc: &'b MapArray,
+}
+
+impl<'b> ClockColumns<'b> {
+    /// The columns named `[lamport, hlc wall, hlc logical, vector clock]`.
+    fn new(c: &Columns<'b>, [lamport, wall, logical, vc]: [&str; 4]) -> Result<Self> {
+        Ok(ClockColumns {
+            lamport: c.u64(lamport)?,
+            wall: c.i64(wall)?,
+            logical: c.u32(logical)?,
+            vc: c.map(vc)?,
+        })
+    }
+
+    fn lamport(&self, i: usize) -> Option<u64> {
+        lamport_at(self.lamport, i)
+    }
+
+    fn hlc(&self, i: usize) -> Option<Hlc> {
+        hlc_at(self.wall, self.logical, i)
+    }
+
+    fn vc(&self, i: usize) -> Option<VectorClock> {
+        vc_at(self.vc, i)
+    }
+}
+
+const START_CLOCKS: [&str; 4] = [col::LAMPORT, col::HLC_WALL_NS, col::HLC_LOGICAL, col::VC];
+const END_CLOCKS: [&str; 4] = [
+    col::END_LAMPORT,
+    col::END_HLC_WALL_NS,
+    col::END_HLC_LOGICAL,
+    col::END_VC,
+];
 
 /// The `spans` columns the graph reads, looked up once per batch.
 struct SpanColumns<'b> {
@@ -314,14 +355,8 @@ struct SpanColumns<'b> {
     name: &'b StringArray,
     start: &'b TimestampNanosecondArray,
     end: &'b TimestampNanosecondArray,
-    lamport: &'b UInt64Array,
-    wall: &'b Int64Array,
-    logical: &'b UInt32Array,
-    vc: &'b MapArray,
-    end_lamport: &'b UInt64Array,
-    end_wall: &'b Int64Array,
-    end_logical: &'b UInt32Array,
-    end_vc: &'b MapArray,
+    start_clocks: ClockColumns<'b>,
+    end_clocks: ClockColumns<'b>,
     msg: &'b StringArray,
 }
 
@@ -336,14 +371,8 @@ impl<'b> SpanColumns<'b> {
             name: c.str(col::NAME)?,
             start: c.time(col::START_TIME)?,
             end: c.time(col::END_TIME)?,
-            lamport: c.u64(col::LAMPORT)?,
-            wall: c.i64(col::HLC_WALL_NS)?,
-            logical: c.u32(col::HLC_LOGICAL)?,
-            vc: c.map(col::VC)?,
-            end_lamport: c.u64(col::END_LAMPORT)?,
-            end_wall: c.i64(col::END_HLC_WALL_NS)?,
-            end_logical: c.u32(col::END_HLC_LOGICAL)?,
-            end_vc: c.map(col::END_VC)?,
+            start_clocks: ClockColumns::new(&c, START_CLOCKS)?,
+            end_clocks: ClockColumns::new(&c, END_CLOCKS)?,
             msg: c.str(col::MSG_ID)?,
         })
     }
@@ -353,10 +382,7 @@ impl<'b> SpanColumns<'b> {
 struct EventColumns<'b> {
     time: &'b TimestampNanosecondArray,
     name: &'b StringArray,
-    lamport: &'b UInt64Array,
-    wall: &'b Int64Array,
-    logical: &'b UInt32Array,
-    vc: &'b MapArray,
+    clocks: ClockColumns<'b>,
     msg: &'b StringArray,
 }
 
@@ -366,10 +392,7 @@ impl<'b> EventColumns<'b> {
         Ok(EventColumns {
             time: c.time(col::TIME)?,
             name: c.str(col::NAME)?,
-            lamport: c.u64(col::LAMPORT)?,
-            wall: c.i64(col::HLC_WALL_NS)?,
-            logical: c.u32(col::HLC_LOGICAL)?,
-            vc: c.map(col::VC)?,
+            clocks: ClockColumns::new(&c, START_CLOCKS)?,
             msg: c.str(col::MSG_ID)?,
         })
     }
