@@ -9,5 +9,6 @@
 //! - `cargo bench -p causet-bench --bench ingest`: criterion, decode +
 //!   conversion against decode alone.
 
+pub mod child;
 pub mod datagen;
 pub mod workload;

@@ -2,48 +2,19 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use causet_schema::tables;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
-/// A `causet collect` child process.
-pub struct Collector {
-    pub child: Child,
-    pub http: String,
-}
+pub use causet_bench::child::Collector;
 
 /// Starts `causet collect` on loopback port 0 with `args` and waits until it listens.
 pub fn start(data: &Path, args: &[&str]) -> Collector {
-    let ready = data.with_extension("ready");
-    let _ = std::fs::remove_file(&ready);
-    let child = Command::new(env!("CARGO_BIN_EXE_causet"))
-        .args(["collect", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .arg("--ready-file")
-        .arg(&ready)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn causet collect");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addrs: serde_json::Value = loop {
-        if let Ok(text) = std::fs::read_to_string(&ready) {
-            break serde_json::from_str(&text).expect("ready file is JSON");
-        }
-        assert!(Instant::now() < deadline, "collector did not become ready");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Collector {
-        child,
-        http: addrs["http"].as_str().unwrap().to_owned(),
-    }
+    causet_bench::child::start_collector(Path::new(env!("CARGO_BIN_EXE_causet")), data, args)
+        .expect("start causet collect")
 }
 
 /// How often each span id is stored in Parquet.

@@ -15,13 +15,14 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use bytes::{Buf as _, BufMut as _};
+use causet_bench::child::{Collector, start_collector};
 use causet_bench::workload::{SPANS_PER_REQUEST, otlp_request};
 use clap::{Parser, ValueEnum};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -76,45 +77,16 @@ struct Args {
 
 /// A collector this run started, on a temporary data folder.
 struct Started {
-    child: Child,
+    collector: Collector,
     data: tempfile::TempDir,
-    grpc: String,
-    http: String,
 }
 
-fn start_collector(causet: &Path) -> anyhow::Result<Started> {
+fn start(causet: &Path) -> anyhow::Result<Started> {
     let data = tempfile::Builder::new()
         .prefix("causet-loadgen")
         .tempdir()?;
-    let ready = data.path().join("ready.json");
-    let child = Command::new(causet)
-        .arg("--data")
-        .arg(data.path().join("data"))
-        .args(["collect", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
-        .arg("--ready-file")
-        .arg(&ready)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("cannot start {}", causet.display()))?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addrs: serde_json::Value = loop {
-        if let Ok(text) = std::fs::read_to_string(&ready) {
-            break serde_json::from_str(&text)?;
-        }
-        if Instant::now() > deadline {
-            bail!("the collector did not become ready");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let addr = |k: &str| addrs[k].as_str().unwrap_or_default().to_owned();
-    Ok(Started {
-        child,
-        grpc: addr("grpc"),
-        http: addr("http"),
-        data,
-    })
+    let collector = start_collector(causet, &data.path().join("data"), &[])?;
+    Ok(Started { collector, data })
 }
 
 /// CPU seconds (user + system) a process has used, from /proc/PID/stat.
@@ -390,12 +362,12 @@ async fn main() -> anyhow::Result<()> {
                 Some(path) => path.clone(),
                 None => std::env::current_exe()?.with_file_name("causet"),
             };
-            let started = start_collector(&causet)?;
+            let started = start(&causet)?;
             let addr = match args.protocol {
-                Protocol::Grpc => started.grpc.clone(),
-                Protocol::Http => started.http.clone(),
+                Protocol::Grpc => started.collector.grpc.clone(),
+                Protocol::Http => started.collector.http.clone(),
             };
-            let pid = started.child.id();
+            let pid = started.collector.child.id();
             let data = started.data.path().join("data");
             (Some(started), pid, addr, Some(data))
         }
@@ -438,9 +410,9 @@ async fn main() -> anyhow::Result<()> {
     // Stop a collector we started, so everything acknowledged is in Parquet.
     if let Some(started) = &mut started {
         Command::new("kill")
-            .args(["-TERM", &started.child.id().to_string()])
+            .args(["-TERM", &started.collector.child.id().to_string()])
             .status()?;
-        let status = started.child.wait()?;
+        let status = started.collector.child.wait()?;
         if !status.success() {
             bail!("the collector exited with {status}");
         }
