@@ -21,10 +21,13 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use tokio::sync::OnceCell;
 
+use crate::detect::facts::FactsLoader;
 use crate::detect::offsets::NodeOffset;
 use crate::detect::{self, DetectConfig, Facts, Finding};
 use crate::error::Result;
+use crate::graph::load::Loader;
 use crate::graph::{Graph, Input, tables};
+use crate::ingested::DedupTable;
 
 /// The ingested tables a graph is built from, and the graph once built.
 #[derive(Debug, Default)]
@@ -35,7 +38,7 @@ pub struct GraphCache {
 
 #[derive(Debug, Default, Clone)]
 struct Snapshot {
-    sources: Vec<(&'static str, Arc<dyn TableProvider>)>,
+    sources: Vec<Arc<DedupTable>>,
     built: Arc<OnceCell<Arc<Built>>>,
     detected: Arc<OnceCell<Arc<Detected>>>,
 }
@@ -60,6 +63,8 @@ pub struct Detected {
 pub struct Built {
     /// The graph.
     pub graph: Graph,
+    /// What the detectors read besides the graph.
+    pub facts: Facts,
     events: std::sync::OnceLock<RecordBatch>,
     edges: std::sync::OnceLock<RecordBatch>,
 }
@@ -105,7 +110,7 @@ impl GraphCache {
 
     /// Points the cache at a new snapshot of the ingested tables, dropping
     /// any graph built from the old one.
-    pub fn reset(&self, sources: Vec<(&'static str, Arc<dyn TableProvider>)>) {
+    pub fn reset(&self, sources: Vec<Arc<DedupTable>>) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         *state = Snapshot {
             sources,
@@ -120,10 +125,10 @@ impl GraphCache {
         let built = snapshot
             .built
             .get_or_try_init(|| async {
-                let input = load(&snapshot.sources).await?;
-                let graph = Graph::build(&input)?;
+                let (graph, facts) = build(&snapshot.sources, &self.config).await?;
                 Ok::<_, crate::Error>(Arc::new(Built {
                     graph,
+                    facts,
                     events: std::sync::OnceLock::new(),
                     edges: std::sync::OnceLock::new(),
                 }))
@@ -139,8 +144,7 @@ impl GraphCache {
         let detected = snapshot
             .detected
             .get_or_try_init(|| async {
-                let facts = Facts::load(&built.graph, &snapshot.sources, &self.config).await?;
-                let (findings, offsets) = detect::run_all(&built.graph, &facts, &self.config);
+                let (findings, offsets) = detect::run_all(&built.graph, &built.facts, &self.config);
                 let findings_batch = detect::findings_batch(&findings)?;
                 let offsets_batch = offsets_batch(&offsets)?;
                 Ok::<_, crate::Error>(Arc::new(Detected {
@@ -194,39 +198,75 @@ fn offsets_batch(offsets: &[NodeOffset]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(offsets_schema(), columns)?)
 }
 
-/// A private session over the snapshot's ingested tables, for the queries
-/// the analyzer runs itself.
-pub(crate) fn source_context(
-    sources: &[(&'static str, Arc<dyn TableProvider>)],
-) -> Result<SessionContext> {
+/// A private session over the snapshot's ingested tables with their
+/// copies left in, for the analysis's own scan (its loaders keep one row
+/// per key).
+fn source_context(sources: &[Arc<DedupTable>]) -> Result<SessionContext> {
     let ctx = SessionContext::new();
-    for (name, provider) in sources {
-        ctx.register_table(*name, Arc::clone(provider))?;
+    for table in sources {
+        ctx.register_table(table.name(), table.with_copies())?;
     }
     Ok(ctx)
 }
 
-async fn load(sources: &[(&'static str, Arc<dyn TableProvider>)]) -> Result<Input> {
+/// Builds the graph and the detectors' facts from one streamed scan of each
+/// ingested table: each batch is copied into the graph's compact rows and
+/// the facts, then dropped, so the scan's Arrow batches are never all held
+/// at once.
+async fn build(sources: &[Arc<DedupTable>], config: &DetectConfig) -> Result<(Graph, Facts)> {
+    use futures::TryStreamExt as _;
     let ctx = source_context(sources)?;
-    let select =
-        |table: &str, columns: &[&str]| format!("SELECT {} FROM {table}", columns.join(", "));
-    Ok(Input {
-        spans: ctx
-            .sql(&select(SPANS, Input::SPAN_COLUMNS))
-            .await?
-            .collect()
-            .await?,
-        events: ctx
-            .sql(&select(SPAN_EVENTS, Input::EVENT_COLUMNS))
-            .await?
-            .collect()
-            .await?,
-        links: ctx
-            .sql(&select(SPAN_LINKS, Input::LINK_COLUMNS))
-            .await?
-            .collect()
-            .await?,
-    })
+    let mut loader = Loader::default();
+    let mut facts = FactsLoader::default();
+    let span_columns: Vec<String> = Input::SPAN_COLUMNS
+        .iter()
+        .map(|c| (*c).to_owned())
+        .chain(detect::facts::span_columns(config))
+        .collect();
+    let event_columns: Vec<String> = Input::EVENT_COLUMNS
+        .iter()
+        .chain(detect::facts::EVENT_COLUMNS)
+        .map(|c| (*c).to_owned())
+        .collect();
+    let link_columns: Vec<String> = Input::LINK_COLUMNS
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    for (table, columns) in [
+        (SPANS, span_columns),
+        (SPAN_EVENTS, event_columns),
+        (SPAN_LINKS, link_columns),
+    ] {
+        let sql = format!("SELECT {} FROM {table}", columns.join(", "));
+        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+        while let Some(batch) = stream.try_next().await? {
+            match table {
+                SPANS => {
+                    loader.spans(&batch)?;
+                    facts.spans(&batch)?;
+                }
+                SPAN_EVENTS => {
+                    loader.points(&batch)?;
+                    facts.points(&batch)?;
+                }
+                _ => loader.links(&batch)?,
+            }
+        }
+    }
+    let graph = loader.finish();
+    let facts = facts.finish(&graph);
+    let memory = graph.memory();
+    let spans = graph.spans.len().max(1);
+    tracing::info!(
+        spans = graph.spans.len(),
+        events = graph.events.len(),
+        edges = graph.edges.len(),
+        graph_bytes_per_span = memory.total() / spans,
+        facts_bytes_per_span = facts.heap_bytes() / spans,
+        ?memory,
+        "graph built"
+    );
+    Ok((graph, facts))
 }
 
 /// Which derived table.

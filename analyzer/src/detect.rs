@@ -204,14 +204,14 @@ pub fn event_json(graph: &Graph, e: EventId) -> Value {
         "node": graph.nodes[ev.node as usize],
         "time_ns": ev.time,
     });
-    if let Some(l) = ev.lamport {
+    if let Some(l) = ev.lamport() {
         json["lamport"] = l.into();
     }
-    if let Some(h) = ev.hlc {
+    if let Some(h) = ev.hlc() {
         json["hlc"] = serde_json::json!({"wall_ns": h.wall_ns, "logical": h.logical});
     }
-    if let Some(vc) = &ev.vc {
-        json["vc"] = serde_json::from_str(&vc.to_json()).unwrap_or(Value::Null);
+    if let Some(vc) = graph.vc(e) {
+        json["vc"] = vc.to_json(&graph.symbols);
     }
     json
 }

@@ -95,7 +95,7 @@ pub fn diagram(
         .collect();
     events.sort_by_key(|&e| {
         (
-            graph.lamport[e as usize].unwrap_or(u64::MAX),
+            graph.lamport(e).unwrap_or(u64::MAX),
             graph.events[e as usize].time,
             e,
         )
@@ -126,12 +126,15 @@ pub fn diagram(
                 'S',
                 format!(
                     "start {} ({})",
-                    span.name,
+                    graph.text(span.name),
                     span.kind.as_str().to_lowercase()
                 ),
             ),
-            EventType::End => ('E', format!("end {}", span.name)),
-            EventType::Point(_) => ('*', format!("{} [{}]", graph.event_name(e), span.name)),
+            EventType::End => ('E', format!("end {}", graph.text(span.name))),
+            EventType::Point(_) => (
+                '*',
+                format!("{} [{}]", graph.event_name(e), graph.text(span.name)),
+            ),
         };
         let findings = if matches!(ev.ty, EventType::Point(_))
             && marks.contains_key(&span_hex(span.span_id))

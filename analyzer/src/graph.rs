@@ -15,15 +15,17 @@
 //! reachability: `e -> f` iff `dvc(e)[chain(e)] <= dvc(f)[chain(e)]`.
 
 mod edges;
+pub mod intern;
 pub mod load;
 mod order;
 pub mod search;
 pub mod tables;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use causet_schema::clocks::{Hlc, VectorClock};
+use causet_schema::clocks::Hlc;
 
+pub use intern::{Sym, Symbols, Vc, VcArena, VcId};
 pub use load::Input;
 
 /// Index of an event in [`Graph::events`].
@@ -148,13 +150,13 @@ pub struct Span {
     /// Index into [`Graph::nodes`].
     pub node: u32,
     /// Span name.
-    pub name: String,
+    pub name: Sym,
     /// Start time, ns since the epoch.
     pub start: i64,
     /// End time, ns since the epoch.
     pub end: i64,
     /// Span-level message id (PRODUCER / CONSUMER spans).
-    pub msg_id: Option<String>,
+    pub msg_id: Option<Sym>,
     /// Start event.
     pub start_event: EventId,
     /// End event.
@@ -163,27 +165,73 @@ pub struct Span {
     pub points: std::ops::Range<EventId>,
 }
 
-/// One event.
-#[derive(Debug, Clone)]
+/// One event: a few words, its text and vector clock interned in the graph.
+#[derive(Debug, Clone, Copy)]
 pub struct Event {
     /// Index into [`Graph::spans`].
     pub span: u32,
-    /// Start, end or span event.
-    pub ty: EventType,
     /// Index into [`Graph::nodes`].
     pub node: u32,
     /// Wall time, ns since the epoch.
     pub time: i64,
+    /// Start, end or span event.
+    pub ty: EventType,
     /// Span event name (start and end use the span's name).
-    pub name: Option<Box<str>>,
-    /// Application Lamport time.
-    pub lamport: Option<u64>,
-    /// Application HLC.
-    pub hlc: Option<Hlc>,
-    /// Application vector clock.
-    pub vc: Option<VectorClock>,
+    pub name: Option<Sym>,
     /// `causet.msg.id` of a span event.
-    pub msg_id: Option<Box<str>>,
+    pub msg_id: Option<Sym>,
+    /// Application vector clock, in [`Graph::clocks`].
+    pub vc: Option<VcId>,
+    lamport: u64,
+    hlc_wall: i64,
+    hlc_logical: u32,
+    /// Which of the Lamport time and the HLC are present.
+    has: u8,
+}
+
+const HAS_LAMPORT: u8 = 1;
+const HAS_HLC: u8 = 2;
+
+impl Event {
+    /// An event without clocks.
+    pub fn new(span: u32, node: u32, time: i64, ty: EventType) -> Event {
+        Event {
+            span,
+            node,
+            time,
+            ty,
+            name: None,
+            msg_id: None,
+            vc: None,
+            lamport: 0,
+            hlc_wall: 0,
+            hlc_logical: 0,
+            has: 0,
+        }
+    }
+
+    /// With the application's Lamport time and HLC.
+    pub fn with_clocks(mut self, lamport: Option<u64>, hlc: Option<Hlc>) -> Event {
+        if let Some(l) = lamport {
+            self.lamport = l;
+            self.has |= HAS_LAMPORT;
+        }
+        if let Some(h) = hlc {
+            (self.hlc_wall, self.hlc_logical) = (h.wall_ns, h.logical);
+            self.has |= HAS_HLC;
+        }
+        self
+    }
+
+    /// Application Lamport time.
+    pub fn lamport(&self) -> Option<u64> {
+        (self.has & HAS_LAMPORT != 0).then_some(self.lamport)
+    }
+
+    /// Application HLC.
+    pub fn hlc(&self) -> Option<Hlc> {
+        (self.has & HAS_HLC != 0).then(|| Hlc::new(self.hlc_wall, self.hlc_logical))
+    }
 }
 
 /// A happens-before edge.
@@ -266,13 +314,25 @@ pub struct Position {
 }
 
 /// The happens-before graph of a data set.
+///
+/// Rows of small `Copy` fields rather than one column per field: every
+/// detector and search reads several fields of one event at once (its
+/// time, node, clocks), so a 64-byte row is one cache line, and memory is
+/// the same as columns'. Text and vector clocks are interned ([`intern`]),
+/// edges are in CSR ([`Adjacency`]), derived clocks in one flat array.
 #[derive(Debug, Default)]
 pub struct Graph {
-    /// Node names, interned.
+    /// Node names, by node index.
     pub nodes: Vec<String>,
-    /// Spans.
+    /// Each node's name as a symbol (to look it up in a vector clock).
+    node_syms: Vec<Sym>,
+    /// Every string the graph holds: names, message ids, clock keys.
+    pub symbols: Symbols,
+    /// Application vector clocks.
+    pub clocks: VcArena,
+    /// Spans, in (trace id, span id) order.
     pub spans: Vec<Span>,
-    /// Events.
+    /// Events: each span's start and end (ids `2i`, `2i + 1`), then span events.
     pub events: Vec<Event>,
     /// Edges, unique by (from, to).
     pub edges: Vec<Edge>,
@@ -280,55 +340,141 @@ pub struct Graph {
     pub out: Adjacency,
     /// In-edges.
     pub inn: Adjacency,
-    /// Derived Lamport number per event; `None` for events on a cycle
-    /// (contradictory clocks or links).
-    pub lamport: Vec<Option<u64>>,
+    /// Derived Lamport number per event; [`NO_LAMPORT`] for events on a cycle.
+    derived_lamport: Vec<u32>,
     /// Chain and position per event (meaningless for cyclic events).
     pub position: Vec<Position>,
     /// Name of each chain: its node, `#k` for a node's k-th chain.
     pub chain_names: Vec<String>,
     /// Derived sparse vector clocks, in `dvc_offsets` slices: (chain, position).
     dvc_entries: Vec<(u32, u32)>,
+    /// `dvc_offsets[e]..dvc_offsets[e + 1]`; [`NO_DVC`] in the high bit of
+    /// `dvc_offsets[e + 1]` when the clock was not kept.
     dvc_offsets: Vec<u32>,
-    /// Whether an event's derived vector clock was kept (see [`order::MAX_DVC_ENTRIES`]).
-    dvc_known: Vec<bool>,
     /// Events that lie on a cycle.
     pub cyclic: Vec<EventId>,
-    span_index: HashMap<(u128, u64), u32>,
+}
+
+/// [`Graph::lamport`] of an event on a cycle.
+const NO_LAMPORT: u32 = u32::MAX;
+/// Marks an event whose derived vector clock was not kept.
+const NO_DVC: u32 = 1 << 31;
+
+/// Heap bytes of a graph, by part (see [`Graph::memory`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    /// Spans.
+    pub spans: usize,
+    /// Events.
+    pub events: usize,
+    /// Edges and both adjacency lists.
+    pub edges: usize,
+    /// Derived Lamport numbers, chain positions and vector clocks.
+    pub derived: usize,
+    /// Interned text and application vector clocks.
+    pub interned: usize,
+}
+
+impl Memory {
+    /// All parts.
+    pub fn total(&self) -> usize {
+        self.spans + self.events + self.edges + self.derived + self.interned
+    }
 }
 
 impl Graph {
     /// Builds the graph of `input`.
     pub fn build(input: &Input) -> crate::Result<Graph> {
-        let mut graph = load::load(input)?;
-        edges::add_all(&mut graph, input)?;
-        let edge_pairs = graph
+        let mut loader = load::Loader::default();
+        for batch in &input.spans {
+            loader.spans(batch)?;
+        }
+        for batch in &input.events {
+            loader.points(batch)?;
+        }
+        for batch in &input.links {
+            loader.links(batch)?;
+        }
+        Ok(loader.finish())
+    }
+
+    /// Adds the edges and derived clocks to loaded spans and events.
+    fn connect(&mut self, links: &[load::Link]) {
+        edges::add_all(self, links);
+        let edge_pairs = self
             .edges
             .iter()
             .enumerate()
             .map(|(i, e)| (e.from, e.to, i as u32));
-        graph.out = Adjacency::build(graph.events.len(), edge_pairs.clone());
-        graph.inn = Adjacency::build(graph.events.len(), edge_pairs.map(|(f, t, i)| (t, f, i)));
-        order::derive(&mut graph);
-        Ok(graph)
+        self.out = Adjacency::build(self.events.len(), edge_pairs.clone());
+        self.inn = Adjacency::build(self.events.len(), edge_pairs.map(|(f, t, i)| (t, f, i)));
+        self.edges.shrink_to_fit();
+        order::derive(self);
+    }
+
+    /// Heap bytes held, by part.
+    pub fn memory(&self) -> Memory {
+        use std::mem::size_of;
+        let adjacency = |a: &Adjacency| {
+            a.offsets.capacity() * 4 + a.targets.capacity() * 4 + a.edges.capacity() * 4
+        };
+        Memory {
+            spans: self.spans.capacity() * size_of::<Span>(),
+            events: self.events.capacity() * size_of::<Event>(),
+            edges: self.edges.capacity() * size_of::<Edge>()
+                + adjacency(&self.out)
+                + adjacency(&self.inn),
+            derived: self.derived_lamport.capacity() * 4
+                + self.position.capacity() * size_of::<Position>()
+                + self.dvc_entries.capacity() * 8
+                + self.dvc_offsets.capacity() * 4
+                + self.cyclic.capacity() * 4,
+            interned: self.symbols.heap_bytes()
+                + self.clocks.heap_bytes()
+                + self.nodes.iter().map(|n| n.capacity() + 24).sum::<usize>()
+                + self.node_syms.capacity() * 4,
+        }
     }
 
     /// The span with these ids.
     pub fn span(&self, trace_id: u128, span_id: u64) -> Option<u32> {
-        self.span_index.get(&(trace_id, span_id)).copied()
+        self.spans
+            .binary_search_by(|s| (s.trace_id, s.span_id).cmp(&(trace_id, span_id)))
+            .ok()
+            .map(|i| i as u32)
+    }
+
+    /// The text of a symbol.
+    pub fn text(&self, sym: Sym) -> &str {
+        self.symbols.resolve(sym)
+    }
+
+    /// The application vector clock of event `e`.
+    pub fn vc(&self, e: EventId) -> Option<Vc<'_>> {
+        self.events[e as usize].vc.map(|id| self.clocks.get(id))
+    }
+
+    /// The symbol of node `node`'s name, as vector clocks name it.
+    pub fn node_sym(&self, node: u32) -> Sym {
+        self.node_syms[node as usize]
+    }
+
+    /// The derived Lamport number of `e`; `None` for an event on a cycle
+    /// (contradictory clocks or links).
+    pub fn lamport(&self, e: EventId) -> Option<u64> {
+        let l = self.derived_lamport[e as usize];
+        (l != NO_LAMPORT).then_some(u64::from(l))
     }
 
     /// The derived vector clock of `e` as (chain, position) pairs, chains
     /// ascending; `None` for an event on a cycle or whose clock was too wide to keep.
     pub fn dvc(&self, e: EventId) -> Option<&[(u32, u32)]> {
-        if !self.dvc_known[e as usize] {
+        let end = self.dvc_offsets[e as usize + 1];
+        if end & NO_DVC != 0 {
             return None;
         }
-        let (a, b) = (
-            self.dvc_offsets[e as usize] as usize,
-            self.dvc_offsets[e as usize + 1] as usize,
-        );
-        Some(&self.dvc_entries[a..b])
+        let start = self.dvc_offsets[e as usize] & !NO_DVC;
+        Some(&self.dvc_entries[start as usize..end as usize])
     }
 
     /// True when `e` happens before `f` (a path of edges leads from e to f).
@@ -336,7 +482,7 @@ impl Graph {
         if e == f {
             return false;
         }
-        let (Some(le), Some(lf)) = (self.lamport[e as usize], self.lamport[f as usize]) else {
+        let (Some(le), Some(lf)) = (self.lamport(e), self.lamport(f)) else {
             return search::path(self, e, f).is_some();
         };
         if le >= lf {
@@ -361,15 +507,14 @@ impl Graph {
     pub fn node_ticks(&self) -> BTreeMap<u32, Vec<(Tick, EventId)>> {
         let ticks_of = |id: usize| -> [Option<Tick>; 3] {
             let ev = &self.events[id];
-            let own = ev
-                .vc
-                .as_ref()
-                .map(|vc| vc.get(&self.nodes[ev.node as usize]))
+            let own = self
+                .vc(id as EventId)
+                .map(|vc| vc.get(self.node_sym(ev.node)))
                 .filter(|&c| c > 0);
             [
                 own.map(Tick::Vc),
-                ev.hlc.map(|h| Tick::Hlc(h.wall_ns, h.logical)),
-                ev.lamport.map(Tick::Lamport),
+                ev.hlc().map(|h| Tick::Hlc(h.wall_ns, h.logical)),
+                ev.lamport().map(Tick::Lamport),
             ]
         };
         let mut counts: BTreeMap<u32, [usize; 3]> = BTreeMap::new();
@@ -417,9 +562,7 @@ impl Graph {
     /// Display name of an event: `span name` or `span name/event name`.
     pub fn event_name(&self, e: EventId) -> &str {
         let ev = &self.events[e as usize];
-        ev.name
-            .as_deref()
-            .unwrap_or(&self.spans[ev.span as usize].name)
+        self.text(ev.name.unwrap_or(self.spans[ev.span as usize].name))
     }
 }
 

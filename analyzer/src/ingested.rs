@@ -59,26 +59,23 @@ pub fn sql_schema(table: &str) -> Result<SchemaRef> {
 
 /// Registers the three ingested tables of `data_dir` in `ctx`, reading the
 /// WAL tail as it is now, and returns them.
-pub fn register(
-    ctx: &SessionContext,
-    data_dir: &Path,
-) -> Result<Vec<(&'static str, Arc<dyn TableProvider>)>> {
+pub fn register(ctx: &SessionContext, data_dir: &Path) -> Result<Vec<Arc<DedupTable>>> {
     let tail = wal_tail::read(data_dir)?;
-    let mut providers: Vec<(&'static str, Arc<dyn TableProvider>)> = Vec::new();
+    let mut providers = Vec::new();
     for (table, wal_rows) in INGESTED_TABLES.into_iter().zip(tail) {
         let schema = sql_schema(table)?;
         let parquet = listing_table(data_dir, table, &schema)?;
         let wal = Arc::new(MemTable::try_new(Arc::clone(&schema), vec![wal_rows])?);
-        let dedup = DedupTable {
+        let dedup = Arc::new(DedupTable {
             name: table,
             schema,
             parquet,
             wal,
-        };
-        let provider: Arc<dyn TableProvider> = Arc::new(dedup);
+            dedup: true,
+        });
         ctx.deregister_table(table)?;
-        ctx.register_table(table, Arc::clone(&provider))?;
-        providers.push((table, provider));
+        ctx.register_table(table, Arc::clone(&dedup) as Arc<dyn TableProvider>)?;
+        providers.push(dedup);
     }
     Ok(providers)
 }
@@ -116,6 +113,29 @@ pub struct DedupTable {
     schema: SchemaRef,
     parquet: Arc<dyn TableProvider>,
     wal: Arc<dyn TableProvider>,
+    /// Off for [`with_copies`](Self::with_copies).
+    dedup: bool,
+}
+
+impl DedupTable {
+    /// The table's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The same rows with the copies left in, for a reader that drops them
+    /// itself. Deduplicating in SQL numbers every row of a key, which means
+    /// sorting (and holding) the whole scan; the analysis keeps one row per
+    /// key of what it reads anyway, in a few bytes per row.
+    pub fn with_copies(&self) -> Arc<dyn TableProvider> {
+        Arc::new(DedupTable {
+            name: self.name,
+            schema: Arc::clone(&self.schema),
+            parquet: Arc::clone(&self.parquet),
+            wal: Arc::clone(&self.wal),
+            dedup: false,
+        })
+    }
 }
 
 #[async_trait]
@@ -181,11 +201,15 @@ impl TableProvider for DedupTable {
                 .map(|f| column(f.name()))
                 .collect(),
         };
-        let mut plan = source(&self.parquet)?
-            .union(source(&self.wal)?.build()?)?
-            .window(vec![copy])?
-            .filter(column(ROW_NUMBER).eq(lit(1u64)))?
-            .project(wanted)?;
+        let union = source(&self.parquet)?.union(source(&self.wal)?.build()?)?;
+        let mut plan = if self.dedup {
+            union
+                .window(vec![copy])?
+                .filter(column(ROW_NUMBER).eq(lit(1u64)))?
+                .project(wanted)?
+        } else {
+            union.project(wanted)?
+        };
         if let Some(limit) = limit {
             plan = plan.limit(0, Some(limit))?;
         }

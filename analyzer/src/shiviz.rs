@@ -19,9 +19,9 @@ pub fn log(graph: &Graph, events: &[EventId]) -> String {
     let mut ordered: Vec<EventId> = events
         .iter()
         .copied()
-        .filter(|&e| graph.lamport[e as usize].is_some())
+        .filter(|&e| graph.lamport(e).is_some())
         .collect();
-    ordered.sort_by_key(|&e| (graph.lamport[e as usize], graph.events[e as usize].time, e));
+    ordered.sort_by_key(|&e| (graph.lamport(e), graph.events[e as usize].time, e));
     let mut out = String::new();
     for e in ordered {
         let host = &graph.chain_names[graph.position[e as usize].chain as usize];

@@ -88,7 +88,7 @@ fn clock_jumps(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
 fn hlc_drift(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
     let mut worst = Worst::default();
     for (e, ev) in g.events.iter().enumerate() {
-        if let Some(h) = ev.hlc {
+        if let Some(h) = ev.hlc() {
             let ahead = h.wall_ns.saturating_sub(ev.time);
             if ahead > config.max_offset_ns {
                 worst.add(ev.node, ahead, e as EventId, e as EventId);
@@ -125,14 +125,14 @@ fn edge_violations(g: &Graph) -> Vec<Finding> {
         }
         let (from, to) = (&g.events[edge.from as usize], &g.events[edge.to as usize]);
         let key = (to.node, edge.source);
-        if let (Some(a), Some(b)) = (from.hlc, to.hlc)
+        if let (Some(a), Some(b)) = (from.hlc(), to.hlc())
             && b <= a
         {
             hlc.add(key, a.wall_ns - b.wall_ns, edge.from, edge.to);
         }
-        if let (Some(a), Some(b)) = (&from.vc, &to.vc) {
+        if let (Some(a), Some(b)) = (g.vc(edge.from), g.vc(edge.to)) {
             let grows = if from.node == to.node {
-                let own = &g.nodes[to.node as usize];
+                let own = g.node_sym(to.node);
                 b.get(own) > a.get(own)
             } else {
                 a.compare(b) == CausalOrder::Before
@@ -141,7 +141,7 @@ fn edge_violations(g: &Graph) -> Vec<Finding> {
                 vc.add(key, 1, edge.from, edge.to);
             }
         }
-        if let (Some(a), Some(b)) = (from.lamport, to.lamport)
+        if let (Some(a), Some(b)) = (from.lamport(), to.lamport())
             && b <= a
         {
             lamport.add(key, (a - b) as i64, edge.from, edge.to);

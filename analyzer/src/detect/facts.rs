@@ -1,18 +1,15 @@
 //! What the detectors need beyond the graph: writes, retry and outcome
-//! attributes, clock parse errors. Loaded by one query per table.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! attributes, clock parse errors. Read from the same scan as the graph
+//! ([`span_columns`] are added to its query), text interned.
 
 use arrow::array::{Array, BooleanArray, Int64Array, RecordBatch, StringArray};
 use causet_schema::attributes as key;
-use causet_schema::tables::{SPAN_EVENTS, SPANS, col};
-use datafusion::catalog::TableProvider;
+use causet_schema::tables::col;
 
 use crate::detect::{DetectConfig, READ_OPERATIONS};
 use crate::error::Result;
 use crate::graph::load::{Columns, parse_span, parse_trace};
-use crate::graph::{EventId, Graph};
+use crate::graph::{EventId, Graph, Sym, Symbols};
 
 // Names of the derived columns of the spans query.
 /// The write key of a span: `causet.write.key`, else the configured
@@ -57,204 +54,297 @@ const PEER: &str = "peer";
 const ROUTE: &str = "route";
 
 /// A write: the key and value written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Write {
     /// The event that wrote: a span event, or the span's start for a span that writes.
     pub event: EventId,
-    /// The key.
-    pub key: String,
+    /// The key, in [`Facts::text`].
+    pub key: Sym,
     /// The value (or its digest), when recorded.
-    pub value: Option<String>,
+    pub value: Option<Sym>,
 }
 
-/// Facts about one span.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Facts about one span; text interned in [`Facts::text`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SpanFacts {
     /// Idempotency key of the logical request.
-    pub idempotency_key: Option<String>,
+    pub idempotency_key: Option<Sym>,
     /// The server answered from its deduplication cache.
     pub replayed: bool,
+    /// The method is an RPC method (`rpc.method`), not an HTTP one.
+    pub rpc: bool,
     /// Retry attempt number.
     pub attempt: Option<i64>,
     /// HTTP method, or RPC method (with `rpc` set).
-    pub method: Option<String>,
-    /// The method is an RPC method (`rpc.method`), not an HTTP one.
-    pub rpc: bool,
+    pub method: Option<Sym>,
     /// HTTP status code.
     pub http_status: Option<i64>,
     /// gRPC status code.
     pub grpc_status: Option<i64>,
     /// `error.type`.
-    pub error_type: Option<String>,
+    pub error_type: Option<Sym>,
     /// Server address or peer service.
-    pub peer: Option<String>,
+    pub peer: Option<Sym>,
     /// Route or URL template.
-    pub route: Option<String>,
-    /// Status message.
-    pub status_message: Option<String>,
+    pub route: Option<Sym>,
 }
 
 /// Everything the detectors read besides the graph.
 #[derive(Debug, Default)]
 pub struct Facts {
-    /// Facts per span (graph span index), for spans that have any.
-    pub spans: HashMap<u32, SpanFacts>,
+    /// Facts per span (graph span index), for spans that have any, by span.
+    spans: Vec<(u32, SpanFacts)>,
     /// Writes of spans and span events, in event order.
     pub writes: Vec<Write>,
     /// Clock parse errors per event (a span's go on its start).
     pub clock_errors: Vec<(EventId, String)>,
+    /// The text the facts name.
+    pub text: Symbols,
 }
 
 impl Facts {
     /// The facts of span `span`, if any.
     pub fn of(&self, span: u32) -> Option<&SpanFacts> {
-        self.spans.get(&span)
+        self.spans
+            .binary_search_by_key(&span, |(s, _)| *s)
+            .ok()
+            .map(|i| &self.spans[i].1)
     }
 
-    /// Loads the facts of `graph`'s spans from the ingested tables.
-    pub async fn load(
-        graph: &Graph,
-        sources: &[(&'static str, Arc<dyn TableProvider>)],
-        config: &DetectConfig,
-    ) -> Result<Facts> {
-        let ctx = crate::derived::source_context(sources)?;
-        let attr = |k: &str| format!("{}['{k}']", col::ATTRIBUTES);
-        let write_key = configured_write_key(config, &attr);
-        let spans_sql = format!(
-            "SELECT {trace}, {span}, {kind}, {write_key} AS {wk}, {wv}, {ik}, {rp}, {ra}, {ce}, {sm}, \
-             coalesce({http_method}, {rpc_method}) AS {METHOD}, {rpc_method} IS NOT NULL AND {http_method} IS NULL AS {RPC}, \
-             {rpc_service} AS {RPC_SERVICE}, \
-             TRY_CAST({http_status} AS BIGINT) AS {HTTP_STATUS}, TRY_CAST({grpc_status} AS BIGINT) AS {GRPC_STATUS}, \
-             {error_type} AS {ERROR_TYPE}, coalesce({server}, {peer}) AS {PEER}, coalesce({route}, {template}) AS {ROUTE} \
-             FROM {SPANS} WHERE {write_key} IS NOT NULL OR {ik} IS NOT NULL OR {ra} IS NOT NULL OR {ce} IS NOT NULL \
-             OR {rp} IS NOT NULL OR {kind} IN ('CLIENT', 'SERVER')",
-            trace = col::TRACE_ID,
-            span = col::SPAN_ID,
-            kind = col::KIND,
-            wk = col::WRITE_KEY,
-            wv = col::WRITE_VALUE,
-            ik = col::IDEMPOTENCY_KEY,
-            rp = col::IDEMPOTENCY_REPLAYED,
-            ra = col::RETRY_ATTEMPT,
-            ce = col::CLOCK_ERROR,
-            sm = col::STATUS_MESSAGE,
-            http_method = attr(key::HTTP_REQUEST_METHOD),
-            rpc_method = attr(key::RPC_METHOD),
-            rpc_service = attr(key::RPC_SERVICE),
-            http_status = attr(key::HTTP_RESPONSE_STATUS_CODE),
-            grpc_status = attr(key::RPC_GRPC_STATUS_CODE),
-            error_type = attr(key::ERROR_TYPE),
-            server = attr(key::SERVER_ADDRESS),
-            peer = attr(key::PEER_SERVICE),
-            route = attr(key::HTTP_ROUTE),
-            template = attr(key::URL_TEMPLATE),
-        );
-        let events_sql = format!(
-            "SELECT {trace}, {span}, {index}, {wk}, {wv}, {ce} FROM {SPAN_EVENTS} WHERE {wk} IS NOT NULL OR {ce} IS NOT NULL",
-            trace = col::TRACE_ID,
-            span = col::SPAN_ID,
-            index = col::EVENT_INDEX,
-            wk = col::WRITE_KEY,
-            wv = col::WRITE_VALUE,
-            ce = col::CLOCK_ERROR,
-        );
-        let spans = ctx.sql(&spans_sql).await?.collect().await?;
-        let events = ctx.sql(&events_sql).await?.collect().await?;
-        Facts::from_batches(graph, &spans, &events)
+    /// The text of an interned fact.
+    pub fn str(&self, sym: Option<Sym>) -> Option<&str> {
+        sym.map(|s| self.text.resolve(s))
     }
 
-    fn from_batches(graph: &Graph, spans: &[RecordBatch], events: &[RecordBatch]) -> Result<Facts> {
-        let mut facts = Facts::default();
-        let find = |t: &str, s: &str| {
-            parse_trace(t)
-                .zip(parse_span(s))
-                .and_then(|(t, s)| graph.span(t, s))
-        };
-        let text = |a: &StringArray, row: usize| a.is_valid(row).then(|| a.value(row).to_owned());
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.spans.capacity() * std::mem::size_of::<(u32, SpanFacts)>()
+            + self.writes.capacity() * std::mem::size_of::<Write>()
+            + self
+                .clock_errors
+                .iter()
+                .map(|(_, e)| e.capacity() + 32)
+                .sum::<usize>()
+            + self.text.heap_bytes()
+    }
+}
+
+/// The expressions over `spans` the facts need, each `AS` its column name:
+/// added to the graph's columns so one scan feeds both.
+pub fn span_columns(config: &DetectConfig) -> Vec<String> {
+    let attr = |k: &str| format!("{}['{k}']", col::ATTRIBUTES);
+    let write_key = configured_write_key(config, &attr);
+    let (http_method, rpc_method) = (attr(key::HTTP_REQUEST_METHOD), attr(key::RPC_METHOD));
+    vec![
+        format!("{write_key} AS {}", col::WRITE_KEY),
+        col::WRITE_VALUE.to_owned(),
+        col::IDEMPOTENCY_KEY.to_owned(),
+        col::IDEMPOTENCY_REPLAYED.to_owned(),
+        col::RETRY_ATTEMPT.to_owned(),
+        col::CLOCK_ERROR.to_owned(),
+        format!("coalesce({http_method}, {rpc_method}) AS {METHOD}"),
+        format!("{rpc_method} IS NOT NULL AND {http_method} IS NULL AS {RPC}"),
+        format!("{} AS {RPC_SERVICE}", attr(key::RPC_SERVICE)),
+        format!(
+            "TRY_CAST({} AS BIGINT) AS {HTTP_STATUS}",
+            attr(key::HTTP_RESPONSE_STATUS_CODE)
+        ),
+        format!(
+            "TRY_CAST({} AS BIGINT) AS {GRPC_STATUS}",
+            attr(key::RPC_GRPC_STATUS_CODE)
+        ),
+        format!("{} AS {ERROR_TYPE}", attr(key::ERROR_TYPE)),
+        format!(
+            "coalesce({}, {}) AS {PEER}",
+            attr(key::SERVER_ADDRESS),
+            attr(key::PEER_SERVICE)
+        ),
+        format!(
+            "coalesce({}, {}) AS {ROUTE}",
+            attr(key::HTTP_ROUTE),
+            attr(key::URL_TEMPLATE)
+        ),
+    ]
+}
+
+/// The columns of `span_events` the facts need.
+pub const EVENT_COLUMNS: &[&str] = &[col::WRITE_KEY, col::WRITE_VALUE, col::CLOCK_ERROR];
+
+/// Ids of a span, or of a span event (with its index).
+type Owner = (u128, u64, Option<u32>);
+
+/// Collects facts from the same batches the graph is loaded from (with
+/// [`span_columns`] and [`EVENT_COLUMNS`] added), by span id; [`finish`]
+/// places them on the graph's spans and events.
+///
+/// [`finish`]: FactsLoader::finish
+#[derive(Debug, Default)]
+pub struct FactsLoader {
+    text: Symbols,
+    spans: Vec<(u128, u64, SpanFacts)>,
+    writes: Vec<(Owner, Sym, Option<Sym>)>,
+    clock_errors: Vec<(Owner, String)>,
+}
+
+impl FactsLoader {
+    /// Facts of a batch of `spans` rows.
+    pub fn spans(&mut self, batch: &RecordBatch) -> Result<()> {
+        let c = Columns::new(batch);
+        let (trace, span_id, kind) = (
+            c.str(col::TRACE_ID)?,
+            c.str(col::SPAN_ID)?,
+            c.str(col::KIND)?,
+        );
+        let (write_key, write_value) = (c.str(col::WRITE_KEY)?, c.str(col::WRITE_VALUE)?);
+        let (idem, replayed, attempt) = (
+            c.str(col::IDEMPOTENCY_KEY)?,
+            c.bool(col::IDEMPOTENCY_REPLAYED)?,
+            c.i64(col::RETRY_ATTEMPT)?,
+        );
+        let clock_error = c.str(col::CLOCK_ERROR)?;
+        let (method, rpc, rpc_service) = (c.str(METHOD)?, c.bool(RPC)?, c.str(RPC_SERVICE)?);
+        let (http_status, grpc_status) = (c.i64(HTTP_STATUS)?, c.i64(GRPC_STATUS)?);
+        let (error_type, peer, route) = (c.str(ERROR_TYPE)?, c.str(PEER)?, c.str(ROUTE)?);
         let int = |a: &Int64Array, row: usize| a.is_valid(row).then(|| a.value(row));
         let flag = |a: &BooleanArray, row: usize| a.is_valid(row) && a.value(row);
-        for batch in spans {
-            let c = Columns::new(batch);
-            let (trace, span_id) = (c.str(col::TRACE_ID)?, c.str(col::SPAN_ID)?);
-            let (write_key, write_value) = (c.str(col::WRITE_KEY)?, c.str(col::WRITE_VALUE)?);
-            let (idem, replayed, attempt) = (
-                c.str(col::IDEMPOTENCY_KEY)?,
-                c.bool(col::IDEMPOTENCY_REPLAYED)?,
-                c.i64(col::RETRY_ATTEMPT)?,
-            );
-            let (clock_error, status_message) =
-                (c.str(col::CLOCK_ERROR)?, c.str(col::STATUS_MESSAGE)?);
-            let (method, rpc, rpc_service) = (c.str(METHOD)?, c.bool(RPC)?, c.str(RPC_SERVICE)?);
-            let (http_status, grpc_status) = (c.i64(HTTP_STATUS)?, c.i64(GRPC_STATUS)?);
-            let (error_type, peer, route) = (c.str(ERROR_TYPE)?, c.str(PEER)?, c.str(ROUTE)?);
-            for row in 0..batch.num_rows() {
-                let Some(span) = find(trace.value(row), span_id.value(row)) else {
-                    continue;
-                };
-                let start = graph.spans[span as usize].start_event;
-                if let Some(key) = text(write_key, row) {
-                    facts.writes.push(Write {
-                        event: start,
-                        key,
-                        value: text(write_value, row),
-                    });
-                }
-                if let Some(error) = text(clock_error, row) {
-                    facts.clock_errors.push((start, error));
-                }
-                let is_rpc = flag(rpc, row);
-                let method = match (text(method, row), text(rpc_service, row)) {
-                    (Some(m), Some(service)) if is_rpc => Some(format!("{service}/{m}")),
-                    (m, _) => m,
-                };
-                facts.spans.insert(
-                    span,
-                    SpanFacts {
-                        idempotency_key: text(idem, row),
-                        replayed: flag(replayed, row),
-                        attempt: int(attempt, row),
-                        method,
-                        rpc: is_rpc,
-                        http_status: int(http_status, row),
-                        grpc_status: int(grpc_status, row),
-                        error_type: text(error_type, row),
-                        peer: text(peer, row),
-                        route: text(route, row),
-                        status_message: text(status_message, row),
-                    },
-                );
+        for row in 0..batch.num_rows() {
+            let (Some(t), Some(s)) = (
+                parse_trace(trace.value(row)),
+                parse_span(span_id.value(row)),
+            ) else {
+                continue;
+            };
+            let text = &mut self.text;
+            let mut sym = |a: &StringArray| a.is_valid(row).then(|| text.intern(a.value(row)));
+            if let Some(key) = sym(write_key) {
+                let value = sym(write_value);
+                self.writes.push(((t, s, None), key, value));
+            }
+            if clock_error.is_valid(row) {
+                let error = clock_error.value(row).to_owned();
+                self.clock_errors.push(((t, s, None), error));
+            }
+            let rpc_call = flag(rpc, row);
+            let relevant = write_key.is_valid(row)
+                || idem.is_valid(row)
+                || attempt.is_valid(row)
+                || clock_error.is_valid(row)
+                || replayed.is_valid(row)
+                || matches!(kind.value(row), "CLIENT" | "SERVER");
+            if !relevant {
+                continue;
+            }
+            let method = match (method.is_valid(row), rpc_service.is_valid(row)) {
+                (true, true) if rpc_call => Some(self.text.intern(&format!(
+                    "{}/{}",
+                    rpc_service.value(row),
+                    method.value(row)
+                ))),
+                (true, _) => Some(self.text.intern(method.value(row))),
+                _ => None,
+            };
+            let text = &mut self.text;
+            let mut sym = |a: &StringArray| a.is_valid(row).then(|| text.intern(a.value(row)));
+            let facts = SpanFacts {
+                idempotency_key: sym(idem),
+                replayed: flag(replayed, row),
+                rpc: rpc_call,
+                attempt: int(attempt, row),
+                method,
+                http_status: int(http_status, row),
+                grpc_status: int(grpc_status, row),
+                error_type: sym(error_type),
+                peer: sym(peer),
+                route: sym(route),
+            };
+            self.spans.push((t, s, facts));
+        }
+        Ok(())
+    }
+
+    /// Facts of a batch of `span_events` rows.
+    pub fn points(&mut self, batch: &RecordBatch) -> Result<()> {
+        let c = Columns::new(batch);
+        let (trace, span_id, index) = (
+            c.str(col::TRACE_ID)?,
+            c.str(col::SPAN_ID)?,
+            c.u32(col::EVENT_INDEX)?,
+        );
+        let (write_key, write_value, clock_error) = (
+            c.str(col::WRITE_KEY)?,
+            c.str(col::WRITE_VALUE)?,
+            c.str(col::CLOCK_ERROR)?,
+        );
+        for row in 0..batch.num_rows() {
+            if !write_key.is_valid(row) && !clock_error.is_valid(row) {
+                continue;
+            }
+            let (Some(t), Some(s)) = (
+                parse_trace(trace.value(row)),
+                parse_span(span_id.value(row)),
+            ) else {
+                continue;
+            };
+            let owner = (t, s, Some(index.value(row)));
+            if write_key.is_valid(row) {
+                let key = self.text.intern(write_key.value(row));
+                let value = write_value
+                    .is_valid(row)
+                    .then(|| self.text.intern(write_value.value(row)));
+                self.writes.push((owner, key, value));
+            }
+            if clock_error.is_valid(row) {
+                let error = clock_error.value(row).to_owned();
+                self.clock_errors.push((owner, error));
             }
         }
-        for batch in events {
-            let c = Columns::new(batch);
-            let (trace, span_id, index) = (
-                c.str(col::TRACE_ID)?,
-                c.str(col::SPAN_ID)?,
-                c.u32(col::EVENT_INDEX)?,
-            );
-            let (write_key, write_value, clock_error) = (
-                c.str(col::WRITE_KEY)?,
-                c.str(col::WRITE_VALUE)?,
-                c.str(col::CLOCK_ERROR)?,
-            );
-            for row in 0..batch.num_rows() {
-                let event = find(trace.value(row), span_id.value(row))
-                    .and_then(|span| graph.point(span, index.value(row)));
-                let Some(event) = event else { continue };
-                if let Some(key) = text(write_key, row) {
-                    facts.writes.push(Write {
-                        event,
-                        key,
-                        value: text(write_value, row),
-                    });
-                }
-                if let Some(error) = text(clock_error, row) {
-                    facts.clock_errors.push((event, error));
-                }
+        Ok(())
+    }
+
+    /// The facts, on `graph`'s spans and events. Facts of spans the graph
+    /// does not hold (ids it could not read) are dropped with them; copies
+    /// of one span (exporter retries) count once.
+    pub fn finish(self, graph: &Graph) -> Facts {
+        let event = |(t, s, index): Owner| {
+            let span = graph.span(t, s)?;
+            match index {
+                None => Some(graph.spans[span as usize].start_event),
+                Some(i) => graph.point(span, i),
             }
+        };
+        let mut spans: Vec<(u32, SpanFacts)> = self
+            .spans
+            .into_iter()
+            .filter_map(|(t, s, f)| Some((graph.span(t, s)?, f)))
+            .collect();
+        spans.sort_unstable_by_key(|(s, _)| *s);
+        spans.dedup_by_key(|(s, _)| *s);
+        spans.shrink_to_fit();
+        let mut writes: Vec<Write> = self
+            .writes
+            .into_iter()
+            .filter_map(|(owner, key, value)| {
+                Some(Write {
+                    event: event(owner)?,
+                    key,
+                    value,
+                })
+            })
+            .collect();
+        writes.sort_by_key(|w| w.event);
+        writes.dedup_by_key(|w| w.event);
+        let mut clock_errors: Vec<(EventId, String)> = self
+            .clock_errors
+            .into_iter()
+            .filter_map(|(owner, error)| Some((event(owner)?, error)))
+            .collect();
+        clock_errors.sort();
+        clock_errors.dedup_by_key(|(e, _)| *e);
+        Facts {
+            spans,
+            writes,
+            clock_errors,
+            text: self.text,
         }
-        facts.writes.sort_by_key(|w| w.event);
-        facts.clock_errors.sort();
-        Ok(facts)
     }
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::facts::SpanFacts;
 use super::{DetectConfig, Facts, Finding, Severity, event_json};
-use crate::graph::{EdgeSource, Graph, SpanKind};
+use crate::graph::{EdgeSource, Graph, SpanKind, Sym};
 
 /// What the client learned from one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,9 +61,9 @@ pub fn outcome(error: bool, facts: Option<&SpanFacts>) -> Outcome {
 
 /// `Some(false)` for methods safe to repeat, `Some(true)` for those that are
 /// not, `None` when unknown.
-fn non_idempotent(facts: &SpanFacts, config: &DetectConfig) -> Option<bool> {
-    let method = facts.method.as_deref()?;
-    if facts.rpc {
+fn non_idempotent(facts: &Facts, span: &SpanFacts, config: &DetectConfig) -> Option<bool> {
+    let method = facts.str(span.method)?;
+    if span.rpc {
         let short = method.rsplit('/').next().unwrap_or(method);
         return Some(
             config
@@ -80,7 +80,7 @@ fn non_idempotent(facts: &SpanFacts, config: &DetectConfig) -> Option<bool> {
 }
 
 /// Attempts of one call: same parent span, peer, method and route.
-type CallKey<'f> = (u32, Option<&'f str>, Option<&'f str>, Option<&'f str>);
+type CallKey = (u32, Option<Sym>, Option<Sym>, Option<Sym>);
 
 struct UnionFind(Vec<u32>);
 
@@ -114,13 +114,13 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
     let mut groups = UnionFind((0..clients.len() as u32).collect());
 
     // Same idempotency key.
-    let mut by_key: HashMap<&str, u32> = HashMap::new();
+    let mut by_key: HashMap<Sym, u32> = HashMap::new();
     // Same parent, peer, method and route, when some sibling says it is a retry.
-    let mut by_call: HashMap<CallKey<'_>, Vec<u32>> = HashMap::new();
+    let mut by_call: HashMap<CallKey, Vec<u32>> = HashMap::new();
     for (i, &s) in clients.iter().enumerate() {
         let f = facts.of(s).expect("clients have facts");
-        if let Some(key) = f.idempotency_key.as_deref() {
-            match by_key.get(key) {
+        if let Some(key) = f.idempotency_key {
+            match by_key.get(&key) {
                 Some(&first) => groups.union(first, i as u32),
                 None => {
                     by_key.insert(key, i as u32);
@@ -129,12 +129,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         }
         if let Some(parent) = g.spans[s as usize].parent {
             by_call
-                .entry((
-                    parent,
-                    f.peer.as_deref(),
-                    f.method.as_deref(),
-                    f.route.as_deref(),
-                ))
+                .entry((parent, f.peer, f.method, f.route))
                 .or_default()
                 .push(i as u32);
         }
@@ -172,7 +167,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         members.entry(root).or_default().push(clients[i as usize]);
     }
     // Server spans by idempotency key, for executions outside the attempts' traces.
-    let mut servers_by_key: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut servers_by_key: HashMap<Sym, Vec<u32>> = HashMap::new();
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
     for (s, span) in g.spans.iter().enumerate() {
         if span.kind != SpanKind::Server {
@@ -181,10 +176,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         if let Some(p) = span.parent {
             children.entry(p).or_default().push(s as u32);
         }
-        if let Some(key) = facts
-            .of(s as u32)
-            .and_then(|f| f.idempotency_key.as_deref())
-        {
+        if let Some(key) = facts.of(s as u32).and_then(|f| f.idempotency_key) {
             servers_by_key.entry(key).or_default().push(s as u32);
         }
     }
@@ -204,20 +196,20 @@ fn judge(
     config: &DetectConfig,
     attempts: &[u32],
     children: &HashMap<u32, Vec<u32>>,
-    servers_by_key: &HashMap<&str, Vec<u32>>,
+    servers_by_key: &HashMap<Sym, Vec<u32>>,
 ) -> Option<Finding> {
     let first = facts.of(attempts[0])?;
     let key = attempts
         .iter()
-        .find_map(|&s| facts.of(s).and_then(|f| f.idempotency_key.clone()));
-    let non_idempotent = non_idempotent(first, config);
+        .find_map(|&s| facts.of(s).and_then(|f| f.idempotency_key));
+    let non_idempotent = non_idempotent(facts, first, config);
     // Server spans of this request: children of its attempts, and spans with its key.
     let mut servers: Vec<u32> = attempts
         .iter()
         .flat_map(|a| children.get(a).into_iter().flatten().copied())
         .collect();
-    if let Some(k) = key.as_deref() {
-        servers.extend(servers_by_key.get(k).into_iter().flatten().copied());
+    if let Some(k) = key {
+        servers.extend(servers_by_key.get(&k).into_iter().flatten().copied());
     }
     servers.sort_unstable();
     servers.dedup();
@@ -260,12 +252,12 @@ fn judge(
         events.extend(executions.iter().map(|&s| g.spans[s as usize].start_event));
     }
     let mut f = Finding::about(g, kind, severity, &events);
-    f.key = key.clone();
-    let method = first.method.as_deref().unwrap_or("?");
-    let target = first
-        .route
-        .as_deref()
-        .or(first.peer.as_deref())
+    let key = facts.str(key);
+    f.key = key.map(str::to_owned);
+    let method = facts.str(first.method).unwrap_or("?");
+    let target = facts
+        .str(first.route)
+        .or(facts.str(first.peer))
         .unwrap_or("");
     let request = format!("{method} {target}").trim().to_owned();
     f.magnitude = Some(if kind == "duplicate_execution" {
@@ -286,7 +278,7 @@ fn judge(
         ),
         "deduplicated" => format!(
             "{request} was retried with idempotency key {} and the server answered the retry from its cache.",
-            key.as_deref().unwrap_or("")
+            key.unwrap_or("")
         ),
         "possible_duplicate" => format!(
             "{request} timed out or failed without a server answer and was retried without an idempotency key: it may have executed twice."
@@ -296,10 +288,11 @@ fn judge(
         ),
     };
     f.evidence = json!({
-        "method": first.method,
+        "method": facts.str(first.method),
         "non_idempotent": non_idempotent,
         "idempotency_key": key,
         "attempts": attempts.iter().zip(&outcomes).map(|(&s, o)| {
+            let text = |sym| facts.str(sym);
             let facts = facts.of(s);
             json!({
                 "span_id": crate::graph::span_hex(g.spans[s as usize].span_id),
@@ -307,7 +300,7 @@ fn judge(
                 "attempt": facts.and_then(|f| f.attempt),
                 "http_status": facts.and_then(|f| f.http_status),
                 "grpc_status": facts.and_then(|f| f.grpc_status),
-                "error_type": facts.and_then(|f| f.error_type.clone()),
+                "error_type": facts.and_then(|f| text(f.error_type)),
                 "server_spans": children.get(&s).map_or(0, Vec::len),
             })
         }).collect::<Vec<_>>(),

@@ -16,12 +16,12 @@
 
 use std::collections::BTreeMap;
 
-use causet_schema::clocks::{CausalOrder, VectorClock};
+use causet_schema::clocks::CausalOrder;
 use serde_json::json;
 
 use super::facts::Write;
 use super::{Facts, Finding, Severity, event_json, path_json};
-use crate::graph::{EventId, EventType, Graph, search};
+use crate::graph::{EventId, EventType, Graph, Vc, search};
 
 /// Most conflicting pairs reported per key; the evidence counts the rest.
 const MAX_PAIRS_PER_KEY: usize = 10_000;
@@ -36,18 +36,15 @@ fn extent(g: &Graph, w: &Write) -> (EventId, EventId) {
 }
 
 /// The write's vector clock: its span's end clock, else its start clock.
-fn clock<'g>(g: &'g Graph, w: &Write) -> Option<&'g VectorClock> {
+fn clock<'g>(g: &'g Graph, w: &Write) -> Option<Vc<'g>> {
     let (start, done) = extent(g, w);
-    g.events[done as usize]
-        .vc
-        .as_ref()
-        .or(g.events[start as usize].vc.as_ref())
+    g.vc(done).or_else(|| g.vc(start))
 }
 
 /// The write's timestamp for last-writer-wins: its HLC, else its wall time.
 fn stamp(g: &Graph, w: &Write) -> (i64, u32) {
     let ev = &g.events[w.event as usize];
-    ev.hlc
+    ev.hlc()
         .map(|h| (h.wall_ns, h.logical))
         .unwrap_or((ev.time, 0))
 }
@@ -74,14 +71,14 @@ fn before(g: &Graph, a: &Write, b: &Write) -> bool {
 pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
     let mut by_key: BTreeMap<&str, Vec<&Write>> = BTreeMap::new();
     for w in &facts.writes {
-        by_key.entry(w.key.as_str()).or_default().push(w);
+        by_key.entry(facts.text.resolve(w.key)).or_default().push(w);
     }
     let mut out = Vec::new();
     for (key, mut writes) in by_key {
         if writes.len() < 2 {
             continue;
         }
-        writes.sort_by_key(|w| (g.lamport[w.event as usize].unwrap_or(u64::MAX), w.event));
+        writes.sort_by_key(|w| (g.lamport(w.event).unwrap_or(u64::MAX), w.event));
         let mut frontier: Vec<&Write> = Vec::new();
         let mut conflicts = 0usize;
         for w in writes {
@@ -89,12 +86,12 @@ pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
             for f in frontier {
                 if before(g, f, w) {
                     if stamp(g, w) < stamp(g, f) {
-                        out.push(inversion(g, key, f, w));
+                        out.push(inversion(g, facts, key, f, w));
                     }
                 } else {
                     conflicts += 1;
                     if conflicts <= MAX_PAIRS_PER_KEY {
-                        out.push(conflict(g, key, f, w));
+                        out.push(conflict(g, facts, key, f, w));
                     }
                     keep.push(f);
                 }
@@ -114,16 +111,16 @@ pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
     out
 }
 
-fn write_json(g: &Graph, w: &Write) -> serde_json::Value {
+fn write_json(g: &Graph, facts: &Facts, w: &Write) -> serde_json::Value {
     let mut json = event_json(g, w.event);
-    json["value"] = w.value.clone().into();
+    json["value"] = facts.str(w.value).into();
     if let Some(vc) = clock(g, w) {
-        json["write_vc"] = serde_json::from_str(&vc.to_json()).unwrap_or_default();
+        json["write_vc"] = vc.to_json(&g.symbols);
     }
     json
 }
 
-fn conflict(g: &Graph, key: &str, a: &Write, b: &Write) -> Finding {
+fn conflict(g: &Graph, facts: &Facts, key: &str, a: &Write, b: &Write) -> Finding {
     let differ = a.value != b.value;
     let severity = if differ {
         Severity::High
@@ -158,7 +155,7 @@ fn conflict(g: &Graph, key: &str, a: &Write, b: &Write) -> Finding {
         "key": key,
         "values_differ": differ,
         "by": if clock(g, a).is_some() && clock(g, b).is_some() { "vector_clock" } else { "graph" },
-        "writes": [write_json(g, a), write_json(g, b)],
+        "writes": [write_json(g, facts, a), write_json(g, facts, b)],
     });
     f.witness = json!({
         "fork_point": fork.map(|e| event_json(g, e)),
@@ -168,7 +165,7 @@ fn conflict(g: &Graph, key: &str, a: &Write, b: &Write) -> Finding {
     f
 }
 
-fn inversion(g: &Graph, key: &str, first: &Write, second: &Write) -> Finding {
+fn inversion(g: &Graph, facts: &Facts, key: &str, first: &Write, second: &Write) -> Finding {
     let mut f = Finding::about(
         g,
         "lww_inversion",
@@ -187,8 +184,8 @@ fn inversion(g: &Graph, key: &str, first: &Write, second: &Write) -> Finding {
     let (start, _) = extent(g, second);
     f.evidence = json!({
         "key": key,
-        "first": write_json(g, first),
-        "second": write_json(g, second),
+        "first": write_json(g, facts, first),
+        "second": write_json(g, facts, second),
         "timestamp_first": {"wall_ns": s1.0, "logical": s1.1},
         "timestamp_second": {"wall_ns": s2.0, "logical": s2.1},
     });

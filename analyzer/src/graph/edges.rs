@@ -3,11 +3,9 @@
 use std::collections::{HashMap, HashSet};
 
 use causet_schema::attributes;
-use causet_schema::tables::col;
 
-use super::load::{Columns, parse_span, parse_trace};
-use super::{Edge, EdgeSource, EventId, Graph, Input, SpanKind};
-use crate::error::Result;
+use super::load::Link;
+use super::{Edge, EdgeSource, EventId, Graph, SpanKind, Sym, Vc};
 
 /// Collects edges, keeping the first reason given for each (from, to).
 struct Edges {
@@ -28,7 +26,7 @@ impl Edges {
     }
 }
 
-pub(super) fn add_all(g: &mut Graph, input: &Input) -> Result<()> {
+pub(super) fn add_all(g: &mut Graph, links: &[Link]) {
     let mut e = Edges {
         edges: Vec::with_capacity(g.events.len() * 2),
         seen: HashSet::with_capacity(g.events.len() * 2),
@@ -36,12 +34,11 @@ pub(super) fn add_all(g: &mut Graph, input: &Input) -> Result<()> {
     within_spans(g, &mut e);
     parents(g, &mut e);
     messages(g, &mut e);
-    links(g, input, &mut e)?;
+    self::links(g, links, &mut e);
     logical_program_order(g, &mut e);
     vector_clocks(g, &mut e);
     sequential_siblings(g, &mut e);
     g.edges = e.edges;
-    Ok(())
 }
 
 /// Start, span events in recorded order, end: one thread of one node.
@@ -111,20 +108,22 @@ fn parents(g: &Graph, e: &mut Edges) {
 /// `causet.send` / `causet.receive`, and PRODUCER / CONSUMER spans that carry
 /// the id themselves (their start is the send or the receive).
 fn messages(g: &Graph, e: &mut Edges) {
-    let mut sends: HashMap<&str, Vec<EventId>> = HashMap::new();
-    let mut receives: HashMap<&str, Vec<EventId>> = HashMap::new();
+    let send = g.symbols.get(attributes::EVENT_SEND);
+    let receive = g.symbols.get(attributes::EVENT_RECEIVE);
+    let mut sends: HashMap<Sym, Vec<EventId>> = HashMap::new();
+    let mut receives: HashMap<Sym, Vec<EventId>> = HashMap::new();
     for (id, ev) in g.events.iter().enumerate() {
-        let (Some(msg), Some(name)) = (ev.msg_id.as_deref(), ev.name.as_deref()) else {
+        let (Some(msg), Some(name)) = (ev.msg_id, ev.name) else {
             continue;
         };
-        match name {
-            attributes::EVENT_SEND => sends.entry(msg).or_default().push(id as EventId),
-            attributes::EVENT_RECEIVE => receives.entry(msg).or_default().push(id as EventId),
-            _ => {}
+        if Some(name) == send {
+            sends.entry(msg).or_default().push(id as EventId);
+        } else if Some(name) == receive {
+            receives.entry(msg).or_default().push(id as EventId);
         }
     }
     for span in &g.spans {
-        let Some(msg) = span.msg_id.as_deref() else {
+        let Some(msg) = span.msg_id else {
             continue;
         };
         match span.kind {
@@ -143,36 +142,18 @@ fn messages(g: &Graph, e: &mut Edges) {
 }
 
 /// A linked span started before the span that links to it.
-fn links(g: &Graph, input: &Input, e: &mut Edges) -> Result<()> {
-    for batch in &input.links {
-        let c = Columns::new(batch);
-        let (trace, span, to_trace, to_span) = (
-            c.str(col::TRACE_ID)?,
-            c.str(col::SPAN_ID)?,
-            c.str(col::LINKED_TRACE_ID)?,
-            c.str(col::LINKED_SPAN_ID)?,
-        );
-        for i in 0..batch.num_rows() {
-            let find = |t: &str, s: &str| {
-                parse_trace(t)
-                    .zip(parse_span(s))
-                    .and_then(|(t, s)| g.span(t, s))
-            };
-            if let (Some(linking), Some(linked)) = (
-                find(trace.value(i), span.value(i)),
-                find(to_trace.value(i), to_span.value(i)),
-            ) {
-                let (linking, linked) = (&g.spans[linking as usize], &g.spans[linked as usize]);
-                e.add(
-                    linked.start_event,
-                    linking.start_event,
-                    EdgeSource::Link,
-                    false,
-                );
-            }
+fn links(g: &Graph, links: &[Link], e: &mut Edges) {
+    for &((trace, span), (to_trace, to_span)) in links {
+        if let (Some(linking), Some(linked)) = (g.span(trace, span), g.span(to_trace, to_span)) {
+            let (linking, linked) = (&g.spans[linking as usize], &g.spans[linked as usize]);
+            e.add(
+                linked.start_event,
+                linking.start_event,
+                EdgeSource::Link,
+                false,
+            );
         }
     }
-    Ok(())
 }
 
 /// Consecutive events of one node by the node's own logical clock.
@@ -192,15 +173,12 @@ fn logical_program_order(g: &Graph, e: &mut Edges) {
 /// prove that the rest of the graph does not already say.
 fn vector_clocks(g: &Graph, e: &mut Edges) {
     let mut by_own: HashMap<(u32, u64), EventId> = HashMap::new();
-    let node_ids: HashMap<&str, u32> = g
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i as u32))
+    let node_ids: HashMap<Sym, u32> = (0..g.nodes.len() as u32)
+        .map(|n| (g.node_sym(n), n))
         .collect();
     for (id, ev) in g.events.iter().enumerate() {
-        if let Some(vc) = &ev.vc {
-            let own = vc.get(&g.nodes[ev.node as usize]);
+        if let Some(vc) = g.vc(id as EventId) {
+            let own = vc.get(g.node_sym(ev.node));
             if own > 0 {
                 by_own.entry((ev.node, own)).or_insert(id as EventId);
             }
@@ -214,22 +192,24 @@ fn vector_clocks(g: &Graph, e: &mut Edges) {
     }
     let mut new_edges = Vec::new();
     for (id, ev) in g.events.iter().enumerate() {
-        let Some(vc) = &ev.vc else { continue };
-        let own_name = g.nodes[ev.node as usize].as_str();
-        let own = vc.get(own_name);
+        let Some(vc) = g.vc(id as EventId) else {
+            continue;
+        };
+        let own_sym = g.node_sym(ev.node);
+        let own = vc.get(own_sym);
         let previous = (own > 1)
             .then(|| by_own.get(&(ev.node, own - 1)).copied())
             .flatten();
-        let known: Vec<&causet_schema::clocks::VectorClock> = previous
+        let known: Vec<Vc<'_>> = previous
             .into_iter()
             .chain(preds.get(&(id as EventId)).into_iter().flatten().copied())
-            .filter_map(|p| g.events[p as usize].vc.as_ref())
+            .filter_map(|p| g.vc(p))
             .collect();
         for (node, counter) in vc.iter() {
-            if node == own_name || known.iter().any(|k| k.get(node) >= counter) {
+            if node == own_sym || known.iter().any(|k| k.get(node) >= counter) {
                 continue;
             }
-            if let Some(&from) = node_ids.get(node).and_then(|n| by_own.get(&(*n, counter))) {
+            if let Some(&from) = node_ids.get(&node).and_then(|n| by_own.get(&(*n, counter))) {
                 new_edges.push((from, id as EventId));
             }
         }

@@ -10,7 +10,7 @@ use arrow::datatypes::{Int64Type, TimestampNanosecondType, UInt32Type, UInt64Typ
 use causet_schema::clocks::{Hlc, VectorClock};
 use causet_schema::tables::col;
 
-use super::{Event, EventId, EventType, Graph, Span, SpanKind};
+use super::{Event, EventId, EventType, Graph, Span, SpanKind, Sym, VcId};
 use crate::error::{Error, Result};
 
 /// The rows the graph is built from: what `SELECT <COLUMNS> FROM <table>`
@@ -167,142 +167,255 @@ pub(crate) fn parse_span(s: &str) -> Option<u64> {
         .flatten()
 }
 
-/// Spans and their start/end events, then span events.
-pub(super) fn load(input: &Input) -> Result<Graph> {
-    let mut g = Graph::default();
-    let mut node_ids: HashMap<String, u32> = HashMap::new();
-    let mut intern = |name: &str, nodes: &mut Vec<String>| -> u32 {
-        if let Some(&id) = node_ids.get(name) {
-            return id;
-        }
-        let id = nodes.len() as u32;
-        nodes.push(name.to_owned());
-        node_ids.insert(name.to_owned(), id);
-        id
-    };
+/// A span link: (trace, span) of the linking span, then of the linked one.
+pub(crate) type Link = ((u128, u64), (u128, u64));
 
-    // Spans in id order, then each span's events in index order: event ids
-    // are the same for the same data, whatever order the scan returned.
-    let mut order: Vec<(u128, u64, usize, usize)> = Vec::new();
-    for (b, batch) in input.spans.iter().enumerate() {
+/// A span event as read, before its span is known by index.
+#[derive(Debug)]
+struct Point {
+    trace_id: u128,
+    span_id: u64,
+    index: u32,
+    event: Event,
+}
+
+/// Builds a graph's spans and events from batches of the ingested tables,
+/// one batch at a time, so a scan need not be held whole: what a batch
+/// holds is copied into the graph's compact rows (ids parsed once, text and
+/// clocks interned) and the batch can go.
+#[derive(Debug, Default)]
+pub struct Loader {
+    g: Graph,
+    node_ids: HashMap<Sym, u32>,
+    points: Vec<Point>,
+    links: Vec<Link>,
+}
+
+impl Loader {
+    fn node(&mut self, name: &str) -> u32 {
+        let sym = self.g.symbols.intern(name);
+        let next = self.g.nodes.len() as u32;
+        let id = *self.node_ids.entry(sym).or_insert(next);
+        if id == next {
+            self.g.nodes.push(name.to_owned());
+            self.g.node_syms.push(sym);
+        }
+        id
+    }
+
+    fn clock(&mut self, columns: &ClockColumns<'_>, i: usize) -> Option<VcId> {
+        let map = columns.vc;
+        if map.is_null(i) {
+            return None;
+        }
+        let entries = map.value(i);
+        let keys = entries.column(0).as_string_opt::<i32>()?;
+        let values = entries.column(1).as_primitive_opt::<UInt64Type>()?;
+        let symbols = &mut self.g.symbols;
+        let clock: Vec<(Sym, u64)> = (0..entries.len())
+            .filter(|&j| values.is_valid(j))
+            .map(|j| (symbols.intern(keys.value(j)), values.value(j)))
+            .collect();
+        Some(self.g.clocks.push(clock))
+    }
+
+    /// Rows of `spans` with [`Input::SPAN_COLUMNS`] (more columns are ignored).
+    pub fn spans(&mut self, batch: &RecordBatch) -> Result<()> {
         let c = Columns::new(batch);
         let (trace, span) = (c.str(col::TRACE_ID)?, c.str(col::SPAN_ID)?);
+        let columns = SpanColumns::new(batch)?;
         for i in 0..batch.num_rows() {
-            if let (Some(t), Some(s)) = (parse_trace(trace.value(i)), parse_span(span.value(i))) {
-                order.push((t, s, b, i));
-            }
-        }
-    }
-    order.sort_unstable();
-    order.dedup_by_key(|(t, s, _, _)| (*t, *s));
-    let span_columns = input
-        .spans
-        .iter()
-        .map(SpanColumns::new)
-        .collect::<Result<Vec<_>>>()?;
-    for (trace_id, span_id, b, i) in order {
-        let c = &span_columns[b];
-        let index = g.spans.len() as u32;
-        let node_id = intern(c.node.value(i), &mut g.nodes);
-        let start_event = g.events.len() as u32;
-        g.events.push(Event {
-            span: index,
-            ty: EventType::Start,
-            node: node_id,
-            time: c.start.value(i),
-            name: None,
-            lamport: c.start_clocks.lamport(i),
-            hlc: c.start_clocks.hlc(i),
-            vc: c.start_clocks.vc(i),
-            msg_id: None,
-        });
-        g.events.push(Event {
-            span: index,
-            ty: EventType::End,
-            node: node_id,
-            time: c.end.value(i),
-            name: None,
-            lamport: c.end_clocks.lamport(i),
-            hlc: c.end_clocks.hlc(i),
-            vc: c.end_clocks.vc(i),
-            msg_id: None,
-        });
-        g.spans.push(Span {
-            trace_id,
-            span_id,
-            parent_id: c
-                .parent
+            let (Some(trace_id), Some(span_id)) =
+                (parse_trace(trace.value(i)), parse_span(span.value(i)))
+            else {
+                continue;
+            };
+            let index = self.g.spans.len() as u32;
+            let node = self.node(columns.node.value(i));
+            let start_event = self.g.events.len() as EventId;
+            let (start, end) = (columns.start.value(i), columns.end.value(i));
+            let start_vc = self.clock(&columns.start_clocks, i);
+            let end_vc = self.clock(&columns.end_clocks, i);
+            let mut start_ev = Event::new(index, node, start, EventType::Start)
+                .with_clocks(columns.start_clocks.lamport(i), columns.start_clocks.hlc(i));
+            start_ev.vc = start_vc;
+            let mut end_ev = Event::new(index, node, end, EventType::End)
+                .with_clocks(columns.end_clocks.lamport(i), columns.end_clocks.hlc(i));
+            end_ev.vc = end_vc;
+            self.g.events.extend([start_ev, end_ev]);
+            let name = self.g.symbols.intern(columns.name.value(i));
+            let msg_id = columns
+                .msg
                 .is_valid(i)
-                .then(|| parse_span(c.parent.value(i)))
-                .flatten(),
-            parent: None,
-            kind: SpanKind::parse(c.kind.value(i)),
-            error: c.status.value(i) == "ERROR",
-            node: node_id,
-            name: c.name.value(i).to_owned(),
-            start: c.start.value(i),
-            end: c.end.value(i),
-            msg_id: c.msg.is_valid(i).then(|| c.msg.value(i).to_owned()),
-            start_event,
-            end_event: start_event + 1,
-            points: 0..0,
-        });
-        g.span_index.insert((trace_id, span_id), index);
-    }
-    for i in 0..g.spans.len() {
-        let s = &g.spans[i];
-        let parent = s
-            .parent_id
-            .and_then(|p| g.span_index.get(&(s.trace_id, p)).copied());
-        g.spans[i].parent = parent;
+                .then(|| self.g.symbols.intern(columns.msg.value(i)));
+            self.g.spans.push(Span {
+                trace_id,
+                span_id,
+                parent_id: columns
+                    .parent
+                    .is_valid(i)
+                    .then(|| parse_span(columns.parent.value(i)))
+                    .flatten(),
+                parent: None,
+                kind: SpanKind::parse(columns.kind.value(i)),
+                error: columns.status.value(i) == "ERROR",
+                node,
+                name,
+                start,
+                end,
+                msg_id,
+                start_event,
+                end_event: start_event + 1,
+                points: 0..0,
+            });
+        }
+        Ok(())
     }
 
-    let mut points: Vec<(u32, u32, usize, usize)> = Vec::new();
-    for (b, batch) in input.events.iter().enumerate() {
+    /// Rows of `span_events` with [`Input::EVENT_COLUMNS`].
+    pub fn points(&mut self, batch: &RecordBatch) -> Result<()> {
         let c = Columns::new(batch);
         let (trace, span, index) = (
             c.str(col::TRACE_ID)?,
             c.str(col::SPAN_ID)?,
             c.u32(col::EVENT_INDEX)?,
         );
+        let columns = EventColumns::new(batch)?;
         for i in 0..batch.num_rows() {
-            let owner = parse_trace(trace.value(i))
-                .zip(parse_span(span.value(i)))
-                .and_then(|key| g.span_index.get(&key).copied());
-            if let Some(owner) = owner {
-                points.push((owner, index.value(i), b, i));
+            let (Some(trace_id), Some(span_id)) =
+                (parse_trace(trace.value(i)), parse_span(span.value(i)))
+            else {
+                continue;
+            };
+            let vc = self.clock(&columns.clocks, i);
+            let mut event = Event::new(
+                0,
+                0,
+                columns.time.value(i),
+                EventType::Point(index.value(i)),
+            )
+            .with_clocks(columns.clocks.lamport(i), columns.clocks.hlc(i));
+            event.vc = vc;
+            event.name = Some(self.g.symbols.intern(columns.name.value(i)));
+            event.msg_id = columns
+                .msg
+                .is_valid(i)
+                .then(|| self.g.symbols.intern(columns.msg.value(i)));
+            self.points.push(Point {
+                trace_id,
+                span_id,
+                index: index.value(i),
+                event,
+            });
+        }
+        Ok(())
+    }
+
+    /// Rows of `span_links` with [`Input::LINK_COLUMNS`].
+    pub fn links(&mut self, batch: &RecordBatch) -> Result<()> {
+        let c = Columns::new(batch);
+        let (trace, span, to_trace, to_span) = (
+            c.str(col::TRACE_ID)?,
+            c.str(col::SPAN_ID)?,
+            c.str(col::LINKED_TRACE_ID)?,
+            c.str(col::LINKED_SPAN_ID)?,
+        );
+        for i in 0..batch.num_rows() {
+            let ids = |t: &StringArray, s: &StringArray| {
+                parse_trace(t.value(i)).zip(parse_span(s.value(i)))
+            };
+            if let (Some(linking), Some(linked)) = (ids(trace, span), ids(to_trace, to_span)) {
+                self.links.push((linking, linked));
             }
         }
+        Ok(())
     }
-    points.sort_unstable();
-    points.dedup_by_key(|(owner, index, _, _)| (*owner, *index));
-    let event_columns = input
-        .events
-        .iter()
-        .map(EventColumns::new)
-        .collect::<Result<Vec<_>>>()?;
-    for (owner, index, b, i) in points {
-        // Points arrive grouped by span, so each span's are consecutive.
-        let id = g.events.len() as EventId;
-        let range = &mut g.spans[owner as usize].points;
-        if range.end != id {
-            *range = id..id;
+
+    /// The graph: spans put in id order (event ids are then the same for
+    /// the same data, whatever order the scan returned), copies dropped,
+    /// parents and span events attached, then edges and derived clocks.
+    pub fn finish(self) -> Graph {
+        let Loader {
+            mut g,
+            mut points,
+            links,
+            ..
+        } = self;
+        let mut order: Vec<u32> = (0..g.spans.len() as u32).collect();
+        order
+            .sort_unstable_by_key(|&i| (g.spans[i as usize].trace_id, g.spans[i as usize].span_id));
+        order.dedup_by_key(|&mut i| (g.spans[i as usize].trace_id, g.spans[i as usize].span_id));
+        let (old_spans, old_events) = (std::mem::take(&mut g.spans), std::mem::take(&mut g.events));
+        g.spans.reserve_exact(order.len());
+        g.events.reserve_exact(order.len() * 2 + points.len());
+        for (new, &old) in order.iter().enumerate() {
+            let new = new as u32;
+            let mut span = old_spans[old as usize].clone();
+            let old_start = span.start_event as usize;
+            (span.start_event, span.end_event) = (2 * new, 2 * new + 1);
+            for mut event in [old_events[old_start], old_events[old_start + 1]] {
+                event.span = new;
+                g.events.push(event);
+            }
+            g.spans.push(span);
         }
-        range.end = id + 1;
-        let c = &event_columns[b];
-        g.events.push(Event {
-            span: owner,
-            ty: EventType::Point(index),
-            node: g.spans[owner as usize].node,
-            time: c.time.value(i),
-            name: Some(c.name.value(i).into()),
-            lamport: c.clocks.lamport(i),
-            hlc: c.clocks.hlc(i),
-            vc: c.clocks.vc(i),
-            msg_id: c.msg.is_valid(i).then(|| c.msg.value(i).into()),
-        });
+        drop((old_spans, old_events, order));
+        renumber_nodes(&mut g);
+        for i in 0..g.spans.len() {
+            let s = &g.spans[i];
+            g.spans[i].parent = s.parent_id.and_then(|p| g.span(s.trace_id, p));
+        }
+
+        // Span events grouped by span in index order, each span's consecutive.
+        let mut owned: Vec<(u32, u32, usize)> = points
+            .iter()
+            .enumerate()
+            .filter_map(|(at, p)| {
+                let owner = g.span(p.trace_id, p.span_id)?;
+                Some((owner, p.index, at))
+            })
+            .collect();
+        owned.sort_unstable();
+        owned.dedup_by_key(|(owner, index, _)| (*owner, *index));
+        for (owner, _, at) in owned {
+            let id = g.events.len() as EventId;
+            let span = &mut g.spans[owner as usize];
+            if span.points.end != id {
+                span.points = id..id;
+            }
+            span.points.end = id + 1;
+            let mut event = points[at].event;
+            (event.span, event.node) = (owner, span.node);
+            g.events.push(event);
+        }
+        points.clear();
+        points.shrink_to_fit();
+        g.clocks.shrink();
+        g.connect(&links);
+        g
     }
-    Ok(g)
+}
+
+/// Numbers nodes in order of their first span in id order, as the spans
+/// are: node numbers (and what is listed by node) then do not depend on the
+/// order the scan returned rows in.
+fn renumber_nodes(g: &mut Graph) {
+    const UNSEEN: u32 = u32::MAX;
+    let mut new_id = vec![UNSEEN; g.nodes.len()];
+    let (mut nodes, mut syms) = (Vec::with_capacity(g.nodes.len()), Vec::new());
+    for span in &mut g.spans {
+        let old = span.node as usize;
+        if new_id[old] == UNSEEN {
+            new_id[old] = nodes.len() as u32;
+            nodes.push(std::mem::take(&mut g.nodes[old]));
+            syms.push(g.node_syms[old]);
+        }
+        span.node = new_id[old];
+    }
+    for event in &mut g.events {
+        event.node = new_id[event.node as usize];
+    }
+    (g.nodes, g.node_syms) = (nodes, syms);
 }
 
 /// One set of clock columns (start, end or span event), looked up once
@@ -331,10 +444,6 @@ impl<'b> ClockColumns<'b> {
 
     fn hlc(&self, i: usize) -> Option<Hlc> {
         hlc_at(self.wall, self.logical, i)
-    }
-
-    fn vc(&self, i: usize) -> Option<VectorClock> {
-        vc_at(self.vc, i)
     }
 }
 

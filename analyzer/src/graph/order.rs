@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{EventId, Graph, Position};
+use super::{EventId, Graph, NO_DVC, NO_LAMPORT, Position};
 
 /// Widest derived vector clock kept. A clock over more chains than this
 /// (a huge causally connected component, such as a replication stream that
@@ -35,25 +35,30 @@ pub(super) fn derive(g: &mut Graph) {
     g.cyclic = (0..n as EventId)
         .filter(|&v| indegree[v as usize] > 0)
         .collect();
+    drop(indegree);
 
-    g.lamport = vec![None; n];
+    g.derived_lamport = vec![NO_LAMPORT; n];
     g.position = vec![Position::default(); n];
     // Chain tips: for each chain, its last event.
     let mut tips: Vec<EventId> = Vec::new();
     let mut node_chains: HashMap<u32, u32> = HashMap::new();
-    let mut dvcs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
-    g.dvc_known = vec![false; n];
+    // Derived clocks are appended in topological order to one array; each
+    // event's slice is recorded as (start, length), NO_DVC when not kept.
+    let mut slices: Vec<(u32, u32)> = vec![(0, NO_DVC); n];
+    let mut entries: Vec<(u32, u32)> = Vec::new();
+    let mut merged: Vec<(u32, u32)> = Vec::new();
+    let mut scratch: Vec<(u32, u32)> = Vec::new();
     for &v in &topo {
-        let mut lamport = 0;
+        let mut lamport = 0u32;
         let mut chain = None;
-        let mut merged: Vec<(u32, u32)> = Vec::new();
+        merged.clear();
         let mut known = true;
         for (p, _) in g.inn.of(v) {
-            let Some(l) = g.lamport[p as usize] else {
+            let l = g.derived_lamport[p as usize];
+            if l == NO_LAMPORT {
                 continue;
-            };
+            }
             lamport = lamport.max(l + 1);
-            known &= g.dvc_known[p as usize];
             let pos = g.position[p as usize];
             // Extend a chain whose tip is a predecessor, preferring one of this node.
             if tips[pos.chain as usize] == p {
@@ -62,8 +67,12 @@ pub(super) fn derive(g: &mut Graph) {
                     chain = Some((pos.chain, pos.pos + 1));
                 }
             }
+            let (start, len) = slices[p as usize];
+            known &= len != NO_DVC;
             if known {
-                merged = merge(&merged, &dvcs[p as usize]);
+                let theirs = &entries[start as usize..(start + len) as usize];
+                merge_into(&merged, theirs, &mut scratch);
+                std::mem::swap(&mut merged, &mut scratch);
                 known = merged.len() <= MAX_DVC_ENTRIES;
             }
         }
@@ -81,29 +90,38 @@ pub(super) fn derive(g: &mut Graph) {
             (tips.len() as u32 - 1, 1)
         });
         tips[chain as usize] = v;
-        g.lamport[v as usize] = Some(lamport);
+        g.derived_lamport[v as usize] = lamport;
         g.position[v as usize] = Position { chain, pos };
         if known {
-            merged = merge(&merged, &[(chain, pos)]);
-            known = merged.len() <= MAX_DVC_ENTRIES;
-        }
-        g.dvc_known[v as usize] = known;
-        if known {
-            dvcs[v as usize] = merged;
+            merge_into(&merged, &[(chain, pos)], &mut scratch);
+            known = scratch.len() <= MAX_DVC_ENTRIES;
+            if known {
+                slices[v as usize] = (entries.len() as u32, scratch.len() as u32);
+                entries.extend_from_slice(&scratch);
+            }
         }
     }
+    drop(topo);
 
+    // Lay the clocks out in event order, so `dvc_offsets` can be one array.
+    g.dvc_entries = Vec::with_capacity(entries.len());
     g.dvc_offsets = Vec::with_capacity(n + 1);
     g.dvc_offsets.push(0);
-    for dvc in dvcs {
-        g.dvc_entries.extend(dvc);
-        g.dvc_offsets.push(g.dvc_entries.len() as u32);
+    for &(start, len) in &slices {
+        let at = g.dvc_entries.len() as u32;
+        if len == NO_DVC {
+            g.dvc_offsets.push(at | NO_DVC);
+        } else {
+            g.dvc_entries
+                .extend_from_slice(&entries[start as usize..(start + len) as usize]);
+            g.dvc_offsets.push(g.dvc_entries.len() as u32);
+        }
     }
 }
 
-/// Pointwise maximum of two sparse clocks sorted by chain.
-fn merge(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
+/// Pointwise maximum of two sparse clocks sorted by chain, into `out`.
+fn merge_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
+    out.clear();
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
@@ -124,5 +142,4 @@ fn merge(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
     }
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
-    out
 }

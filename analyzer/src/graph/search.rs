@@ -67,7 +67,7 @@ pub fn reaches_below(g: &Graph, from: EventId, to: EventId, limit: u64) -> bool 
             if w == to {
                 return true;
             }
-            if g.lamport[w as usize].is_some_and(|l| l < limit) && seen.insert(w) {
+            if g.lamport(w).is_some_and(|l| l < limit) && seen.insert(w) {
                 stack.push(w);
             }
         }
@@ -86,7 +86,7 @@ pub fn last_common_ancestor(g: &Graph, a: EventId, b: EventId) -> Option<EventId
     let mut marks: HashMap<EventId, u8> = HashMap::new();
     let mut heap = BinaryHeap::new();
     for (start, mark) in [(a, FROM_A), (b, FROM_B)] {
-        let l = g.lamport[start as usize]?;
+        let l = g.lamport(start)?;
         let entry = marks.entry(start).or_insert(0);
         if *entry == 0 {
             heap.push((l, std::cmp::Reverse(start)));
@@ -99,7 +99,7 @@ pub fn last_common_ancestor(g: &Graph, a: EventId, b: EventId) -> Option<EventId
             return Some(v);
         }
         for (p, _) in g.inn.of(v) {
-            let Some(l) = g.lamport[p as usize] else {
+            let Some(l) = g.lamport(p) else {
                 continue;
             };
             let entry = marks.entry(p).or_insert(0);

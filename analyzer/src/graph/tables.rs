@@ -178,12 +178,17 @@ pub fn events_batch(g: &Graph, ids: Option<&[EventId]>) -> Result<RecordBatch> {
         kind.append_value(sp.kind.as_str());
         node.append_value(&g.nodes[ev.node as usize]);
         time.append_value(ev.time);
-        lamport.append_option(ev.lamport);
-        wall.append_option(ev.hlc.map(|h| h.wall_ns));
-        logical.append_option(ev.hlc.map(|h| h.logical));
-        append_map(&mut vc, ev.vc.as_ref().map(|v| v.iter()))?;
-        msg.append_option(ev.msg_id.as_deref());
-        let derived = g.lamport[e as usize];
+        lamport.append_option(ev.lamport());
+        wall.append_option(ev.hlc().map(|h| h.wall_ns));
+        logical.append_option(ev.hlc().map(|h| h.logical));
+        let clock = g.vc(e).map(|v| {
+            let mut entries: Vec<(&str, u64)> = v.iter().map(|(k, c)| (g.text(k), c)).collect();
+            entries.sort_unstable();
+            entries
+        });
+        append_map(&mut vc, clock.map(Vec::into_iter))?;
+        msg.append_option(ev.msg_id.map(|m| g.text(m)));
+        let derived = g.lamport(e);
         dlamport.append_option(derived);
         append_map(
             &mut dvc,

@@ -73,7 +73,10 @@ fn edges(
 )> {
     let describe = |e: EventId| {
         let ev = &g.events[e as usize];
-        (g.spans[ev.span as usize].name.clone(), ev.ty.as_str())
+        (
+            g.text(g.spans[ev.span as usize].name).to_owned(),
+            ev.ty.as_str(),
+        )
     };
     let mut out: Vec<_> = g
         .edges
@@ -108,7 +111,7 @@ fn rpc_gives_request_and_reply_edges() {
     ]);
     assert!(has(&g, "s1", "start", "s2", "start", "rpc_request"));
     assert!(has(&g, "s2", "end", "s1", "end", "rpc_reply"));
-    assert_eq!(g.lamport[g.spans[1].start_event as usize], Some(1));
+    assert_eq!(g.lamport(g.spans[1].start_event), Some(1));
     assert!(g.happens_before(g.spans[0].start_event, g.spans[1].end_event));
 }
 
@@ -216,7 +219,7 @@ fn contradictory_clocks_are_a_cycle_not_a_hang() {
     ]);
     assert!(!g.cyclic.is_empty());
     let start = g.spans[0].start_event;
-    assert_eq!(g.lamport[start as usize], None);
+    assert_eq!(g.lamport(start), None);
 }
 
 #[test]
