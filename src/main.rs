@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use causet_analyzer::detect::Severity;
 use causet_analyzer::output::Format;
-use causet_analyzer::{Analyzer, DetectConfig};
+use causet_analyzer::{Analyzer, DetectConfig, Settings, TimeRange};
 use causet_collector::{Collector, CollectorConfig, Ingest, Limits, Store, StoreConfig};
 use clap::{Args, Parser, Subcommand};
 
@@ -96,9 +96,9 @@ struct DemoArgs {
         default_value = "skew,clock-jump,drop-reply,drop-request,slow-node,concurrent-writes,no-idem-key,ignore-idem-key"
     )]
     faults: String,
-    /// grpc or http.
-    #[arg(long, default_value = "grpc")]
-    protocol: String,
+    /// OTLP transport of the exporters.
+    #[arg(long, value_enum, default_value_t = Protocol::Grpc)]
+    protocol: Protocol,
     /// Send to this collector instead of starting one (http://host:4317 for gRPC,
     /// http://host:4318 for HTTP); --data must be that collector's data folder.
     #[arg(long)]
@@ -106,6 +106,15 @@ struct DemoArgs {
     /// Where to write the ground truth (default DATA/truth.json).
     #[arg(long)]
     truth: Option<PathBuf>,
+}
+
+/// OTLP transports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Protocol {
+    /// OTLP/gRPC.
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies.
+    Http,
 }
 
 fn parse_skew(s: &str) -> Result<(String, i64), String> {
@@ -138,6 +147,8 @@ struct DetectArgs {
     /// db.collection.name and the application's key attribute).
     #[arg(long = "write-key-attribute")]
     write_key_attributes: Vec<String>,
+    #[command(flatten)]
+    memory: MemoryArgs,
 }
 
 impl DetectArgs {
@@ -151,6 +162,52 @@ impl DetectArgs {
             ..DetectConfig::default()
         }
     }
+
+    fn settings(&self) -> Settings {
+        Settings {
+            detect: self.config(),
+            ..self.memory.settings()
+        }
+    }
+}
+
+/// What every command that analyses may hold in memory.
+#[derive(Debug, Args)]
+struct MemoryArgs {
+    /// Memory SQL and the analysis may use (e.g. 2GiB, 512MiB): sorts and
+    /// joins spill to disk past it; what still cannot fit ends with an error.
+    #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
+    memory_limit: usize,
+}
+
+impl MemoryArgs {
+    fn settings(&self) -> Settings {
+        Settings {
+            memory_limit: self.memory_limit,
+            ..Settings::default()
+        }
+    }
+}
+
+/// `2GiB`, `512MiB`, `64KiB`, `1G`, `1000000`: bytes.
+fn parse_bytes(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a size such as 2GiB or 512MiB"))?;
+    let scale: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => return Err(format!("{other:?}: use B, KiB, MiB, GiB or TiB")),
+    };
+    number
+        .checked_mul(scale)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 fn nanos(d: Duration) -> i64 {
@@ -168,17 +225,38 @@ struct ReportArgs {
     /// End of the range (RFC 3339).
     #[arg(long)]
     to: Option<humantime::Timestamp>,
-    /// html, md or json.
-    #[arg(long, default_value = "html")]
-    format: String,
+    /// Page format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    format: ReportFormat,
     /// Write here instead of stdout.
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
-    /// Exit 1 when a finding is at least this severe: info, low, medium or high.
-    #[arg(long, default_value = "high")]
-    fail_on: String,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, default_value = "high", value_parser = parse_severity)]
+    fail_on: Severity,
+    /// How far before and after the range spans are read, so that what
+    /// happened at its edges is judged with its causes and effects (retry
+    /// chains, RPCs, conflicting writes that cross the edge).
+    #[arg(long, default_value = "5m")]
+    horizon: humantime::Duration,
     #[command(flatten)]
     detect: DetectArgs,
+}
+
+/// Formats of `causet report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    /// A self-contained page.
+    Html,
+    /// Markdown, for a ticket or chat.
+    #[value(alias = "markdown")]
+    Md,
+    /// JSON, schema causet.report/1.
+    Json,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("{s:?}: use info, low, medium or high"))
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +282,8 @@ struct WhyArgs {
     a: String,
     /// The second span or event.
     b: String,
+    #[command(flatten)]
+    memory: MemoryArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -477,7 +557,7 @@ async fn sql(data: PathBuf, args: SqlArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Parquet && args.output.is_none() {
         anyhow::bail!("--format parquet needs -o FILE");
     }
-    let analyzer = open(&data, args.detect.config()).await?;
+    let analyzer = open(&data, args.detect.settings()).await?;
     let mut out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -518,8 +598,8 @@ fn write_output(path: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn open(data: &std::path::Path, config: DetectConfig) -> anyhow::Result<Analyzer> {
-    Analyzer::open_with(data, config)
+async fn open(data: &std::path::Path, settings: Settings) -> anyhow::Result<Analyzer> {
+    Analyzer::open_with(data, settings)
         .await
         .with_context(|| format!("cannot open {}", data.display()))
 }
@@ -535,12 +615,7 @@ fn spinner(message: &'static str) -> indicatif::ProgressBar {
 }
 
 async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let fail_on = Severity::parse(&args.fail_on).with_context(|| {
-        format!(
-            "--fail-on {:?}: use info, low, medium or high",
-            args.fail_on
-        )
-    })?;
+    let fail_on = args.fail_on;
     let now = std::time::SystemTime::now();
     let since_epoch = |t: std::time::SystemTime| {
         t.duration_since(std::time::UNIX_EPOCH)
@@ -551,24 +626,27 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
         (Some(since), _, _) => (Some(since_epoch(now - *since)), None),
         (None, from, to) => (from.map(|t| since_epoch(*t)), to.map(|t| since_epoch(*t))),
     };
-    let config = args.detect.config();
+    let settings = Settings {
+        range: TimeRange { from_ns, to_ns },
+        horizon_ns: nanos(*args.horizon),
+        ..args.detect.settings()
+    };
     let options = causet_analyzer::report::ReportOptions {
         from_ns,
         to_ns,
-        max_offset_ns: config.max_offset_ns,
+        max_offset_ns: settings.detect.max_offset_ns,
         data_dir: data.display().to_string(),
         generated_at_ns: since_epoch(now),
     };
     let bar = spinner("analysing");
-    let analyzer = open(&data, config).await?;
+    let analyzer = open(&data, settings).await?;
     let detected = analyzer.findings().await?;
     bar.finish_and_clear();
     let report = causet_analyzer::report::build(&detected, &options);
-    let text = match args.format.as_str() {
-        "html" => causet_analyzer::report::to_html(&report),
-        "md" | "markdown" => causet_analyzer::report::to_markdown(&report),
-        "json" => causet_analyzer::report::to_json(&report) + "\n",
-        other => anyhow::bail!("--format {other:?}: use html, md or json"),
+    let text = match args.format {
+        ReportFormat::Html => causet_analyzer::report::to_html(&report),
+        ReportFormat::Md => causet_analyzer::report::to_markdown(&report),
+        ReportFormat::Json => causet_analyzer::report::to_json(&report) + "\n",
     };
     write_output(args.output.as_ref(), &text)?;
     Ok(if causet_analyzer::report::reaches(&report, fail_on) {
@@ -579,7 +657,7 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn explain(data: PathBuf, args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let analyzer = open(&data, args.detect.config()).await?;
+    let analyzer = open(&data, args.detect.settings()).await?;
     let detected = analyzer.findings().await?;
     let built = analyzer.graph().await?;
     let diagram = causet_analyzer::explain::diagram(
@@ -601,7 +679,7 @@ async fn explain(data: PathBuf, args: ExplainArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn why(data: PathBuf, args: WhyArgs) -> anyhow::Result<ExitCode> {
-    let analyzer = open(&data, DetectConfig::default()).await?;
+    let analyzer = open(&data, args.memory.settings()).await?;
     let built = analyzer.graph().await?;
     let graph = &built.graph;
     let a = causet_analyzer::why::resolve(graph, &args.a)?;
@@ -623,7 +701,7 @@ async fn shiviz(
     follow_links: bool,
     output: PathBuf,
 ) -> anyhow::Result<ExitCode> {
-    let analyzer = open(&data, DetectConfig::default()).await?;
+    let analyzer = open(&data, Settings::default()).await?;
     let built = analyzer.graph().await?;
     let diagram = causet_analyzer::explain::diagram(&built.graph, &trace_id, follow_links, &[])?;
     let events: Vec<u32> = diagram.rows.iter().map(|r| r.event).collect();
@@ -646,10 +724,9 @@ async fn shiviz(
 #[allow(clippy::print_stdout)]
 async fn demo(data: PathBuf, data_given: bool, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let faults = causet_demo::Faults::parse(&args.faults).map_err(anyhow::Error::msg)?;
-    let transport = match args.protocol.as_str() {
-        "grpc" => causet_demo::Transport::Grpc,
-        "http" => causet_demo::Transport::Http,
-        other => anyhow::bail!("--protocol {other:?}: use grpc or http"),
+    let transport = match args.protocol {
+        Protocol::Grpc => causet_demo::Transport::Grpc,
+        Protocol::Http => causet_demo::Transport::Http,
     };
     if args.endpoint.is_none() {
         // A fresh folder each run, unless the user named one.

@@ -16,8 +16,11 @@ use causet_schema::tables::{SPAN_EVENTS, SPAN_LINKS, SPANS};
 use causet_schema::tables::{UTC, timestamp_type};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionConfig;
 use datafusion::prelude::SessionContext;
 use tokio::sync::OnceCell;
 
@@ -27,13 +30,15 @@ use crate::detect::{self, DetectConfig, Facts, Finding};
 use crate::error::Result;
 use crate::graph::load::Loader;
 use crate::graph::{Graph, Input, tables};
-use crate::ingested::DedupTable;
+use crate::ingested::{self, DedupTable};
+use crate::settings::Settings;
 
 /// The ingested tables a graph is built from, and the graph once built.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GraphCache {
     state: Mutex<Snapshot>,
-    config: DetectConfig,
+    settings: Settings,
+    runtime: Arc<RuntimeEnv>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -65,6 +70,8 @@ pub struct Built {
     pub graph: Graph,
     /// What the detectors read besides the graph.
     pub facts: Facts,
+    /// Their bytes, held in the memory pool while they live.
+    _memory: MemoryReservation,
     events: std::sync::OnceLock<RecordBatch>,
     edges: std::sync::OnceLock<RecordBatch>,
 }
@@ -95,17 +102,18 @@ fn lazy(
 }
 
 impl GraphCache {
-    /// A cache whose detectors use `config`.
-    pub fn new(config: DetectConfig) -> Self {
+    /// A cache analysing with `settings`, its queries and memory in `runtime`.
+    pub fn new(settings: Settings, runtime: Arc<RuntimeEnv>) -> Self {
         GraphCache {
             state: Mutex::default(),
-            config,
+            settings,
+            runtime,
         }
     }
 
     /// The detector settings.
     pub fn config(&self) -> &DetectConfig {
-        &self.config
+        &self.settings.detect
     }
 
     /// Points the cache at a new snapshot of the ingested tables, dropping
@@ -125,10 +133,16 @@ impl GraphCache {
         let built = snapshot
             .built
             .get_or_try_init(|| async {
-                let (graph, facts) = build(&snapshot.sources, &self.config).await?;
+                let (graph, facts) =
+                    build(&snapshot.sources, &self.settings, &self.runtime).await?;
+                // Charged to the pool SQL draws on, so the limit covers both.
+                let memory = MemoryConsumer::new("causet analysis (graph and facts)")
+                    .register(&self.runtime.memory_pool);
+                memory.try_grow(graph.memory().total() + facts.heap_bytes())?;
                 Ok::<_, crate::Error>(Arc::new(Built {
                     graph,
                     facts,
+                    _memory: memory,
                     events: std::sync::OnceLock::new(),
                     edges: std::sync::OnceLock::new(),
                 }))
@@ -144,7 +158,8 @@ impl GraphCache {
         let detected = snapshot
             .detected
             .get_or_try_init(|| async {
-                let (findings, offsets) = detect::run_all(&built.graph, &built.facts, &self.config);
+                let (findings, offsets) =
+                    detect::run_all(&built.graph, &built.facts, &self.settings.detect);
                 let findings_batch = detect::findings_batch(&findings)?;
                 let offsets_batch = offsets_batch(&offsets)?;
                 Ok::<_, crate::Error>(Arc::new(Detected {
@@ -201,8 +216,11 @@ fn offsets_batch(offsets: &[NodeOffset]) -> Result<RecordBatch> {
 /// A private session over the snapshot's ingested tables with their
 /// copies left in, for the analysis's own scan (its loaders keep one row
 /// per key).
-fn source_context(sources: &[Arc<DedupTable>]) -> Result<SessionContext> {
-    let ctx = SessionContext::new();
+fn source_context(
+    sources: &[Arc<DedupTable>],
+    runtime: &Arc<RuntimeEnv>,
+) -> Result<SessionContext> {
+    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), Arc::clone(runtime));
     for table in sources {
         ctx.register_table(table.name(), table.with_copies())?;
     }
@@ -213,9 +231,19 @@ fn source_context(sources: &[Arc<DedupTable>]) -> Result<SessionContext> {
 /// ingested table: each batch is copied into the graph's compact rows and
 /// the facts, then dropped, so the scan's Arrow batches are never all held
 /// at once.
-async fn build(sources: &[Arc<DedupTable>], config: &DetectConfig) -> Result<(Graph, Facts)> {
+///
+/// With a time range, spans are read by start time (their `date=`/`hour=`
+/// folders pruned by the same bound) and span events and links from the
+/// folders of those hours, each widened by the horizon.
+async fn build(
+    sources: &[Arc<DedupTable>],
+    settings: &Settings,
+    runtime: &Arc<RuntimeEnv>,
+) -> Result<(Graph, Facts)> {
     use futures::TryStreamExt as _;
-    let ctx = source_context(sources)?;
+    let ctx = source_context(sources, runtime)?;
+    let config = &settings.detect;
+    let range = settings.range.widened(settings.horizon_ns);
     let mut loader = Loader::default();
     let mut facts = FactsLoader::default();
     let span_columns: Vec<String> = Input::SPAN_COLUMNS
@@ -237,8 +265,17 @@ async fn build(sources: &[Arc<DedupTable>], config: &DetectConfig) -> Result<(Gr
         (SPAN_EVENTS, event_columns),
         (SPAN_LINKS, link_columns),
     ] {
-        let sql = format!("SELECT {} FROM {table}", columns.join(", "));
-        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+        let mut frame = ctx.table(table).await?;
+        let filter = if table == SPANS {
+            ingested::start_time_filter(range)
+        } else {
+            ingested::hours_filter(range)
+        };
+        if let Some(filter) = filter {
+            frame = frame.filter(filter)?;
+        }
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let mut stream = frame.select_exprs(&columns)?.execute_stream().await?;
         while let Some(batch) = stream.try_next().await? {
             match table {
                 SPANS => {

@@ -22,9 +22,38 @@ pub enum Error {
     /// The user asked for something that does not exist or does not fit.
     #[error("{0}")]
     Usage(String),
+    /// A query or the analysis needed more memory than the limit allows,
+    /// even spilling what can spill.
+    #[error(
+        "over the memory limit of {}: {detail}; raise --memory-limit, or ask for less \
+         (a time range, fewer columns)",
+        crate::settings::human_bytes(*limit)
+    )]
+    MemoryLimit {
+        /// The limit, in bytes.
+        limit: usize,
+        /// What ran out (DataFusion's words, naming the largest consumers).
+        detail: String,
+    },
 }
 
 impl Error {
+    /// [`Error::MemoryLimit`] when `error` is the memory pool refusing an
+    /// allocation (however deeply DataFusion wrapped it), else `error`.
+    pub fn with_limit(error: Error, limit: usize) -> Error {
+        use datafusion::error::DataFusionError;
+        match error {
+            Error::DataFusion(e) => match e.find_root() {
+                DataFusionError::ResourcesExhausted(detail) => Error::MemoryLimit {
+                    limit,
+                    detail: detail.clone(),
+                },
+                _ => Error::DataFusion(e),
+            },
+            other => other,
+        }
+    }
+
     /// An I/O error at `path`.
     pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         Error::Io {

@@ -31,6 +31,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
+use crate::settings::TimeRange;
 use crate::wal_tail;
 
 const ROW_NUMBER: &str = "__causet_copy";
@@ -222,7 +223,7 @@ impl TableProvider for DedupTable {
 /// gives `date > d OR (date = d AND hour >= h)` for t's date d and hour h.
 fn partition_bound(filter: &Expr) -> Option<Expr> {
     use datafusion::common::ScalarValue;
-    use datafusion::logical_expr::{BinaryExpr, Operator};
+    use datafusion::logical_expr::BinaryExpr;
     let Expr::BinaryExpr(BinaryExpr { left, op, right }) = filter else {
         return None;
     };
@@ -241,6 +242,13 @@ fn partition_bound(filter: &Expr) -> Option<Expr> {
         ScalarValue::TimestampSecond(Some(v), _) => v.checked_mul(1_000_000_000)?,
         _ => return None,
     };
+    hour_bound(ns, op)
+}
+
+/// The `date`/`hour` filter of the hours a time `op` `ns` can fall in
+/// (`>`, `>=`, `<`, `<=` or `=`).
+fn hour_bound(ns: i64, op: datafusion::logical_expr::Operator) -> Option<Expr> {
+    use datafusion::logical_expr::{BinaryExpr, Operator};
     let (date, hour) = causet_schema::partition::values(causet_schema::partition::hour_of(ns));
     let (d, h) = (column(col::DATE), column(col::HOUR));
     let (strict, loose) = match op {
@@ -262,4 +270,30 @@ fn partition_bound(filter: &Expr) -> Option<Expr> {
         Box::new(lit(hour)),
     )));
     Some(whole_days.or(same_day))
+}
+
+/// `start_time` inside `range`, for `spans` (the scan adds the `date`/`hour`
+/// bound it implies); `None` for the whole time line.
+pub fn start_time_filter(range: TimeRange) -> Option<Expr> {
+    let at = |ns: i64| {
+        lit(datafusion::common::ScalarValue::TimestampNanosecond(
+            Some(ns),
+            Some(tables::UTC.into()),
+        ))
+    };
+    let from = range.from_ns.map(|f| column(col::START_TIME).gt_eq(at(f)));
+    let to = range.to_ns.map(|t| column(col::START_TIME).lt(at(t)));
+    conjunction(from.into_iter().chain(to))
+}
+
+/// The `date`/`hour` folders of the spans that start inside `range`, for
+/// `span_events` and `span_links` (stored with their span); `None` for the
+/// whole time line.
+pub fn hours_filter(range: TimeRange) -> Option<Expr> {
+    use datafusion::logical_expr::Operator;
+    let from = range.from_ns.and_then(|f| hour_bound(f, Operator::GtEq));
+    let to = range
+        .to_ns
+        .and_then(|t| hour_bound(t.saturating_sub(1), Operator::LtEq));
+    conjunction(from.into_iter().chain(to))
 }

@@ -27,6 +27,7 @@ pub mod graph;
 pub mod ingested;
 pub mod output;
 pub mod report;
+pub mod settings;
 pub mod shell;
 pub mod shiviz;
 pub mod udfs;
@@ -46,12 +47,14 @@ use derived::{GraphCache, GraphTable, Which};
 pub use detect::DetectConfig;
 pub use error::{Error, Result};
 use graph::tables::names;
+pub use settings::{Settings, TimeRange};
 
 /// A DataFusion session over one data folder.
 pub struct Analyzer {
     ctx: SessionContext,
     data_dir: PathBuf,
     cache: Arc<GraphCache>,
+    memory_limit: usize,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -74,17 +77,19 @@ pub struct StatementResult {
 impl Analyzer {
     /// Opens a session over `data_dir`, seeing everything acknowledged so far.
     pub async fn open(data_dir: impl AsRef<Path>) -> Result<Analyzer> {
-        Self::open_with(data_dir, DetectConfig::default()).await
+        Self::open_with(data_dir, Settings::default()).await
     }
 
-    /// [`open`](Self::open), with detector settings.
-    pub async fn open_with(data_dir: impl AsRef<Path>, config: DetectConfig) -> Result<Analyzer> {
+    /// [`open`](Self::open), with settings.
+    pub async fn open_with(data_dir: impl AsRef<Path>, settings: Settings) -> Result<Analyzer> {
         let session = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("causet", "public");
-        let ctx = SessionContext::new_with_config(session);
+        let runtime = settings.runtime()?;
+        let ctx = SessionContext::new_with_config_rt(session, Arc::clone(&runtime));
         udfs::register_all(&ctx);
-        let cache = Arc::new(GraphCache::new(config));
+        let memory_limit = settings.memory_limit;
+        let cache = Arc::new(GraphCache::new(settings, runtime));
         udtfs::register_all(&ctx, &cache);
         let tables = [
             (names::CAUSAL_EVENTS, Which::Events),
@@ -112,6 +117,7 @@ impl Analyzer {
             ctx,
             data_dir: data_dir.as_ref().to_path_buf(),
             cache,
+            memory_limit,
         };
         analyzer.refresh()?;
         Ok(analyzer)
@@ -137,16 +143,26 @@ impl Analyzer {
 
     /// The happens-before graph of the current snapshot.
     pub async fn graph(&self) -> Result<Arc<derived::Built>> {
-        self.cache.get().await
+        self.limited(self.cache.get().await)
     }
 
     /// The findings and node offsets of the current snapshot.
     pub async fn findings(&self) -> Result<Arc<derived::Detected>> {
-        self.cache.detected().await
+        self.limited(self.cache.detected().await)
     }
 
     /// Runs one or more `;`-separated statements, in order.
     pub async fn run(&self, sql: &str) -> Result<Vec<StatementResult>> {
+        let results = self.run_unlimited(sql).await;
+        self.limited(results)
+    }
+
+    /// A memory pool refusal as [`Error::MemoryLimit`].
+    fn limited<T>(&self, result: Result<T>) -> Result<T> {
+        result.map_err(|e| Error::with_limit(e, self.memory_limit))
+    }
+
+    async fn run_unlimited(&self, sql: &str) -> Result<Vec<StatementResult>> {
         let statements = DFParser::parse_sql(sql)?;
         let mut results = Vec::with_capacity(statements.len());
         for statement in statements {

@@ -271,7 +271,7 @@ pub async fn run(config: DemoConfig) -> Result<DemoOutcome, Error> {
         source,
     })?;
 
-    let analyzer = Analyzer::open_with(&config.data_dir, DetectConfig::default()).await?;
+    let analyzer = Analyzer::open(&config.data_dir).await?;
     let findings = analyzer.findings().await?.findings.clone();
     let scores = truth::score(&findings, &truth);
     Ok(DemoOutcome {

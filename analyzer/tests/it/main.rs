@@ -2,5 +2,6 @@
 
 mod common;
 mod lamport_seed;
+mod limits;
 mod samples;
 mod slt;

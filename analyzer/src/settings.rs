@@ -1,0 +1,155 @@
+//! How an [`Analyzer`](crate::Analyzer) analyses: detector settings, the
+//! time range it reads, and the memory it may use.
+//!
+//! **Range and horizon.** With a range, the analysis reads the spans that
+//! start inside it, plus a horizon on both sides (default 5 minutes, longer
+//! than the RPC timeouts and retry chains the detectors follow), and only
+//! the `date=`/`hour=` folders that hold them. The horizon gives the
+//! events at the range's edges their causes and effects: a retry whose
+//! first attempt began just before the range is still judged as one chain,
+//! a conflicting write just outside still pairs with one inside. Findings
+//! are kept when they fall in the range (the report's filter), so a
+//! finding in the horizon belongs to the neighbouring range's report.
+//!
+//! **Memory.** SQL runs under a DataFusion memory pool of `memory_limit`
+//! bytes: sorts, joins and aggregates spill to temporary files when they
+//! would pass it, and a query that cannot fit even so ends with
+//! [`Error::MemoryLimit`](crate::Error::MemoryLimit) instead of the process
+//! being killed. The graph and the detectors' facts are charged to the same
+//! pool once built.
+
+use std::sync::Arc;
+
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+
+use crate::DetectConfig;
+use crate::error::Result;
+
+/// Default [`Settings::memory_limit`]: 2 GiB, a laptop's share.
+pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
+/// Default [`Settings::horizon_ns`]: 5 minutes.
+pub const DEFAULT_HORIZON_NS: i64 = 5 * 60 * 1_000_000_000;
+
+/// Start times, in ns since the epoch: `from` inclusive, `to` exclusive;
+/// `None` is open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    /// First instant in the range.
+    pub from_ns: Option<i64>,
+    /// First instant after it.
+    pub to_ns: Option<i64>,
+}
+
+impl TimeRange {
+    /// Everything.
+    pub const ALL: TimeRange = TimeRange {
+        from_ns: None,
+        to_ns: None,
+    };
+
+    /// Whether the range is open on both sides.
+    pub fn is_all(&self) -> bool {
+        self.from_ns.is_none() && self.to_ns.is_none()
+    }
+
+    /// The range widened by `horizon_ns` on each bounded side.
+    pub fn widened(&self, horizon_ns: i64) -> TimeRange {
+        TimeRange {
+            from_ns: self.from_ns.map(|f| f.saturating_sub(horizon_ns)),
+            to_ns: self.to_ns.map(|t| t.saturating_add(horizon_ns)),
+        }
+    }
+
+    /// Whether `t` is in the range.
+    pub fn contains(&self, t: i64) -> bool {
+        self.from_ns.is_none_or(|f| t >= f) && self.to_ns.is_none_or(|to| t < to)
+    }
+}
+
+/// Everything an analyzer is told.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Detector settings.
+    pub detect: DetectConfig,
+    /// Spans the graph tables and the findings are made from.
+    pub range: TimeRange,
+    /// How far past the range's edges spans are read.
+    pub horizon_ns: i64,
+    /// Bytes SQL and the analysis may hold in memory.
+    pub memory_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            detect: DetectConfig::default(),
+            range: TimeRange::ALL,
+            horizon_ns: DEFAULT_HORIZON_NS,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+        }
+    }
+}
+
+impl Settings {
+    /// The default settings with these detector settings.
+    pub fn with_detect(detect: DetectConfig) -> Self {
+        Settings {
+            detect,
+            ..Settings::default()
+        }
+    }
+
+    /// The runtime every session of the analyzer shares: its memory pool
+    /// (fair among spilling operators, naming the largest consumers when
+    /// it is exhausted) and the temporary-file manager spills go through.
+    pub(crate) fn runtime(&self) -> Result<Arc<RuntimeEnv>> {
+        let pool = TrackConsumersPool::new(
+            FairSpillPool::new(self.memory_limit),
+            std::num::NonZeroUsize::new(3).expect("3 > 0"),
+        );
+        Ok(RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(pool))
+            .build_arc()?)
+    }
+}
+
+/// `bytes` for people: `2.0 GiB`, `512.0 MiB`, `80 B`.
+pub fn human_bytes(bytes: usize) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_widen_and_contain() {
+        let r = TimeRange {
+            from_ns: Some(100),
+            to_ns: Some(200),
+        };
+        assert!(r.contains(100) && r.contains(199) && !r.contains(200) && !r.contains(99));
+        let w = r.widened(10);
+        assert_eq!((w.from_ns, w.to_ns), (Some(90), Some(210)));
+        assert!(TimeRange::ALL.widened(10).is_all());
+        assert!(TimeRange::ALL.contains(i64::MIN));
+    }
+
+    #[test]
+    fn bytes_read_as_people_write_them() {
+        assert_eq!(human_bytes(80), "80 B");
+        assert_eq!(human_bytes(DEFAULT_MEMORY_LIMIT), "2.0 GiB");
+        assert_eq!(human_bytes(3 << 19), "1.5 MiB");
+    }
+}
