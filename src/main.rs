@@ -232,7 +232,7 @@ struct ReportArgs {
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
     /// Exit 1 when a finding is at least this severe.
-    #[arg(long, default_value = "high", value_parser = parse_severity)]
+    #[arg(long, default_value = "high")]
     fail_on: Severity,
     /// How far before and after the range spans are read, so that what
     /// happened at its edges is judged with its causes and effects (retry
@@ -253,10 +253,6 @@ enum ReportFormat {
     Md,
     /// JSON, schema causet.report/1.
     Json,
-}
-
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("{s:?}: use info, low, medium or high"))
 }
 
 #[derive(Debug, Args)]

@@ -204,7 +204,7 @@ fn offsets_batch(offsets: &[NodeOffset]) -> Result<RecordBatch> {
         Arc::new(Int64Array::from_iter(offsets.iter().map(|o| o.lower_ns))),
         Arc::new(Int64Array::from_iter(offsets.iter().map(|o| o.upper_ns))),
         Arc::new(StringArray::from_iter_values(
-            offsets.iter().map(|o| o.verdict),
+            offsets.iter().map(|o| o.verdict.as_str()),
         )),
         Arc::new(UInt64Array::from_iter_values(
             offsets.iter().map(|o| o.rpc_pairs),

@@ -29,43 +29,8 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::graph::{EventId, Graph, span_hex, trace_hex};
+pub use causet_schema::kinds::{Family, FindingKind, Severity};
 pub use facts::Facts;
-
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// Proof that a defence works, or context.
-    Info,
-    /// Worth knowing.
-    Low,
-    /// Likely a problem.
-    Medium,
-    /// A problem.
-    High,
-}
-
-impl Severity {
-    /// `info`, `low`, `medium` or `high`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-
-    /// Parses `info`, `low`, `medium` or `high`.
-    pub fn parse(s: &str) -> Option<Severity> {
-        match s {
-            "info" => Some(Severity::Info),
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" => Some(Severity::High),
-            _ => None,
-        }
-    }
-}
 
 /// Detector settings.
 #[derive(Debug, Clone)]
@@ -123,8 +88,8 @@ impl Default for DetectConfig {
 /// One finding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
-    /// What was found (`causality_violation`, `concurrent_write`, ...).
-    pub kind: &'static str,
+    /// What was found.
+    pub kind: FindingKind,
     /// How bad it is.
     pub severity: Severity,
     /// When it happened: the wall time of the first event concerned, ns.
@@ -153,7 +118,7 @@ impl Finding {
     /// A finding about `events` of `graph` (their spans, traces and nodes, in order).
     pub fn about(
         graph: &Graph,
-        kind: &'static str,
+        kind: FindingKind,
         severity: Severity,
         events: &[EventId],
     ) -> Finding {
@@ -247,7 +212,9 @@ pub fn run_all(
     findings.extend(clocks::detect(graph, facts, config));
     findings.extend(writes::detect(graph, facts));
     findings.extend(retries::detect(graph, facts, config));
-    findings.sort_by(|a, b| (a.time, a.kind, &a.span_ids).cmp(&(b.time, b.kind, &b.span_ids)));
+    findings.sort_by(|a, b| {
+        (a.time, a.kind.as_str(), &a.span_ids).cmp(&(b.time, b.kind.as_str(), &b.span_ids))
+    });
     (findings, node_offsets)
 }
 
@@ -264,28 +231,6 @@ pub mod names {
     /// Table: estimated node clock offsets.
     pub const NODE_OFFSETS: &str = "node_offsets";
 }
-
-/// Finding kinds by family, for the views.
-pub const CLOCK_KINDS: &[&str] = &[
-    "causality_violation",
-    "skew_exceeds_max_offset",
-    "offset_inconsistent",
-    "clock_jump",
-    "hlc_drift",
-    "hlc_regression",
-    "vc_violation",
-    "lamport_violation",
-    "malformed_clock",
-];
-/// Write-conflict kinds.
-pub const WRITE_KINDS: &[&str] = &["concurrent_write", "lww_inversion"];
-/// Retry kinds.
-pub const RETRY_KINDS: &[&str] = &[
-    "duplicate_execution",
-    "possible_duplicate",
-    "unsafe_retry",
-    "deduplicated",
-];
 
 static FINDINGS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     let list = || DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)));
@@ -327,7 +272,7 @@ pub fn findings_batch(findings: &[Finding]) -> Result<RecordBatch> {
     );
     let mut magnitude = Int64Builder::new();
     for f in findings {
-        kind.append_value(f.kind);
+        kind.append_value(f.kind.as_str());
         severity.append_value(f.severity.as_str());
         time.append_value(f.time);
         for (builder, values) in [

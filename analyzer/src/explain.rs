@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use crate::detect::Finding;
+use crate::detect::{Finding, FindingKind};
 use crate::error::{Error, Result};
 use crate::graph::load::parse_trace;
 use crate::graph::{EdgeSource, EventId, EventType, Graph, span_hex, trace_hex};
@@ -29,7 +29,7 @@ pub struct Row {
     /// `S` span start, `E` span end, `*` span event.
     pub glyph: char,
     /// Finding kinds that concern the event's span.
-    pub findings: Vec<&'static str>,
+    pub findings: Vec<FindingKind>,
     /// Hover text: ids and clocks.
     pub detail: String,
 }
@@ -103,7 +103,7 @@ pub fn diagram(
 
     let mut lanes: Vec<String> = Vec::new();
     let mut lane_of: HashMap<u32, usize> = HashMap::new();
-    let mut marks: HashMap<String, Vec<&'static str>> = HashMap::new();
+    let mut marks: HashMap<String, Vec<FindingKind>> = HashMap::new();
     for f in findings {
         for s in &f.span_ids {
             let kinds = marks.entry(s.clone()).or_default();
@@ -328,7 +328,7 @@ pub fn to_svg(d: &Diagram) -> String {
         let hover = if row.findings.is_empty() {
             row.detail.clone()
         } else {
-            format!("{}\nfindings: {}", row.detail, row.findings.join(", "))
+            format!("{}\nfindings: {}", row.detail, kinds_text(&row.findings))
         };
         let _ = write!(
             svg,
@@ -354,7 +354,7 @@ pub fn to_svg(d: &Diagram) -> String {
                 if row.findings.is_empty() {
                     String::new()
                 } else {
-                    format!("  ! {}", row.findings.join(", "))
+                    format!("  ! {}", kinds_text(&row.findings))
                 }
             ))
         );
@@ -374,4 +374,10 @@ pub fn to_html(d: &Diagram) -> String {
         esc(&d.traces.join(", ")),
         to_svg(d)
     )
+}
+
+/// `concurrent_write, lww_inversion`.
+fn kinds_text(kinds: &[FindingKind]) -> String {
+    let words: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    words.join(", ")
 }

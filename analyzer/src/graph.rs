@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 
 use causet_schema::clocks::Hlc;
 
+pub use causet_schema::kinds::SpanKind;
 pub use intern::{Sym, Symbols, Vc, VcArena, VcId};
 pub use load::Input;
 
@@ -49,49 +50,6 @@ impl EventType {
             EventType::Start => "start",
             EventType::End => "end",
             EventType::Point(_) => "event",
-        }
-    }
-}
-
-/// OTLP span kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SpanKind {
-    /// Unspecified or unknown.
-    Unspecified,
-    /// Internal.
-    Internal,
-    /// Server side of an RPC.
-    Server,
-    /// Client side of an RPC.
-    Client,
-    /// Sender of an asynchronous message.
-    Producer,
-    /// Receiver of an asynchronous message.
-    Consumer,
-}
-
-impl SpanKind {
-    /// As in the `kind` column: `SERVER`, `CLIENT`, ...
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpanKind::Unspecified => "UNSPECIFIED",
-            SpanKind::Internal => "INTERNAL",
-            SpanKind::Server => "SERVER",
-            SpanKind::Client => "CLIENT",
-            SpanKind::Producer => "PRODUCER",
-            SpanKind::Consumer => "CONSUMER",
-        }
-    }
-
-    /// From the `kind` column's text.
-    pub fn parse(kind: &str) -> SpanKind {
-        match kind {
-            "INTERNAL" => SpanKind::Internal,
-            "SERVER" => SpanKind::Server,
-            "CLIENT" => SpanKind::Client,
-            "PRODUCER" => SpanKind::Producer,
-            "CONSUMER" => SpanKind::Consumer,
-            _ => SpanKind::Unspecified,
         }
     }
 }

@@ -100,12 +100,15 @@ impl Analyzer {
         for (name, which) in tables {
             ctx.register_table(name, Arc::new(GraphTable::new(Arc::clone(&cache), which)))?;
         }
-        for (view, kinds) in [
-            (detect::names::CLOCK_FINDINGS, detect::CLOCK_KINDS),
-            (detect::names::WRITE_CONFLICTS, detect::WRITE_KINDS),
-            (detect::names::RETRY_FINDINGS, detect::RETRY_KINDS),
+        for (view, family) in [
+            (detect::names::CLOCK_FINDINGS, detect::Family::Clock),
+            (detect::names::WRITE_CONFLICTS, detect::Family::Write),
+            (detect::names::RETRY_FINDINGS, detect::Family::Retry),
         ] {
-            let list: Vec<String> = kinds.iter().map(|k| format!("'{k}'")).collect();
+            // The kinds are our own words (no quotes to escape).
+            let list: Vec<String> = detect::FindingKind::of(family)
+                .map(|k| format!("'{k}'"))
+                .collect();
             let sql = format!(
                 "CREATE VIEW {view} AS SELECT * FROM {} WHERE kind IN ({})",
                 detect::names::FINDINGS,

@@ -14,7 +14,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::derived::Detected;
-use crate::detect::{Finding, Severity};
+use crate::detect::{Family, Finding, FindingKind, Severity};
+use causet_schema::kinds::Verdict;
 
 pub use html::to_html;
 pub use markdown::to_markdown;
@@ -111,7 +112,7 @@ pub struct Offset {
     /// Upper bound, ns (null: unbounded).
     pub upper_ns: Option<i64>,
     /// `healthy`, `unhealthy`, `ambiguous` or `unknown`.
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// RPC pairs behind the estimate.
     pub rpc_pairs: u64,
 }
@@ -131,7 +132,7 @@ pub struct KeyCount {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportFinding {
     /// Kind.
-    pub kind: &'static str,
+    pub kind: FindingKind,
     /// Severity.
     pub severity: &'static str,
     /// When (RFC 3339).
@@ -182,7 +183,7 @@ pub fn build(detected: &Detected, options: &ReportOptions) -> Report {
         b.severity
             .cmp(&a.severity)
             .then(a.time.cmp(&b.time))
-            .then(a.kind.cmp(b.kind))
+            .then(a.kind.as_str().cmp(b.kind.as_str()))
     });
 
     let mut by_severity: BTreeMap<String, usize> = BTreeMap::new();
@@ -191,14 +192,14 @@ pub fn build(detected: &Detected, options: &ReportOptions) -> Report {
     let mut keys: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for f in &findings {
         *by_severity.entry(f.severity.as_str().into()).or_default() += 1;
-        *by_kind.entry(f.kind.into()).or_default() += 1;
-        if crate::detect::RETRY_KINDS.contains(&f.kind) {
-            *retries.entry(f.kind.into()).or_default() += 1;
+        *by_kind.entry(f.kind.as_str().into()).or_default() += 1;
+        if f.kind.family() == Family::Retry {
+            *retries.entry(f.kind.as_str().into()).or_default() += 1;
         }
         if let Some(key) = &f.key {
             match f.kind {
-                "concurrent_write" => keys.entry(key.clone()).or_default().0 += 1,
-                "lww_inversion" => keys.entry(key.clone()).or_default().1 += 1,
+                FindingKind::ConcurrentWrite => keys.entry(key.clone()).or_default().0 += 1,
+                FindingKind::LwwInversion => keys.entry(key.clone()).or_default().1 += 1,
                 _ => {}
             }
         }
@@ -338,7 +339,7 @@ pub fn reaches(report: &Report, threshold: Severity) -> bool {
         .summary
         .max_severity
         .as_deref()
-        .and_then(Severity::parse)
+        .and_then(|s| s.parse::<Severity>().ok())
         .is_some_and(|max| max >= threshold)
 }
 

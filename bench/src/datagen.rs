@@ -29,6 +29,7 @@ use causet_collector::convert::convert;
 use causet_collector::store::write_records;
 use causet_schema::attributes as key;
 use causet_schema::clocks::{Hlc, VectorClock};
+use causet_schema::kinds::FindingKind;
 use causet_schema::wal::WalRecord;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -412,12 +413,12 @@ impl World {
             let first = hex(&first);
             let (kind, note) = if executed {
                 (
-                    "duplicate_execution",
+                    FindingKind::DuplicateExecution,
                     "the first attempt executed, timed out and was retried without a key",
                 )
             } else {
                 (
-                    "possible_duplicate",
+                    FindingKind::PossibleDuplicate,
                     "the first attempt was lost on the way and retried without a key",
                 )
             };
@@ -428,7 +429,7 @@ impl World {
                 note: note.into(),
             });
             self.truth.push(Truth {
-                kind: "unsafe_retry",
+                kind: FindingKind::UnsafeRetry,
                 subject: first,
                 required: false,
                 note: "a POST retried without an idempotency key".into(),
@@ -516,7 +517,7 @@ impl World {
             let hlc = self.nodes[kv_node].hlc;
             self.pending_merge[shard] = Some((self.vcs[index].clone(), hlc));
             self.truth.push(Truth {
-                kind: "concurrent_write",
+                kind: FindingKind::ConcurrentWrite,
                 subject: format!("key-{key}"),
                 required: true,
                 note: format!(
@@ -640,13 +641,13 @@ pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Genera
         }
     }
     world.truth.push(Truth {
-        kind: "skew_exceeds_max_offset",
+        kind: FindingKind::SkewExceedsMaxOffset,
         subject: SKEWED_NODE.into(),
         required: true,
         note: "its clock runs 2 s ahead".into(),
     });
     world.truth.push(Truth {
-        kind: "causality_violation",
+        kind: FindingKind::CausalityViolation,
         subject: SKEWED_NODE.into(),
         required: true,
         note: "its replies end after its callers received them".into(),

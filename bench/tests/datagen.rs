@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use causet_analyzer::Analyzer;
+use causet_analyzer::detect::FindingKind;
 use causet_bench::datagen::generate;
 use causet_demo::truth::score;
 
@@ -13,20 +14,20 @@ async fn detectors_find_exactly_what_the_generator_injected() {
     let dir = tempfile::tempdir().unwrap();
     let generated = generate(dir.path(), 40_000, 7).unwrap();
     assert!(generated.spans >= 40_000);
-    let kinds: BTreeSet<&str> = generated.truth.iter().map(|t| t.kind).collect();
+    let kinds: BTreeSet<FindingKind> = generated.truth.iter().map(|t| t.kind).collect();
     for kind in [
-        "concurrent_write",
-        "duplicate_execution",
-        "possible_duplicate",
-        "skew_exceeds_max_offset",
+        FindingKind::ConcurrentWrite,
+        FindingKind::DuplicateExecution,
+        FindingKind::PossibleDuplicate,
+        FindingKind::SkewExceedsMaxOffset,
     ] {
-        assert!(kinds.contains(kind), "{kind} was injected");
+        assert!(kinds.contains(&kind), "{kind} was injected");
     }
 
     let analyzer = Analyzer::open(dir.path()).await.unwrap();
     let findings = &analyzer.findings().await.unwrap().findings;
     for (kind, s) in score(findings, &generated.truth) {
-        if kinds.contains(kind) {
+        if kinds.contains(&kind) {
             assert_eq!((s.precision, s.recall), (1.0, 1.0), "{kind}: {s:?}");
         }
     }

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use causet_analyzer::detect::Finding;
+use causet_analyzer::detect::{Finding, FindingKind};
 use causet_analyzer::{Analyzer, DetectConfig};
 use causet_collector::{Collector, CollectorConfig};
 use opentelemetry::KeyValue;
@@ -104,7 +104,7 @@ pub struct DemoOutcome {
     /// What causet found.
     pub findings: Vec<Finding>,
     /// Precision and recall per kind.
-    pub scores: BTreeMap<&'static str, Score>,
+    pub scores: BTreeMap<FindingKind, Score>,
 }
 
 fn exporter(transport: Transport, endpoint: &str) -> Result<SpanExporter, Error> {
@@ -286,7 +286,7 @@ pub async fn run(config: DemoConfig) -> Result<DemoOutcome, Error> {
 fn clock_truth(config: &DemoConfig, offsets: &HashMapOffsets, replicas: &[String]) -> Vec<Truth> {
     let max_offset = DetectConfig::default().max_offset_ns;
     let mut truth = Vec::new();
-    let mut add = |kind: &'static str, node: &str, required: bool, note: String| {
+    let mut add = |kind: FindingKind, node: &str, required: bool, note: String| {
         truth.push(Truth {
             kind,
             subject: node.to_owned(),
@@ -300,14 +300,19 @@ fn clock_truth(config: &DemoConfig, offsets: &HashMapOffsets, replicas: &[String
         }
         let note = format!("{node}'s clock offset {} ms", offset / 1_000_000);
         let beyond = offset.abs() > max_offset;
-        add("skew_exceeds_max_offset", node, beyond, note.clone());
-        add("causality_violation", node, beyond, note.clone());
-        add("offset_inconsistent", node, false, note.clone());
-        add("hlc_drift", node, false, note.clone());
+        add(
+            FindingKind::SkewExceedsMaxOffset,
+            node,
+            beyond,
+            note.clone(),
+        );
+        add(FindingKind::CausalityViolation, node, beyond, note.clone());
+        add(FindingKind::OffsetInconsistent, node, false, note.clone());
+        add(FindingKind::HlcDrift, node, false, note.clone());
         if offset > max_offset {
             // Peers' HLCs absorb a clock that is ahead.
             for peer in replicas {
-                add("hlc_drift", peer, false, note.clone());
+                add(FindingKind::HlcDrift, peer, false, note.clone());
             }
         }
     }
@@ -317,12 +322,12 @@ fn clock_truth(config: &DemoConfig, offsets: &HashMapOffsets, replicas: &[String
             "{node}'s clock steps back {} ms halfway",
             sim::JUMP / 1_000_000
         );
-        add("clock_jump", node, true, note.clone());
+        add(FindingKind::ClockJump, node, true, note.clone());
         for kind in [
-            "causality_violation",
-            "skew_exceeds_max_offset",
-            "offset_inconsistent",
-            "hlc_drift",
+            FindingKind::CausalityViolation,
+            FindingKind::SkewExceedsMaxOffset,
+            FindingKind::OffsetInconsistent,
+            FindingKind::HlcDrift,
         ] {
             add(kind, node, false, note.clone());
         }
@@ -337,7 +342,9 @@ pub fn summary(outcome: &DemoOutcome) -> String {
     let mut out = String::new();
     let mut by_kind: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for f in &outcome.findings {
-        *by_kind.entry((f.kind, f.severity.as_str())).or_default() += 1;
+        *by_kind
+            .entry((f.kind.as_str(), f.severity.as_str()))
+            .or_default() += 1;
     }
     let _ = writeln!(
         out,

@@ -26,6 +26,7 @@ use opentelemetry_sdk::trace::SdkTracer;
 use crate::faults::Faults;
 use crate::rng::Rng;
 use crate::truth::Truth;
+use causet_schema::kinds::FindingKind;
 
 const MS: i64 = 1_000_000;
 /// Client timeout.
@@ -226,7 +227,7 @@ impl Sim {
             self.replicate(p.replica, &p.key, &p.value, &p.parent);
         }
         self.truth.push(Truth {
-            kind: "concurrent_write",
+            kind: FindingKind::ConcurrentWrite,
             subject: key.to_owned(),
             required: true,
             note: format!(
@@ -332,10 +333,10 @@ impl Sim {
         if op == Op::Post && fate != Fate::Ok {
             let subject = first_attempt.unwrap_or_default();
             let kind = match (fate, idem.is_some(), ignore_key) {
-                (Fate::DropRequest, false, _) => Some("possible_duplicate"),
+                (Fate::DropRequest, false, _) => Some(FindingKind::PossibleDuplicate),
                 (Fate::DropRequest, true, _) => None,
-                (_, false, _) | (_, true, true) => Some("duplicate_execution"),
-                (_, true, false) => Some("deduplicated"),
+                (_, false, _) | (_, true, true) => Some(FindingKind::DuplicateExecution),
+                (_, true, false) => Some(FindingKind::Deduplicated),
             };
             if let Some(kind) = kind {
                 self.truth.push(Truth {

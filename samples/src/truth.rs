@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use causet_analyzer::detect::Finding;
+use causet_analyzer::detect::{Finding, FindingKind};
 use serde::Serialize;
 
 /// One injected fault and a finding it should produce.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Truth {
     /// The finding kind expected.
-    pub kind: &'static str,
+    pub kind: FindingKind,
     /// What it is about: a node, a key, or the first attempt's span id.
     pub subject: String,
     /// Must be found (recall counts it); otherwise only allowed (a
@@ -45,8 +45,8 @@ fn matches(finding: &Finding, truth: &Truth) -> bool {
 }
 
 /// Scores per kind, over every kind that was found or expected.
-pub fn score(findings: &[Finding], truth: &[Truth]) -> BTreeMap<&'static str, Score> {
-    let mut kinds: Vec<&'static str> = findings
+pub fn score(findings: &[Finding], truth: &[Truth]) -> BTreeMap<FindingKind, Score> {
+    let mut kinds: Vec<FindingKind> = findings
         .iter()
         .map(|f| f.kind)
         .chain(truth.iter().map(|t| t.kind))

@@ -34,6 +34,7 @@
 pub mod attributes;
 pub mod clocks;
 pub mod error;
+pub mod kinds;
 pub mod partition;
 pub mod tables;
 pub mod wal;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use causet_schema::clocks::CausalOrder;
 use serde_json::json;
 
-use super::{DetectConfig, Facts, Finding, Severity, event_json, human_ns};
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json, human_ns};
 use crate::graph::{EdgeSource, EventId, Graph};
 
 /// The worst occurrence per key, and how many there were.
@@ -67,7 +67,7 @@ fn clock_jumps(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
         .into_iter()
         .map(|(node, (back, a, b, count))| {
             let severity = if back > config.max_offset_ns { Severity::High } else { Severity::Medium };
-            let mut f = Finding::about(g, "clock_jump", severity, &[a, b]);
+            let mut f = Finding::about(g, FindingKind::ClockJump, severity, &[a, b]);
             f.magnitude = Some(back);
             f.summary = format!(
                 "{}'s wall clock stepped back {}: its own logical clock orders {} before {}, its wall clock the other way{}.",
@@ -99,7 +99,7 @@ fn hlc_drift(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
         .map
         .into_iter()
         .map(|(node, (ahead, e, _, count))| {
-            let mut f = Finding::about(g, "hlc_drift", Severity::Medium, &[e]);
+            let mut f = Finding::about(g, FindingKind::HlcDrift, Severity::Medium, &[e]);
             f.magnitude = Some(ahead);
             f.summary = format!(
                 "{}'s HLC runs {} ahead of its physical clock (limit {}): a clock it heard from is ahead{}.",
@@ -149,14 +149,14 @@ fn edge_violations(g: &Graph) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     let findings = [
-        ("hlc_regression", "HLC", hlc),
-        ("vc_violation", "vector clock", vc),
-        ("lamport_violation", "Lamport clock", lamport),
+        (FindingKind::HlcRegression, "HLC", hlc),
+        (FindingKind::VcViolation, "vector clock", vc),
+        (FindingKind::LamportViolation, "Lamport clock", lamport),
     ];
     for (kind, clock, worst) in findings {
         for ((node, source), (magnitude, a, b, count)) in worst.map {
             let mut f = Finding::about(g, kind, Severity::Medium, &[a, b]);
-            f.magnitude = Some(if kind == "vc_violation" {
+            f.magnitude = Some(if kind == FindingKind::VcViolation {
                 count as i64
             } else {
                 magnitude
@@ -192,7 +192,7 @@ fn malformed(g: &Graph, facts: &Facts) -> Vec<Finding> {
         .clock_errors
         .iter()
         .map(|(e, error)| {
-            let mut f = Finding::about(g, "malformed_clock", Severity::Medium, &[*e]);
+            let mut f = Finding::about(g, FindingKind::MalformedClock, Severity::Medium, &[*e]);
             f.summary = format!(
                 "{} on {} carries a clock causet could not read: {error}.",
                 g.event_name(*e),

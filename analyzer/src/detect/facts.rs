@@ -9,7 +9,7 @@ use causet_schema::tables::col;
 use crate::detect::{DetectConfig, READ_OPERATIONS};
 use crate::error::Result;
 use crate::graph::load::{Columns, parse_span, parse_trace};
-use crate::graph::{EventId, Graph, Sym, Symbols};
+use crate::graph::{EventId, Graph, SpanKind, Sym, Symbols};
 
 // Names of the derived columns of the spans query.
 /// The write key of a span: `causet.write.key`, else the configured
@@ -230,7 +230,10 @@ impl FactsLoader {
                 || attempt.is_valid(row)
                 || clock_error.is_valid(row)
                 || replayed.is_valid(row)
-                || matches!(kind.value(row), "CLIENT" | "SERVER");
+                || matches!(
+                    SpanKind::parse_lenient(kind.value(row)),
+                    SpanKind::Client | SpanKind::Server
+                );
             if !relevant {
                 continue;
             }

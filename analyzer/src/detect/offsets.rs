@@ -16,8 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
 
-use super::{DetectConfig, Finding, Severity, event_json, human_ns};
+use super::{DetectConfig, Finding, FindingKind, Severity, event_json, human_ns};
 use crate::graph::{EdgeSource, EventId, Graph};
+use causet_schema::kinds::Verdict;
 
 /// A node's estimated offset in one window.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +33,8 @@ pub struct NodeOffset {
     pub lower_ns: Option<i64>,
     /// Upper bound, ns (None: unbounded).
     pub upper_ns: Option<i64>,
-    /// `healthy`, `unhealthy`, `ambiguous` or `unknown`.
-    pub verdict: &'static str,
+    /// How the offset was judged.
+    pub verdict: Verdict,
     /// RPC pairs that bounded this node's offset to its peers in the window.
     pub rpc_pairs: u64,
 }
@@ -71,7 +72,7 @@ pub fn causality_violations(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
             } else {
                 Severity::Low
             };
-            let mut f = Finding::about(g, "causality_violation", severity, &[e.from, e.to]);
+            let mut f = Finding::about(g, FindingKind::CausalityViolation, severity, &[e.from, e.to]);
             let (cause, effect) = (&g.nodes[g.events[e.from as usize].node as usize], &g.nodes[g.events[e.to as usize].node as usize]);
             f.magnitude = Some(lead);
             f.summary = format!(
@@ -214,7 +215,7 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
             _ => local,
         };
         let Some(solution) = solve(&nodes, &consistent, reference) else {
-            let mut f = Finding::about(g, "offset_inconsistent", Severity::Medium, &[]);
+            let mut f = Finding::about(g, FindingKind::OffsetInconsistent, Severity::Medium, &[]);
             f.nodes = nodes.iter().map(|&n| g.nodes[n as usize].clone()).collect();
             f.time = window * config.window_ns;
             f.summary = format!(
@@ -232,12 +233,12 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
             let (lower, upper) = solution[&node];
             let max = config.max_offset_ns;
             let verdict = match (lower, upper) {
-                _ if node == reference => "healthy",
-                (Some(l), _) if l > max => "unhealthy",
-                (_, Some(u)) if u < -max => "unhealthy",
-                (Some(l), Some(u)) if l >= -max && u <= max => "healthy",
-                (None, None) => "unknown",
-                _ => "ambiguous",
+                _ if node == reference => Verdict::Healthy,
+                (Some(l), _) if l > max => Verdict::Unhealthy,
+                (_, Some(u)) if u < -max => Verdict::Unhealthy,
+                (Some(l), Some(u)) if l >= -max && u <= max => Verdict::Healthy,
+                (None, None) => Verdict::Unknown,
+                _ => Verdict::Ambiguous,
             };
             let rpc_pairs = consistent
                 .iter()
@@ -253,7 +254,7 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
                 verdict,
                 rpc_pairs,
             };
-            if verdict == "unhealthy" {
+            if verdict == Verdict::Unhealthy {
                 let distance = lower
                     .filter(|&l| l > max)
                     .unwrap_or_else(|| -upper.unwrap_or(0));
@@ -271,7 +272,12 @@ pub fn estimate(g: &Graph, config: &DetectConfig) -> (Vec<NodeOffset>, Vec<Findi
         }
     }
     for (node, (distance, offset, witness)) in off_nodes {
-        let mut f = Finding::about(g, "skew_exceeds_max_offset", Severity::High, &witness);
+        let mut f = Finding::about(
+            g,
+            FindingKind::SkewExceedsMaxOffset,
+            Severity::High,
+            &witness,
+        );
         let name = &g.nodes[node as usize];
         f.nodes.retain(|n| n == name);
         f.nodes.insert(0, name.clone());
@@ -349,7 +355,12 @@ fn inconsistent(
         bounds[ui].client_start,
         bounds[ui].server_start,
     ];
-    let mut f = Finding::about(g, "offset_inconsistent", Severity::Medium, &events);
+    let mut f = Finding::about(
+        g,
+        FindingKind::OffsetInconsistent,
+        Severity::Medium,
+        &events,
+    );
     f.magnitude = Some(l - u);
     let (na, nb) = (&g.nodes[a as usize], &g.nodes[b as usize]);
     f.summary = format!(

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::json;
 
 use super::facts::SpanFacts;
-use super::{DetectConfig, Facts, Finding, Severity, event_json};
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json};
 use crate::graph::{EdgeSource, Graph, SpanKind, Sym};
 
 /// What the client learned from one attempt.
@@ -233,13 +233,13 @@ fn judge(
     let retried = attempts.len() > 1;
 
     let (kind, severity) = if non_idempotent == Some(true) && executions.len() >= 2 {
-        ("duplicate_execution", Severity::High)
+        (FindingKind::DuplicateExecution, Severity::High)
     } else if key.is_some() && replayed && retried {
-        ("deduplicated", Severity::Info)
+        (FindingKind::Deduplicated, Severity::Info)
     } else if non_idempotent == Some(true) && key.is_none() && retried && unknown_without_evidence {
-        ("possible_duplicate", Severity::Medium)
+        (FindingKind::PossibleDuplicate, Severity::Medium)
     } else if non_idempotent == Some(true) && key.is_none() && retried && earlier_unknown {
-        ("unsafe_retry", Severity::Low)
+        (FindingKind::UnsafeRetry, Severity::Low)
     } else {
         return None;
     };
@@ -248,7 +248,7 @@ fn judge(
         .iter()
         .map(|&s| g.spans[s as usize].start_event)
         .collect();
-    if kind == "duplicate_execution" {
+    if kind == FindingKind::DuplicateExecution {
         events.extend(executions.iter().map(|&s| g.spans[s as usize].start_event));
     }
     let mut f = Finding::about(g, kind, severity, &events);
@@ -260,13 +260,13 @@ fn judge(
         .or(facts.str(first.peer))
         .unwrap_or("");
     let request = format!("{method} {target}").trim().to_owned();
-    f.magnitude = Some(if kind == "duplicate_execution" {
+    f.magnitude = Some(if kind == FindingKind::DuplicateExecution {
         executions.len()
     } else {
         attempts.len()
     } as i64);
     f.summary = match kind {
-        "duplicate_execution" => format!(
+        FindingKind::DuplicateExecution => format!(
             "{request} executed {} times on the server for one logical request ({} attempts, {}).",
             executions.len(),
             attempts.len(),
@@ -276,11 +276,11 @@ fn judge(
                 "no idempotency key"
             }
         ),
-        "deduplicated" => format!(
+        FindingKind::Deduplicated => format!(
             "{request} was retried with idempotency key {} and the server answered the retry from its cache.",
             key.unwrap_or("")
         ),
-        "possible_duplicate" => format!(
+        FindingKind::PossibleDuplicate => format!(
             "{request} timed out or failed without a server answer and was retried without an idempotency key: it may have executed twice."
         ),
         _ => format!(

@@ -20,7 +20,7 @@ use causet_schema::clocks::CausalOrder;
 use serde_json::json;
 
 use super::facts::Write;
-use super::{Facts, Finding, Severity, event_json, path_json};
+use super::{Facts, Finding, FindingKind, Severity, event_json, path_json};
 use crate::graph::{EventId, EventType, Graph, Vc, search};
 
 /// Most conflicting pairs reported per key; the evidence counts the rest.
@@ -103,7 +103,7 @@ pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
             && let Some(last) = out
                 .iter_mut()
                 .rev()
-                .find(|f| f.kind == "concurrent_write" && f.key.as_deref() == Some(key))
+                .find(|f| f.kind == FindingKind::ConcurrentWrite && f.key.as_deref() == Some(key))
         {
             last.evidence["pairs_on_key"] = conflicts.into();
         }
@@ -127,7 +127,12 @@ fn conflict(g: &Graph, facts: &Facts, key: &str, a: &Write, b: &Write) -> Findin
     } else {
         Severity::Low
     };
-    let mut f = Finding::about(g, "concurrent_write", severity, &[a.event, b.event]);
+    let mut f = Finding::about(
+        g,
+        FindingKind::ConcurrentWrite,
+        severity,
+        &[a.event, b.event],
+    );
     f.key = Some(key.to_owned());
     f.magnitude = Some(2);
     let fork = search::last_common_ancestor(g, a.event, b.event);
@@ -168,7 +173,7 @@ fn conflict(g: &Graph, facts: &Facts, key: &str, a: &Write, b: &Write) -> Findin
 fn inversion(g: &Graph, facts: &Facts, key: &str, first: &Write, second: &Write) -> Finding {
     let mut f = Finding::about(
         g,
-        "lww_inversion",
+        FindingKind::LwwInversion,
         Severity::High,
         &[first.event, second.event],
     );

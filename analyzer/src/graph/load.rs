@@ -257,7 +257,7 @@ impl Loader {
                     .then(|| parse_span(columns.parent.value(i)))
                     .flatten(),
                 parent: None,
-                kind: SpanKind::parse(columns.kind.value(i)),
+                kind: SpanKind::parse_lenient(columns.kind.value(i)),
                 error: columns.status.value(i) == "ERROR",
                 node,
                 name,

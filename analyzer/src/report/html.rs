@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use causet_schema::kinds::Verdict;
+
 use super::{Report, ns};
 
 /// Escapes text for HTML.
@@ -148,7 +150,7 @@ pub fn to_html(report: &Report) -> String {
              <div class=\"muted\">nodes {nodes} · spans {spans}{key}</div><div>open: <code>{explain}</code>{why}</div>\
              <details><summary>evidence and witness</summary><pre>{evidence}</pre><pre>{witness}</pre></details></td></tr>",
             sev = f.severity,
-            kind = esc(f.kind),
+            kind = esc(f.kind.as_str()),
             time = esc(&f.time),
             summary = esc(&f.summary),
             nodes = esc(&f.nodes.join(", ")),
@@ -288,10 +290,10 @@ fn offsets_svg(report: &Report) -> String {
             let lo = o.lower_ns.map(|v| v as f64).unwrap_or(-extent);
             let hi = o.upper_ns.map(|v| v as f64).unwrap_or(extent);
             let color = match o.verdict {
-                "healthy" => "#2e7d32",
-                "unhealthy" => "#c62828",
-                "ambiguous" => "#ef6c00",
-                _ => "#9e9e9e",
+                Verdict::Healthy => "#2e7d32",
+                Verdict::Unhealthy => "#c62828",
+                Verdict::Ambiguous => "#ef6c00",
+                Verdict::Unknown => "#9e9e9e",
             };
             let _ = write!(
                 svg,

@@ -54,7 +54,7 @@ async fn every_sample_gives_exactly_its_expected_findings() {
             .map(|f| {
                 let mut spans = f.span_ids.clone();
                 spans.sort();
-                (f.kind.to_owned(), spans)
+                (f.kind.as_str().to_owned(), spans)
             })
             .collect();
         got.sort();

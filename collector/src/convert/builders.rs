@@ -80,16 +80,12 @@ fn push_id(builder: &mut StringBuilder, bytes: &[u8]) {
     builder.append_value(hex(bytes, &mut buf));
 }
 
-/// Span kind names, as in OTLP's `SPAN_KIND_*` without the prefix.
+/// Span kind names, as in OTLP's `SPAN_KIND_*` without the prefix; a
+/// number OTLP does not define is kept as that number.
 fn kind_name(kind: i32) -> std::borrow::Cow<'static, str> {
-    match kind {
-        0 => "UNSPECIFIED".into(),
-        1 => "INTERNAL".into(),
-        2 => "SERVER".into(),
-        3 => "CLIENT".into(),
-        4 => "PRODUCER".into(),
-        5 => "CONSUMER".into(),
-        other => other.to_string().into(),
+    match causet_schema::kinds::SpanKind::from_otlp(kind) {
+        causet_schema::kinds::SpanKind::Unspecified if kind != 0 => kind.to_string().into(),
+        known => known.as_str().into(),
     }
 }
 

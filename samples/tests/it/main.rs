@@ -1,7 +1,7 @@
 //! The demo end to end: real exporters, a real collector on loopback, the
 //! analyzer, and the findings scored against what was injected.
 
-use causet_analyzer::detect::Severity;
+use causet_analyzer::detect::{FindingKind, Severity};
 use causet_demo::{DemoConfig, DemoOutcome, Faults, Transport};
 
 const START: i64 = 1_795_600_800_000_000_000; // 2026-11-25T10:00:00Z
@@ -50,13 +50,13 @@ async fn every_fault_family_is_found_exactly() {
         assert_perfect(&outcome);
         // Every family really was injected and required.
         for kind in [
-            "skew_exceeds_max_offset",
-            "causality_violation",
-            "clock_jump",
-            "concurrent_write",
-            "duplicate_execution",
-            "possible_duplicate",
-            "deduplicated",
+            FindingKind::SkewExceedsMaxOffset,
+            FindingKind::CausalityViolation,
+            FindingKind::ClockJump,
+            FindingKind::ConcurrentWrite,
+            FindingKind::DuplicateExecution,
+            FindingKind::PossibleDuplicate,
+            FindingKind::Deduplicated,
         ] {
             assert!(
                 outcome.truth.iter().any(|t| t.kind == kind && t.required),
