@@ -239,6 +239,11 @@ struct ReportArgs {
     /// chains, RPCs, conflicting writes that cross the edge).
     #[arg(long, default_value = "5m")]
     horizon: humantime::Duration,
+    /// The analysis walks the range in windows of this length, one in
+    /// memory at a time; a finding is reported by the window that holds
+    /// its earliest event.
+    #[arg(long, default_value = "1h")]
+    window: humantime::Duration,
     #[command(flatten)]
     detect: DetectArgs,
 }
@@ -636,8 +641,14 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = spinner("analysing");
     let analyzer = open(&data, settings).await?;
-    let detected = analyzer.findings().await?;
+    let (detected, stats) = analyzer.findings_windowed(nanos(*args.window)).await?;
     bar.finish_and_clear();
+    tracing::info!(
+        windows = stats.windows,
+        spans_read = stats.spans_read,
+        peak_analysis_bytes = stats.peak_bytes,
+        "analysed"
+    );
     let report = causet_analyzer::report::build(&detected, &options);
     let text = match args.format {
         ReportFormat::Html => causet_analyzer::report::to_html(&report),

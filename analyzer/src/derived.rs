@@ -31,7 +31,7 @@ use crate::error::Result;
 use crate::graph::load::Loader;
 use crate::graph::{Graph, Input, tables};
 use crate::ingested::{self, DedupTable};
-use crate::settings::Settings;
+use crate::settings::{Settings, TimeRange};
 
 /// The ingested tables a graph is built from, and the graph once built.
 #[derive(Debug)]
@@ -127,25 +127,53 @@ impl GraphCache {
         };
     }
 
-    /// The graph of the current snapshot, building it if needed.
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The runtime (memory pool, spill files) its queries run in.
+    pub(crate) fn runtime(&self) -> &Arc<RuntimeEnv> {
+        &self.runtime
+    }
+
+    /// The ingested tables of the current snapshot.
+    pub(crate) fn sources(&self) -> Vec<Arc<DedupTable>> {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .sources
+            .clone()
+    }
+
+    /// The graph and facts of the spans that start in `load`, read from
+    /// the current snapshot now (not cached), their memory charged to the
+    /// pool while they live.
+    pub async fn analyse(&self, load: TimeRange) -> Result<Built> {
+        let (graph, facts) =
+            build(&self.sources(), &self.settings.detect, load, &self.runtime).await?;
+        // Charged to the pool SQL draws on, so the limit covers both.
+        let memory = MemoryConsumer::new("causet analysis (graph and facts)")
+            .register(&self.runtime.memory_pool);
+        memory.try_grow(graph.memory().total() + facts.heap_bytes())?;
+        Ok(Built {
+            graph,
+            facts,
+            _memory: memory,
+            events: std::sync::OnceLock::new(),
+            edges: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The graph of the current snapshot (its range and horizon), building
+    /// it if needed.
     pub async fn get(&self) -> Result<Arc<Built>> {
         let snapshot = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let load = self.settings.range.widened(self.settings.horizon_ns);
         let built = snapshot
             .built
             .get_or_try_init(|| async {
-                let (graph, facts) =
-                    build(&snapshot.sources, &self.settings, &self.runtime).await?;
-                // Charged to the pool SQL draws on, so the limit covers both.
-                let memory = MemoryConsumer::new("causet analysis (graph and facts)")
-                    .register(&self.runtime.memory_pool);
-                memory.try_grow(graph.memory().total() + facts.heap_bytes())?;
-                Ok::<_, crate::Error>(Arc::new(Built {
-                    graph,
-                    facts,
-                    _memory: memory,
-                    events: std::sync::OnceLock::new(),
-                    edges: std::sync::OnceLock::new(),
-                }))
+                Ok::<_, crate::Error>(Arc::new(self.analyse(load).await?))
             })
             .await?;
         Ok(Arc::clone(built))
@@ -160,17 +188,24 @@ impl GraphCache {
             .get_or_try_init(|| async {
                 let (findings, offsets) =
                     detect::run_all(&built.graph, &built.facts, &self.settings.detect);
-                let findings_batch = detect::findings_batch(&findings)?;
-                let offsets_batch = offsets_batch(&offsets)?;
-                Ok::<_, crate::Error>(Arc::new(Detected {
-                    findings,
-                    offsets,
-                    findings_batch,
-                    offsets_batch,
-                }))
+                Ok::<_, crate::Error>(Arc::new(Detected::new(findings, offsets)?))
             })
             .await?;
         Ok(Arc::clone(detected))
+    }
+}
+
+impl Detected {
+    /// Findings and offsets with their tables.
+    pub fn new(findings: Vec<Finding>, offsets: Vec<NodeOffset>) -> Result<Detected> {
+        let findings_batch = detect::findings_batch(&findings)?;
+        let offsets_batch = offsets_batch(&offsets)?;
+        Ok(Detected {
+            findings,
+            offsets,
+            findings_batch,
+            offsets_batch,
+        })
     }
 }
 
@@ -216,7 +251,7 @@ fn offsets_batch(offsets: &[NodeOffset]) -> Result<RecordBatch> {
 /// A private session over the snapshot's ingested tables with their
 /// copies left in, for the analysis's own scan (its loaders keep one row
 /// per key).
-fn source_context(
+pub(crate) fn source_context(
     sources: &[Arc<DedupTable>],
     runtime: &Arc<RuntimeEnv>,
 ) -> Result<SessionContext> {
@@ -237,13 +272,12 @@ fn source_context(
 /// folders of those hours, each widened by the horizon.
 async fn build(
     sources: &[Arc<DedupTable>],
-    settings: &Settings,
+    config: &DetectConfig,
+    range: TimeRange,
     runtime: &Arc<RuntimeEnv>,
 ) -> Result<(Graph, Facts)> {
     use futures::TryStreamExt as _;
     let ctx = source_context(sources, runtime)?;
-    let config = &settings.detect;
-    let range = settings.range.widened(settings.horizon_ns);
     let mut loader = Loader::default();
     let mut facts = FactsLoader::default();
     let span_columns: Vec<String> = Input::SPAN_COLUMNS

@@ -212,10 +212,15 @@ pub fn run_all(
     findings.extend(clocks::detect(graph, facts, config));
     findings.extend(writes::detect(graph, facts));
     findings.extend(retries::detect(graph, facts, config));
+    sort(&mut findings);
+    (findings, node_offsets)
+}
+
+/// Findings in report order: by time, then kind, then spans.
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (a.time, a.kind.as_str(), &a.span_ids).cmp(&(b.time, b.kind.as_str(), &b.span_ids))
     });
-    (findings, node_offsets)
 }
 
 /// Names of the `findings` table, its views and their columns.

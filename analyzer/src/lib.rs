@@ -34,6 +34,7 @@ pub mod udfs;
 pub mod udtfs;
 mod wal_tail;
 pub mod why;
+pub mod windows;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -152,6 +153,16 @@ impl Analyzer {
     /// The findings and node offsets of the current snapshot.
     pub async fn findings(&self) -> Result<Arc<derived::Detected>> {
         self.limited(self.cache.detected().await)
+    }
+
+    /// The findings and node offsets of the settings' range, analysed in
+    /// windows of `window_ns` (see [`windows`]): memory is set by the
+    /// window, not by the data. Not cached.
+    pub async fn findings_windowed(
+        &self,
+        window_ns: i64,
+    ) -> Result<(derived::Detected, windows::WindowStats)> {
+        self.limited(windows::detect(&self.cache, window_ns).await)
     }
 
     /// Runs one or more `;`-separated statements, in order.

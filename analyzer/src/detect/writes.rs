@@ -133,6 +133,11 @@ fn conflict(g: &Graph, facts: &Facts, key: &str, a: &Write, b: &Write) -> Findin
         severity,
         &[a.event, b.event],
     );
+    // The earlier write, whichever the sweep met first: a window analysis
+    // decides by this time which window reports the pair.
+    f.time = g.events[a.event as usize]
+        .time
+        .min(g.events[b.event as usize].time);
     f.key = Some(key.to_owned());
     f.magnitude = Some(2);
     let fork = search::last_common_ancestor(g, a.event, b.event);

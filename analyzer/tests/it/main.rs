@@ -5,3 +5,4 @@ mod lamport_seed;
 mod limits;
 mod samples;
 mod slt;
+mod windows;
