@@ -4,6 +4,7 @@
 #
 #   scripts/bench.sh                 # ingest, then analysis at 1M and 10M spans
 #   SIZES="1000000" RUNS=1 scripts/bench.sh     # a quicker pass
+#   SIZES="100000000" SKIP_INGEST=1 scripts/bench.sh   # the 100M-span run (~1 h, ~25 GB of disk)
 #
 # Ingest: causet-loadgen against a fresh `causet collect` (gRPC, 8
 # connections), flat out and then at half that rate, RUNS times each; the
@@ -59,6 +60,7 @@ timed() {
 echo "== machine"
 echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), rustc $(rustc --version | cut -d' ' -f2)"
 
+if [ -z "${SKIP_INGEST:-}" ]; then
 echo
 echo "== ingest (causet-loadgen, gRPC, 8 connections, $DURATION per run, $RUNS runs, medians)"
 for run in $(seq "$RUNS"); do
@@ -82,6 +84,7 @@ printf '%-44s %14s\n' "collector peak RSS MiB" "$(ingest ingest-max collector_pe
 printf '%-44s %14s\n' "OTLP protobuf bytes/span" "$(ingest ingest-max otlp_bytes_per_span | xargs printf '%.0f')"
 printf '%-44s %14s\n' "Parquet bytes/span" "$(ingest ingest-max parquet_bytes_per_span | xargs printf '%.1f')"
 printf '%-44s %14s\n' "Parquet / OTLP bytes" "$(ingest ingest-max parquet_vs_otlp_bytes | xargs printf '%.3f')"
+fi
 
 HOT_KEY="key-0"
 for size in $SIZES; do
@@ -123,7 +126,7 @@ EOF
     for name in scan report concurrent_write duckdb causal_past hb_edges; do
       case "$name" in
         scan) cmd=("$BIN/causet" --data "$DATA" sql --format csv "SELECT count(*), sum(length(name)), max(end_time - start_time) FROM spans") ;;
-        report) cmd=("$BIN/causet" --data "$DATA" report --format json -o "$WORK/report-$size.json") ;;
+        report) cmd=(env RUST_LOG=causet=info "$BIN/causet" --data "$DATA" report --format json -o "$WORK/report-$size.json") ;;
         concurrent_write) cmd=("$BIN/causet" --data "$DATA" sql --format csv "$cw_sql") ;;
         duckdb) cmd=("$PY" "$WORK/duckdb_query.py") ;;
         causal_past) cmd=("$BIN/causet" --data "$DATA" sql --format csv "SELECT count(*) FROM causal_past('$trace', '$span')") ;;
@@ -143,6 +146,10 @@ EOF
   printf '%-44s %14s\n' "concurrent pairs on $HOT_KEY (causet / DuckDB)" "$causet_pairs / $duck_pairs"
   printf '%-44s %14s\n' "DuckDB / causet, concurrent-write query" \
     "$(awk -v d="$(med duckdb walls)" -v c="$(med concurrent_write walls)" 'BEGIN { if (c + 0 > 0 && d + 0 > 0) printf "%.1fx", d / c; else print "n/a" }')"
+  printf '%-44s %14s\n' "analysis bytes/span (graph + facts, peak window)" \
+    "$(grep -o 'analysis_bytes_per_span=[0-9]*' "$WORK/report.err" | tail -n 1 | cut -d= -f2)"
+  printf '%-44s %14s\n' "windows / spans read (horizons included)" \
+    "$(grep -o ' windows=[0-9]*' "$WORK/report.err" | tail -n 1 | cut -d= -f2) / $(grep -o 'spans_read=[0-9]*' "$WORK/report.err" | tail -n 1 | cut -d= -f2)"
   printf '%-44s %14s\n' "report / scan, wall" \
     "$(awk -v r="$(med report walls)" -v s="$(med scan walls)" 'BEGIN { if (s + 0 > 0 && r + 0 > 0) printf "%.1fx", r / s; else print "n/a" }')"
   if [ -s "$WORK/report-$size.json" ]; then

@@ -647,6 +647,7 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
         windows = stats.windows,
         spans_read = stats.spans_read,
         peak_analysis_bytes = stats.peak_bytes,
+        analysis_bytes_per_span = stats.bytes_per_span(),
         "analysed"
     );
     let report = causet_analyzer::report::build(&detected, &options);

@@ -40,6 +40,15 @@ pub struct WindowStats {
     pub spans_read: usize,
     /// The largest graph and facts of one window, in bytes.
     pub peak_bytes: usize,
+    /// The spans of that window.
+    pub peak_spans: usize,
+}
+
+impl WindowStats {
+    /// Analysis memory (graph and facts) per span, in the largest window.
+    pub fn bytes_per_span(&self) -> usize {
+        self.peak_bytes / self.peak_spans.max(1)
+    }
 }
 
 /// The findings and node offsets of the cache's range, window by window.
@@ -71,9 +80,10 @@ pub async fn detect(cache: &GraphCache, window_ns: i64) -> Result<(Detected, Win
         let built = cache.analyse(core.widened(settings.horizon_ns)).await?;
         stats.windows += usize::from(!built.graph.spans.is_empty());
         stats.spans_read += built.graph.spans.len();
-        stats.peak_bytes = stats
-            .peak_bytes
-            .max(built.graph.memory().total() + built.facts.heap_bytes());
+        let bytes = built.graph.memory().total() + built.facts.heap_bytes();
+        if bytes > stats.peak_bytes {
+            (stats.peak_bytes, stats.peak_spans) = (bytes, built.graph.spans.len());
+        }
         let (found, estimated) = detect::run_all(&built.graph, &built.facts, &settings.detect);
         findings.extend(found.into_iter().filter(|f| keep.contains(f.time)));
         offsets.extend(
