@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use causet_analyzer::detect::Severity;
 use causet_analyzer::output::Format;
+use causet_analyzer::windows::WindowSize;
 use causet_analyzer::{Analyzer, DetectConfig, Settings, TimeRange};
 use causet_collector::{Collector, CollectorConfig, Ingest, Limits, Store, StoreConfig};
 use clap::{Args, Parser, Subcommand};
@@ -239,11 +240,11 @@ struct ReportArgs {
     /// chains, RPCs, conflicting writes that cross the edge).
     #[arg(long, default_value = "5m")]
     horizon: humantime::Duration,
-    /// The analysis walks the range in windows of this length, one in
-    /// memory at a time; a finding is reported by the window that holds
-    /// its earliest event.
-    #[arg(long, default_value = "1h")]
-    window: humantime::Duration,
+    /// The analysis walks the range in windows, one in memory at a time; a
+    /// finding is reported by the window that holds its earliest event.
+    /// Default: as long as --memory-limit allows; or a length (e.g. 15m).
+    #[arg(long)]
+    window: Option<humantime::Duration>,
     #[command(flatten)]
     detect: DetectArgs,
 }
@@ -641,7 +642,10 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = spinner("analysing");
     let analyzer = open(&data, settings).await?;
-    let (detected, stats) = analyzer.findings_windowed(nanos(*args.window)).await?;
+    let size = args
+        .window
+        .map_or(WindowSize::Auto, |w| WindowSize::Fixed(nanos(*w)));
+    let (detected, stats) = analyzer.findings_windowed(size).await?;
     bar.finish_and_clear();
     tracing::info!(
         windows = stats.windows,

@@ -156,13 +156,13 @@ impl Analyzer {
     }
 
     /// The findings and node offsets of the settings' range, analysed in
-    /// windows of `window_ns` (see [`windows`]): memory is set by the
-    /// window, not by the data. Not cached.
+    /// windows (see [`windows`]): memory is set by the window, not by the
+    /// data. Not cached.
     pub async fn findings_windowed(
         &self,
-        window_ns: i64,
+        size: windows::WindowSize,
     ) -> Result<(derived::Detected, windows::WindowStats)> {
-        self.limited(windows::detect(&self.cache, window_ns).await)
+        self.limited(windows::detect(&self.cache, size).await)
     }
 
     /// Runs one or more `;`-separated statements, in order.

@@ -28,9 +28,6 @@ use crate::detect::{self, Finding};
 use crate::ingested;
 use crate::settings::TimeRange;
 
-/// Default window: 1 hour (see BENCHMARKS.md for how it was chosen).
-pub const DEFAULT_WINDOW_NS: i64 = 3_600_000_000_000;
-
 /// What a windowed analysis did, for a person sizing it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WindowStats {
@@ -51,22 +48,49 @@ impl WindowStats {
     }
 }
 
+/// How long the windows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowSize {
+    /// This many ns (rounded up to whole offset windows).
+    Fixed(i64),
+    /// As long as the memory limit allows: consecutive offset windows are
+    /// packed into one analysis window while the spans it reads (horizons
+    /// included) fit [`Settings::memory_limit`](crate::Settings) at
+    /// [`BUDGET_BYTES_PER_SPAN`] each.
+    Auto,
+}
+
+/// Bytes of memory budgeted per span read by an automatic window: the
+/// graph and facts (about 450 bytes a span) and what building them holds
+/// for a moment (the rows in scan order while they are sorted, the edge
+/// set), measured at about 2.5x that (BENCHMARKS.md).
+pub const BUDGET_BYTES_PER_SPAN: usize = 1_200;
+
 /// The findings and node offsets of the cache's range, window by window.
-pub async fn detect(cache: &GraphCache, window_ns: i64) -> Result<(Detected, WindowStats)> {
+pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, WindowStats)> {
     let settings = cache.settings();
     // Whole offset windows, so no offset estimate is split between two.
-    let offset_window = settings.detect.window_ns.max(1);
-    let whole = window_ns.max(1).saturating_add(offset_window - 1) / offset_window;
-    let window_ns = whole.saturating_mul(offset_window);
+    let slot_ns = settings.detect.window_ns.max(1);
     let mut stats = WindowStats::default();
-    let Some((first, last)) = start_bounds(cache, settings.range).await? else {
-        return Ok((Detected::new(Vec::new(), Vec::new())?, stats));
+    let slots = span_counts(cache, settings.range, slot_ns).await?;
+    let cuts = match size {
+        WindowSize::Fixed(window_ns) => {
+            let per = (window_ns.max(1).saturating_add(slot_ns - 1) / slot_ns).max(1);
+            fixed_cuts(&slots, per)
+        }
+        WindowSize::Auto => {
+            let horizon = (settings.horizon_ns.max(0).saturating_add(slot_ns - 1)) / slot_ns;
+            let budget = (settings.memory_limit / BUDGET_BYTES_PER_SPAN).max(1) as u64;
+            packed_cuts(&slots, horizon, budget)
+        }
     };
     let mut findings: Vec<Finding> = Vec::new();
     let mut offsets: Vec<NodeOffset> = Vec::new();
-    let mut at = first.div_euclid(window_ns) * window_ns;
-    while at <= last {
-        let end = at.saturating_add(window_ns);
+    for (i, pair) in cuts.windows(2).enumerate() {
+        let (at, end) = (
+            pair[0].saturating_mul(slot_ns),
+            pair[1].saturating_mul(slot_ns),
+        );
         // The window's spans, within the asked range.
         let core = TimeRange {
             from_ns: Some(settings.range.from_ns.map_or(at, |f| f.max(at))),
@@ -74,11 +98,11 @@ pub async fn detect(cache: &GraphCache, window_ns: i64) -> Result<(Detected, Win
         };
         // What it keeps: the first and last windows keep what lies beyond them.
         let keep = TimeRange {
-            from_ns: (at > first.div_euclid(window_ns) * window_ns).then_some(at),
-            to_ns: (end <= last).then_some(end),
+            from_ns: (i > 0).then_some(at),
+            to_ns: (i + 2 < cuts.len()).then_some(end),
         };
         let built = cache.analyse(core.widened(settings.horizon_ns)).await?;
-        stats.windows += usize::from(!built.graph.spans.is_empty());
+        stats.windows += 1;
         stats.spans_read += built.graph.spans.len();
         let bytes = built.graph.memory().total() + built.facts.heap_bytes();
         if bytes > stats.peak_bytes {
@@ -92,7 +116,6 @@ pub async fn detect(cache: &GraphCache, window_ns: i64) -> Result<(Detected, Win
                 .filter(|o| keep.contains(o.window_start)),
         );
         drop(built);
-        at = end;
     }
     detect::sort(&mut findings);
     // Offsets stay as estimated: by window (windows come in time order),
@@ -100,32 +123,107 @@ pub async fn detect(cache: &GraphCache, window_ns: i64) -> Result<(Detected, Win
     Ok((Detected::new(findings, offsets)?, stats))
 }
 
-/// The first and last span start inside `range`, if any span is.
-async fn start_bounds(cache: &GraphCache, range: TimeRange) -> Result<Option<(i64, i64)>> {
-    use arrow::array::{Array, AsArray};
-    use arrow::datatypes::TimestampNanosecondType;
+/// Window boundaries (in slots) every `per` slots, aligned to multiples of
+/// it, covering the slots that hold spans.
+fn fixed_cuts(slots: &[(i64, u64)], per: i64) -> Vec<i64> {
+    let (Some(&(first, _)), Some(&(last, _))) = (slots.first(), slots.last()) else {
+        return Vec::new();
+    };
+    let mut cuts = vec![first.div_euclid(per) * per];
+    while *cuts.last().expect("one cut") <= last {
+        let next = cuts.last().expect("one cut").saturating_add(per);
+        cuts.push(next);
+    }
+    cuts
+}
+
+/// Window boundaries (in slots): each window takes the next slots while
+/// the spans it reads (its slots and `horizon` slots on each side) stay
+/// within `budget`, and at least one slot.
+fn packed_cuts(slots: &[(i64, u64)], horizon: i64, budget: u64) -> Vec<i64> {
+    if slots.is_empty() {
+        return Vec::new();
+    }
+    // prefix[i]: spans in slots[..i].
+    let mut prefix = vec![0u64; slots.len() + 1];
+    for (i, &(_, n)) in slots.iter().enumerate() {
+        prefix[i + 1] = prefix[i] + n;
+    }
+    let below = |slot: i64| slots.partition_point(|&(s, _)| s < slot);
+    let read = |from: i64, to: i64| {
+        prefix[below(to.saturating_add(horizon))] - prefix[below(from.saturating_sub(horizon))]
+    };
+    let mut cuts = vec![slots[0].0];
+    let mut start = 0;
+    while start < slots.len() {
+        let from = slots[start].0;
+        let mut end = start + 1;
+        while end < slots.len() && read(from, slots[end].0 + 1) <= budget {
+            end += 1;
+        }
+        cuts.push(slots.get(end).map_or(slots[end - 1].0 + 1, |&(s, _)| s));
+        start = end;
+    }
+    cuts
+}
+
+/// Spans per slot (offset window) inside `range`, for the slots that have any.
+async fn span_counts(
+    cache: &GraphCache,
+    range: TimeRange,
+    slot_ns: i64,
+) -> Result<Vec<(i64, u64)>> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{DataType, Int64Type};
     use causet_schema::tables::{SPANS, col};
-    use datafusion::functions_aggregate::expr_fn::{max, min};
-    use datafusion::logical_expr::col as column;
+    use datafusion::functions_aggregate::expr_fn::count;
+    use datafusion::logical_expr::{cast, col as column, lit};
 
     let ctx = source_context(&cache.sources(), cache.runtime())?;
     let mut frame = ctx.table(SPANS).await?;
     if let Some(filter) = ingested::start_time_filter(range) {
         frame = frame.filter(filter)?;
     }
+    let slot = (cast(column(col::START_TIME), DataType::Int64) / lit(slot_ns)).alias("slot");
     let batches = frame
-        .aggregate(
-            vec![],
-            vec![min(column(col::START_TIME)), max(column(col::START_TIME))],
-        )?
+        .aggregate(vec![slot], vec![count(lit(1)).alias("spans")])?
         .collect()
         .await?;
-    let Some(batch) = batches.first().filter(|b| b.num_rows() == 1) else {
-        return Ok(None);
-    };
-    let (lo, hi) = (
-        batch.column(0).as_primitive::<TimestampNanosecondType>(),
-        batch.column(1).as_primitive::<TimestampNanosecondType>(),
-    );
-    Ok((lo.is_valid(0) && hi.is_valid(0)).then(|| (lo.value(0), hi.value(0))))
+    let mut slots = Vec::new();
+    for batch in &batches {
+        let (slot, spans) = (
+            batch.column(0).as_primitive::<Int64Type>(),
+            batch.column(1).as_primitive::<Int64Type>(),
+        );
+        for i in 0..batch.num_rows() {
+            slots.push((slot.value(i), spans.value(i).max(0) as u64));
+        }
+    }
+    slots.sort_unstable();
+    Ok(slots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_windows_cover_every_slot() {
+        let slots = [(61, 5), (62, 1), (130, 7)];
+        assert_eq!(fixed_cuts(&slots, 60), vec![60, 120, 180]);
+        assert_eq!(fixed_cuts(&[], 60), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn packed_windows_stay_within_the_budget_with_their_horizons() {
+        // Ten slots of 100 spans; a horizon of one slot each side.
+        let slots: Vec<(i64, u64)> = (0..10).map(|s| (s, 100)).collect();
+        let cuts = packed_cuts(&slots, 1, 500);
+        // [0,4) reads slots 0..=4 (500); then [4,7) reads 3..=7; ...
+        assert_eq!(cuts, vec![0, 4, 7, 10]);
+        // One slot over the budget still makes a window of its own.
+        assert_eq!(packed_cuts(&[(5, 900)], 1, 100), vec![5, 6]);
+        // Gaps are absorbed into the next window.
+        assert_eq!(packed_cuts(&[(0, 10), (50, 10)], 1, 1000), vec![0, 51]);
+    }
 }

@@ -1,6 +1,7 @@
 //! The analysis in windows gives the findings of the analysis in one piece,
 //! each once, also when a finding's events straddle a window boundary.
 
+use causet_analyzer::windows::WindowSize;
 use causet_analyzer::{Analyzer, DetectConfig, Settings};
 
 use crate::common::imported;
@@ -66,7 +67,10 @@ async fn split_between_spans_of(sample: &str, kind: &str) {
     let whole = Analyzer::open_with(dir.path(), settings()).await.unwrap();
     let expected = labels(&whole.findings().await.unwrap().findings);
     let windowed = Analyzer::open_with(dir.path(), settings()).await.unwrap();
-    let (detected, stats) = windowed.findings_windowed(window).await.unwrap();
+    let (detected, stats) = windowed
+        .findings_windowed(WindowSize::Fixed(window))
+        .await
+        .unwrap();
     assert!(stats.windows >= 2, "{sample}: {stats:?}");
     let got = labels(&detected.findings);
     assert_eq!(got, expected, "{sample}: windowed vs whole");
@@ -101,10 +105,9 @@ async fn every_sample_gives_the_same_findings_in_windows() {
         let dir = imported(&[name.as_str()]).await;
         let analyzer = Analyzer::open(dir.path()).await.unwrap();
         let whole = labels(&analyzer.findings().await.unwrap().findings);
-        let (windowed, _) = analyzer
-            .findings_windowed(causet_analyzer::windows::DEFAULT_WINDOW_NS)
-            .await
-            .unwrap();
-        assert_eq!(labels(&windowed.findings), whole, "{name}");
+        for size in [WindowSize::Auto, WindowSize::Fixed(3_600_000_000_000)] {
+            let (windowed, _) = analyzer.findings_windowed(size).await.unwrap();
+            assert_eq!(labels(&windowed.findings), whole, "{name} {size:?}");
+        }
     }
 }
