@@ -24,3 +24,20 @@ pub async fn imported(samples: &[&str]) -> TempDir {
     drop(ingest);
     dir
 }
+
+/// Findings as (kind, sorted span ids), sorted: what the labels name.
+pub type Labels = Vec<(String, Vec<String>)>;
+
+/// The [`Labels`] of `findings`.
+pub fn labels(findings: &[causet_analyzer::detect::Finding]) -> Labels {
+    let mut out: Labels = findings
+        .iter()
+        .map(|f| {
+            let mut spans = f.span_ids.clone();
+            spans.sort();
+            (f.kind.as_str().to_owned(), spans)
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -7,15 +7,13 @@ use std::collections::BTreeSet;
 
 use causet_analyzer::Analyzer;
 
-use crate::common::{imported, samples_dir};
-
-type Labels = Vec<(String, Vec<String>)>;
+use crate::common::{Labels, imported, labels, samples_dir};
 
 fn expected(name: &str) -> Labels {
     let path = samples_dir().join(format!("{name}.expected.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let rows: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
-    let mut labels: Labels = rows
+    let mut want: Labels = rows
         .iter()
         .map(|r| {
             let mut spans: Vec<String> = r["span_ids"]
@@ -28,8 +26,8 @@ fn expected(name: &str) -> Labels {
             (r["kind"].as_str().unwrap().to_owned(), spans)
         })
         .collect();
-    labels.sort();
-    labels
+    want.sort();
+    want
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,16 +46,7 @@ async fn every_sample_gives_exactly_its_expected_findings() {
         let dir = imported(&[name.as_str(), name.as_str()]).await;
         let analyzer = Analyzer::open(dir.path()).await.unwrap();
         let detected = analyzer.findings().await.unwrap();
-        let mut got: Labels = detected
-            .findings
-            .iter()
-            .map(|f| {
-                let mut spans = f.span_ids.clone();
-                spans.sort();
-                (f.kind.as_str().to_owned(), spans)
-            })
-            .collect();
-        got.sort();
+        let got: Labels = labels(&detected.findings);
         let want = expected(name);
         if got != want {
             let (want_set, got_set): (BTreeSet<_>, BTreeSet<_>) =

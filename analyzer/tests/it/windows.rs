@@ -4,21 +4,7 @@
 use causet_analyzer::windows::WindowSize;
 use causet_analyzer::{Analyzer, DetectConfig, Settings};
 
-use crate::common::imported;
-
-/// (kind, sorted span ids) of each finding, sorted.
-fn labels(findings: &[causet_analyzer::detect::Finding]) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<_> = findings
-        .iter()
-        .map(|f| {
-            let mut spans = f.span_ids.clone();
-            spans.sort();
-            (f.kind.as_str().to_owned(), spans)
-        })
-        .collect();
-    out.sort();
-    out
-}
+use crate::common::{imported, labels};
 
 /// Start times (ns) of the spans a finding of `kind` names, earliest first.
 async fn finding_starts(analyzer: &Analyzer, kind: &str) -> Vec<i64> {
