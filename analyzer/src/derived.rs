@@ -1,9 +1,10 @@
 //! Tables computed from the graph: built on first use, once per snapshot.
 //!
 //! `SELECT * FROM spans` never pays for the graph; the first query that
-//! touches `causal_events`, `hb_edges` or a causal table function builds it
-//! from the deduplicated ingested tables, and later queries reuse it until
-//! the analyzer is refreshed.
+//! touches `causal_events`, `hb_edges`, `findings` or a causal table
+//! function builds it, with the detectors' facts, from one scan of the
+//! ingested tables, and later queries reuse it until the analyzer is
+//! refreshed.
 
 use std::sync::{Arc, LazyLock, Mutex};
 

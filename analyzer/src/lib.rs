@@ -8,6 +8,13 @@
 //!   built on first use;
 //! - causal scalar functions ([`udfs`]) and table functions ([`udtfs`]).
 //!
+//! The graph and the detectors' facts come from one streamed scan of each
+//! ingested table (copies dropped by the loaders, ids parsed once, text and
+//! clocks interned; see [`graph`] and [`detect::facts`]), limited to the
+//! [`Settings`]' time range plus its horizon. Everything runs under one
+//! memory pool ([`settings`]); [`windows`] walks a long range one window
+//! at a time, so a report's memory is set by the window, not by the data.
+//!
 //! ```no_run
 //! # async fn run() -> causet_analyzer::Result<()> {
 //! use causet_analyzer::Analyzer;
