@@ -151,12 +151,20 @@ impl GraphCache {
     /// the current snapshot now (not cached), their memory charged to the
     /// pool while they live.
     pub async fn analyse(&self, load: TimeRange) -> Result<Built> {
-        let (graph, facts) =
-            build(&self.sources(), &self.settings.detect, load, &self.runtime).await?;
-        // Charged to the pool SQL draws on, so the limit covers both.
+        // Charged to the pool SQL draws on, so the limit covers both; grown
+        // as the scan is read, so an analysis too big for it stops early.
         let memory = MemoryConsumer::new("causet analysis (graph and facts)")
             .register(&self.runtime.memory_pool);
-        memory.try_grow(graph.memory().total() + facts.heap_bytes())?;
+        let sources = self.sources();
+        let (graph, facts) = build(
+            &sources,
+            &self.settings.detect,
+            load,
+            &self.runtime,
+            &memory,
+        )
+        .await?;
+        memory.try_resize(graph.memory().total() + facts.heap_bytes())?;
         Ok(Built {
             graph,
             facts,
@@ -276,6 +284,7 @@ async fn build(
     config: &DetectConfig,
     range: TimeRange,
     runtime: &Arc<RuntimeEnv>,
+    memory: &MemoryReservation,
 ) -> Result<(Graph, Facts)> {
     use futures::TryStreamExt as _;
     let ctx = source_context(sources, runtime)?;
@@ -323,6 +332,9 @@ async fn build(
                 }
                 _ => loader.links(&batch)?,
             }
+            // Building the graph from the rows read holds them twice for a
+            // moment (sorting them into id order).
+            memory.try_resize(2 * loader.heap_bytes() + facts.heap_bytes())?;
         }
     }
     let graph = loader.finish();

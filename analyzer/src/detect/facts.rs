@@ -187,6 +187,15 @@ pub struct FactsLoader {
 }
 
 impl FactsLoader {
+    /// Heap bytes of what was read so far.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.spans.capacity() * size_of::<(u128, u64, SpanFacts)>()
+            + self.writes.capacity() * size_of::<(Owner, Sym, Option<Sym>)>()
+            + self.clock_errors.capacity() * size_of::<(Owner, String)>()
+            + self.text.heap_bytes()
+    }
+
     /// Facts of a batch of `spans` rows.
     pub fn spans(&mut self, batch: &RecordBatch) -> Result<()> {
         let c = Columns::new(batch);

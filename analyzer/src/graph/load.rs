@@ -192,6 +192,17 @@ pub struct Loader {
 }
 
 impl Loader {
+    /// Heap bytes of what was read so far.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.g.spans.capacity() * size_of::<Span>()
+            + self.g.events.capacity() * size_of::<Event>()
+            + self.points.capacity() * size_of::<Point>()
+            + self.links.capacity() * size_of::<Link>()
+            + self.g.symbols.heap_bytes()
+            + self.g.clocks.heap_bytes()
+    }
+
     fn node(&mut self, name: &str) -> u32 {
         let sym = self.g.symbols.intern(name);
         let next = self.g.nodes.len() as u32;
