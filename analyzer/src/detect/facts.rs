@@ -92,8 +92,11 @@ pub struct SpanFacts {
 /// Everything the detectors read besides the graph.
 #[derive(Debug, Default)]
 pub struct Facts {
-    /// Facts per span (graph span index), for spans that have any, by span.
-    spans: Vec<(u32, SpanFacts)>,
+    /// Facts of the spans that have any.
+    spans: Vec<SpanFacts>,
+    /// Per graph span, its index in `spans` ([`NONE`] for none): a lookup
+    /// per span in the detectors' loops, so 4 bytes a span, not a search.
+    by_span: Vec<u32>,
     /// Writes of spans and span events, in event order.
     pub writes: Vec<Write>,
     /// Clock parse errors per event (a span's go on its start).
@@ -105,10 +108,8 @@ pub struct Facts {
 impl Facts {
     /// The facts of span `span`, if any.
     pub fn of(&self, span: u32) -> Option<&SpanFacts> {
-        self.spans
-            .binary_search_by_key(&span, |(s, _)| *s)
-            .ok()
-            .map(|i| &self.spans[i].1)
+        let at = *self.by_span.get(span as usize)?;
+        (at != NONE).then(|| &self.spans[at as usize])
     }
 
     /// The text of an interned fact.
@@ -118,7 +119,8 @@ impl Facts {
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.spans.capacity() * std::mem::size_of::<(u32, SpanFacts)>()
+        self.spans.capacity() * std::mem::size_of::<SpanFacts>()
+            + self.by_span.capacity() * 4
             + self.writes.capacity() * std::mem::size_of::<Write>()
             + self
                 .clock_errors
@@ -169,6 +171,9 @@ pub fn span_columns(config: &DetectConfig) -> Vec<String> {
 
 /// The columns of `span_events` the facts need.
 pub const EVENT_COLUMNS: &[&str] = &[col::WRITE_KEY, col::WRITE_VALUE, col::CLOCK_ERROR];
+
+/// No facts, in [`Facts`]' index.
+const NONE: u32 = u32::MAX;
 
 /// Ids of a span, or of a span event (with its index).
 type Owner = (u128, u64, Option<u32>);
@@ -331,7 +336,11 @@ impl FactsLoader {
             .collect();
         spans.sort_unstable_by_key(|(s, _)| *s);
         spans.dedup_by_key(|(s, _)| *s);
-        spans.shrink_to_fit();
+        let mut by_span = vec![NONE; graph.spans.len()];
+        for (at, (span, _)) in spans.iter().enumerate() {
+            by_span[*span as usize] = at as u32;
+        }
+        let spans: Vec<SpanFacts> = spans.into_iter().map(|(_, f)| f).collect();
         let mut writes: Vec<Write> = self
             .writes
             .into_iter()
@@ -354,6 +363,7 @@ impl FactsLoader {
         clock_errors.dedup_by_key(|(e, _)| *e);
         Facts {
             spans,
+            by_span,
             writes,
             clock_errors,
             text: self.text,

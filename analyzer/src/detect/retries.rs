@@ -7,7 +7,9 @@
 //! execute it) or unknown (timeout, unavailable, reset, 5xx: it may have
 //! executed). An unknown attempt is never assumed not to have run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 
 use serde_json::json;
 

@@ -1,6 +1,6 @@
 //! The rules that turn spans, events, links and clocks into edges.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use causet_schema::attributes;
 

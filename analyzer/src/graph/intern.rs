@@ -8,7 +8,7 @@
 //! An event then costs a few words, not a heap allocation per clock and per
 //! clock entry (the analysis held 1.3-1.9 KB per span that way).
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::num::NonZeroU32;
 
 use causet_schema::clocks::CausalOrder;

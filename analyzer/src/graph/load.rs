@@ -1,6 +1,6 @@
 //! Ingested rows (Arrow) into the graph's spans and events.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use arrow::array::{
     Array, AsArray, BooleanArray, Int64Array, MapArray, RecordBatch, StringArray,

@@ -1,7 +1,7 @@
 //! Derived clocks: a topological order, Lamport numbers, and vector clocks
 //! over a chain decomposition.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use super::{EventId, Graph, NO_DVC, NO_LAMPORT, Position};
 

@@ -60,7 +60,7 @@ pub fn cone(g: &Graph, target: EventId, past: bool) -> Vec<EventId> {
 /// Whether `from` reaches `to`, visiting only events whose derived Lamport
 /// number is below `limit` (= `to`'s): nothing above it can lead to `to`.
 pub fn reaches_below(g: &Graph, from: EventId, to: EventId, limit: u64) -> bool {
-    let mut seen = std::collections::HashSet::from([from]);
+    let mut seen: hashbrown::HashSet<EventId> = [from].into_iter().collect();
     let mut stack = vec![from];
     while let Some(v) = stack.pop() {
         for (w, _) in g.out.of(v) {
@@ -80,7 +80,8 @@ pub fn reaches_below(g: &Graph, from: EventId, to: EventId, limit: u64) -> bool 
 /// backwards from both in decreasing Lamport order, so it stops at the fork
 /// instead of walking the whole past; events on a cycle are not considered.
 pub fn last_common_ancestor(g: &Graph, a: EventId, b: EventId) -> Option<EventId> {
-    use std::collections::{BinaryHeap, HashMap};
+    use hashbrown::HashMap;
+    use std::collections::BinaryHeap;
     const FROM_A: u8 = 1;
     const FROM_B: u8 = 2;
     let mut marks: HashMap<EventId, u8> = HashMap::new();
