@@ -61,9 +61,11 @@ pub enum WindowSize {
 }
 
 /// Bytes of memory budgeted per span read by an automatic window: the
-/// graph and facts (about 450 bytes a span) and what building them holds
+/// graph and facts (about 460 bytes a span) and what building them holds
 /// for a moment (the rows in scan order while they are sorted, the edge
-/// set), measured at about 2.5x that (BENCHMARKS.md).
+/// set, the scan's buffers). A report's peak RSS measured about 900 bytes
+/// per span read by its largest window (BENCHMARKS.md), so the default
+/// 2 GiB limit gives windows of 1.8M spans and about 1.5 GiB of RSS.
 pub const BUDGET_BYTES_PER_SPAN: usize = 1_200;
 
 /// The findings and node offsets of the cache's range, window by window.
