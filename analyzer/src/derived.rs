@@ -13,7 +13,6 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
-use causet_schema::tables::{SPAN_EVENTS, SPAN_LINKS, SPANS};
 use causet_schema::tables::{UTC, timestamp_type};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
@@ -21,17 +20,14 @@ use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::SessionConfig;
-use datafusion::prelude::SessionContext;
 use tokio::sync::OnceCell;
 
-use crate::detect::facts::FactsLoader;
 use crate::detect::offsets::NodeOffset;
 use crate::detect::{self, DetectConfig, Facts, Finding};
 use crate::error::Result;
-use crate::graph::load::Loader;
-use crate::graph::{Graph, Input, tables};
-use crate::ingested::{self, DedupTable};
+use crate::graph::{Graph, tables};
+use crate::ingested::DedupTable;
+use crate::scan;
 use crate::settings::{Settings, TimeRange};
 
 /// The ingested tables a graph is built from, and the graph once built.
@@ -156,7 +152,7 @@ impl GraphCache {
         let memory = MemoryConsumer::new("causet analysis (graph and facts)")
             .register(&self.runtime.memory_pool);
         let sources = self.sources();
-        let (graph, facts) = build(
+        let (graph, facts) = scan::load(
             &sources,
             &self.settings.detect,
             load,
@@ -255,102 +251,6 @@ fn offsets_batch(offsets: &[NodeOffset]) -> Result<RecordBatch> {
         )),
     ];
     Ok(RecordBatch::try_new(offsets_schema(), columns)?)
-}
-
-/// A private session over the snapshot's ingested tables with their
-/// copies left in, for the analysis's own scan (its loaders keep one row
-/// per key).
-pub(crate) fn source_context(
-    sources: &[Arc<DedupTable>],
-    runtime: &Arc<RuntimeEnv>,
-) -> Result<SessionContext> {
-    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), Arc::clone(runtime));
-    for table in sources {
-        ctx.register_table(table.name(), table.with_copies())?;
-    }
-    Ok(ctx)
-}
-
-/// Builds the graph and the detectors' facts from one streamed scan of each
-/// ingested table: each batch is copied into the graph's compact rows and
-/// the facts, then dropped, so the scan's Arrow batches are never all held
-/// at once.
-///
-/// With a time range, spans are read by start time (their `date=`/`hour=`
-/// folders pruned by the same bound) and span events and links from the
-/// folders of those hours, each widened by the horizon.
-async fn build(
-    sources: &[Arc<DedupTable>],
-    config: &DetectConfig,
-    range: TimeRange,
-    runtime: &Arc<RuntimeEnv>,
-    memory: &MemoryReservation,
-) -> Result<(Graph, Facts)> {
-    use futures::TryStreamExt as _;
-    let ctx = source_context(sources, runtime)?;
-    let mut loader = Loader::default();
-    let mut facts = FactsLoader::default();
-    let span_columns: Vec<String> = Input::SPAN_COLUMNS
-        .iter()
-        .map(|c| (*c).to_owned())
-        .chain(detect::facts::span_columns(config))
-        .collect();
-    let event_columns: Vec<String> = Input::EVENT_COLUMNS
-        .iter()
-        .chain(detect::facts::EVENT_COLUMNS)
-        .map(|c| (*c).to_owned())
-        .collect();
-    let link_columns: Vec<String> = Input::LINK_COLUMNS
-        .iter()
-        .map(|c| (*c).to_owned())
-        .collect();
-    for (table, columns) in [
-        (SPANS, span_columns),
-        (SPAN_EVENTS, event_columns),
-        (SPAN_LINKS, link_columns),
-    ] {
-        let mut frame = ctx.table(table).await?;
-        let filter = if table == SPANS {
-            ingested::start_time_filter(range)
-        } else {
-            ingested::hours_filter(range)
-        };
-        if let Some(filter) = filter {
-            frame = frame.filter(filter)?;
-        }
-        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let mut stream = frame.select_exprs(&columns)?.execute_stream().await?;
-        while let Some(batch) = stream.try_next().await? {
-            match table {
-                SPANS => {
-                    loader.spans(&batch)?;
-                    facts.spans(&batch)?;
-                }
-                SPAN_EVENTS => {
-                    loader.points(&batch)?;
-                    facts.points(&batch)?;
-                }
-                _ => loader.links(&batch)?,
-            }
-            // Building the graph from the rows read holds them twice for a
-            // moment (sorting them into id order).
-            memory.try_resize(2 * loader.heap_bytes() + facts.heap_bytes())?;
-        }
-    }
-    let graph = loader.finish();
-    let facts = facts.finish(&graph);
-    let memory = graph.memory();
-    let spans = graph.spans.len().max(1);
-    tracing::info!(
-        spans = graph.spans.len(),
-        events = graph.events.len(),
-        edges = graph.edges.len(),
-        graph_bytes_per_span = memory.total() / spans,
-        facts_bytes_per_span = facts.heap_bytes() / spans,
-        ?memory,
-        "graph built"
-    );
-    Ok((graph, facts))
 }
 
 /// Which derived table.

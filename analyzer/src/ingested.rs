@@ -61,10 +61,14 @@ pub fn sql_schema(table: &str) -> Result<SchemaRef> {
 /// Registers the three ingested tables of `data_dir` in `ctx`, reading the
 /// WAL tail as it is now, and returns them.
 pub fn register(ctx: &SessionContext, data_dir: &Path) -> Result<Vec<Arc<DedupTable>>> {
-    let tail = wal_tail::read(data_dir)?;
+    let schemas = [
+        sql_schema(INGESTED_TABLES[0])?,
+        sql_schema(INGESTED_TABLES[1])?,
+        sql_schema(INGESTED_TABLES[2])?,
+    ];
+    let tail = wal_tail::read(data_dir, &schemas)?;
     let mut providers = Vec::new();
-    for (table, wal_rows) in INGESTED_TABLES.into_iter().zip(tail) {
-        let schema = sql_schema(table)?;
+    for ((table, wal_rows), schema) in INGESTED_TABLES.into_iter().zip(tail).zip(schemas) {
         let parquet = listing_table(data_dir, table, &schema)?;
         let wal = Arc::new(MemTable::try_new(Arc::clone(&schema), vec![wal_rows])?);
         let dedup = Arc::new(DedupTable {

@@ -34,6 +34,7 @@ pub mod graph;
 pub mod ingested;
 pub mod output;
 pub mod report;
+mod scan;
 pub mod settings;
 pub mod shell;
 pub mod shiviz;

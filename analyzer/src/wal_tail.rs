@@ -11,21 +11,17 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::take_record_batch;
+use arrow::datatypes::SchemaRef;
 use causet_schema::tables::INGESTED_TABLES;
 use causet_schema::{WalError, partition, wal};
 
 use crate::error::Result;
-use crate::ingested::sql_schema;
 
 /// Unflushed rows per ingested table (in [`INGESTED_TABLES`] order), with
-/// their `date` and `hour` partition values appended.
-pub fn read(data_dir: &Path) -> Result<[Vec<RecordBatch>; 3]> {
+/// their `date` and `hour` partition values appended: rows of `schemas`,
+/// the tables as SQL sees them.
+pub fn read(data_dir: &Path, schemas: &[SchemaRef; 3]) -> Result<[Vec<RecordBatch>; 3]> {
     let mut out: [Vec<RecordBatch>; 3] = Default::default();
-    let schemas = [
-        sql_schema(INGESTED_TABLES[0])?,
-        sql_schema(INGESTED_TABLES[1])?,
-        sql_schema(INGESTED_TABLES[2])?,
-    ];
     for (seq, path) in wal::list_segments(&data_dir.join(wal::WAL_DIR))? {
         let segment = match wal::read_segment(&path) {
             Ok(segment) => segment,

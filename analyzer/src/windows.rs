@@ -22,10 +22,11 @@
 //! window (1 minute) and so never need more.
 
 use crate::Result;
-use crate::derived::{Detected, GraphCache, source_context};
+use crate::derived::{Detected, GraphCache};
 use crate::detect::offsets::NodeOffset;
 use crate::detect::{self, Finding};
 use crate::ingested;
+use crate::scan::source_context;
 use crate::settings::TimeRange;
 
 /// What a windowed analysis did, for a person sizing it.
