@@ -233,7 +233,7 @@ struct ReportArgs {
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
     /// Exit 1 when a finding is at least this severe.
-    #[arg(long, default_value = "high")]
+    #[arg(long, default_value = "high", value_parser = severities())]
     fail_on: Severity,
     /// How far before and after the range spans are read, so that what
     /// happened at its edges is judged with its causes and effects (retry
@@ -247,6 +247,13 @@ struct ReportArgs {
     window: Option<humantime::Duration>,
     #[command(flatten)]
     detect: DetectArgs,
+}
+
+/// Severities as clap choices (listed in --help, checked before running).
+fn severities() -> impl clap::builder::TypedValueParser<Value = Severity> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Severity::ALL.iter().map(|s| s.as_str()))
+        .map(|s| s.parse::<Severity>().unwrap_or(Severity::High))
 }
 
 /// Formats of `causet report`.
