@@ -37,9 +37,9 @@ pub(crate) fn source_context(
 /// the facts, then dropped, so the scan's Arrow batches are never all held
 /// at once.
 ///
-/// With a time range, spans are read by start time (their `date=`/`hour=`
-/// folders pruned by the same bound) and span events and links from the
-/// folders of those hours, each widened by the horizon.
+/// With a time range (the caller's, horizon included), spans are read by
+/// start time (their `date=`/`hour=` folders pruned by the same bound) and
+/// span events and links from the folders of those hours.
 pub(crate) async fn load(
     sources: &[Arc<DedupTable>],
     config: &DetectConfig,
