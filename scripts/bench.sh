@@ -142,7 +142,7 @@ EOF
       cp "$WORK/$name.out" "$WORK/$name-$size.out" 2>/dev/null || true
     done
   done
-  med() { if grep -q failed "$WORK/$1.$2"; then echo "did not finish"; else median < "$WORK/$1.$2"; fi; }
+  med() { if [ ! -s "$WORK/$1.$2" ]; then echo "n/a"; elif grep -q failed "$WORK/$1.$2"; then echo "did not finish"; else median < "$WORK/$1.$2"; fi; }
   for name in $names; do
     printf '%-44s %10s s %10s MiB\n' "$name" "$(med "$name" walls)" "$(med "$name" rss)"
   done
