@@ -7,7 +7,7 @@
 //! causet-datagen score --truth ./bench-data/truth.json --report report.json
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -57,17 +57,21 @@ fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
 }
 
-/// Whether a reported finding is about a truth item's subject (a node, a
-/// key or a span), as the demo scores.
-fn about(finding: &Value, truth: &Value) -> bool {
-    let subject = &truth["subject"];
-    finding["kind"] == truth["kind"]
-        && (finding["key"] == *subject
-            || ["nodes", "span_ids"].iter().any(|list| {
-                finding[list]
-                    .as_array()
-                    .is_some_and(|l| l.contains(subject))
-            }))
+/// What a reported finding is about, as (kind, subject) pairs: its key,
+/// nodes and spans, matched against truth subjects as the demo scores.
+fn subjects(finding: &Value) -> Vec<(&str, &str)> {
+    let kind = finding["kind"].as_str().unwrap_or("?");
+    let listed = ["nodes", "span_ids"]
+        .iter()
+        .filter_map(|list| finding[list].as_array())
+        .flatten()
+        .filter_map(Value::as_str);
+    finding["key"]
+        .as_str()
+        .into_iter()
+        .chain(listed)
+        .map(|subject| (kind, subject))
+        .collect()
 }
 
 #[allow(clippy::print_stdout)]
@@ -95,20 +99,34 @@ fn main() -> anyhow::Result<()> {
             let findings = report["findings"]
                 .as_array()
                 .context("the report has no findings list")?;
+            // Indexed both ways, so scoring is linear in findings and truth.
+            let of = |t: &Value| {
+                (
+                    t["kind"].as_str().unwrap_or("?").to_owned(),
+                    t["subject"].as_str().unwrap_or("").to_owned(),
+                )
+            };
+            let injected: HashSet<(String, String)> = truth.iter().map(of).collect();
+            let mut reported: HashSet<(&str, &str)> = HashSet::new();
             let mut kinds: BTreeMap<String, [usize; 4]> = BTreeMap::new();
             for finding in findings {
+                let about = subjects(finding);
+                let explained = about
+                    .iter()
+                    .any(|&(k, s)| injected.contains(&(k.to_owned(), s.to_owned())));
+                reported.extend(about);
                 let entry = kinds
                     .entry(finding["kind"].as_str().unwrap_or("?").to_owned())
                     .or_default();
                 entry[0] += 1;
-                entry[1] += usize::from(truth.iter().any(|t| about(finding, t)));
+                entry[1] += usize::from(explained);
             }
             for item in truth.iter().filter(|t| t["required"] == true) {
-                let entry = kinds
-                    .entry(item["kind"].as_str().unwrap_or("?").to_owned())
-                    .or_default();
+                let (kind, subject) = of(item);
+                let found = reported.contains(&(kind.as_str(), subject.as_str()));
+                let entry = kinds.entry(kind).or_default();
                 entry[2] += 1;
-                entry[3] += usize::from(findings.iter().any(|f| about(f, item)));
+                entry[3] += usize::from(found);
             }
             println!(
                 "{:<26} {:>8} {:>10} {:>9} {:>7}",
