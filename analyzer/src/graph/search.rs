@@ -6,32 +6,45 @@ use super::{EventId, Graph};
 
 /// The shortest path of edges from `from` to `to` (edge indices), if `from`
 /// happens before `to`.
+///
+/// Breadth-first, remembering only the events it visits (a map, not an
+/// array over the whole graph: a report asks this for every conflict, and
+/// a window holds millions of events). When `to` has a derived Lamport
+/// number, only events below it are explored: every event in `to`'s past
+/// has a lower one, so nothing else can lead there.
 pub fn path(g: &Graph, from: EventId, to: EventId) -> Option<Vec<u32>> {
     if from == to {
         return None;
     }
-    let mut via: Vec<Option<(EventId, u32)>> = vec![None; g.events.len()];
-    let mut seen = vec![false; g.events.len()];
+    let limit = g.lamport(to);
+    let may_lead_to_to = |w: EventId| match limit {
+        Some(limit) => g.lamport(w).is_some_and(|l| l < limit),
+        None => true,
+    };
+    if !may_lead_to_to(from) {
+        return None;
+    }
+    // Each visited event and the (previous event, edge) it was reached by.
+    let mut via: hashbrown::HashMap<EventId, (EventId, u32)> = hashbrown::HashMap::new();
+    via.insert(from, (from, u32::MAX));
     let mut queue = VecDeque::from([from]);
-    seen[from as usize] = true;
     while let Some(v) = queue.pop_front() {
         for (w, edge) in g.out.of(v) {
-            if seen[w as usize] {
-                continue;
-            }
-            seen[w as usize] = true;
-            via[w as usize] = Some((v, edge));
             if w == to {
-                let mut edges = Vec::new();
-                let mut at = to;
-                while let Some((prev, edge)) = via[at as usize] {
+                let mut edges = vec![edge];
+                let mut at = v;
+                while at != from {
+                    let (prev, edge) = via[&at];
                     edges.push(edge);
                     at = prev;
                 }
                 edges.reverse();
                 return Some(edges);
             }
-            queue.push_back(w);
+            if may_lead_to_to(w) && !via.contains_key(&w) {
+                via.insert(w, (v, edge));
+                queue.push_back(w);
+            }
         }
     }
     None
