@@ -28,7 +28,7 @@ use crate::error::Result;
 use crate::graph::{Graph, tables};
 use crate::ingested::DedupTable;
 use crate::scan;
-use crate::settings::{Settings, TimeRange};
+use crate::settings::{Reach, Settings};
 
 /// The ingested tables a graph is built from, and the graph once built.
 #[derive(Debug)]
@@ -143,10 +143,10 @@ impl GraphCache {
             .clone()
     }
 
-    /// The graph and facts of the spans that start in `load`, read from
-    /// the current snapshot now (not cached), their memory charged to the
-    /// pool while they live.
-    pub async fn analyse(&self, load: TimeRange) -> Result<Built> {
+    /// The graph and facts of the spans `load` reaches, read from the
+    /// current snapshot now (not cached), their memory charged to the pool
+    /// while they live.
+    pub async fn analyse(&self, load: impl Into<Reach>) -> Result<Built> {
         // Charged to the pool SQL draws on, so the limit covers both; grown
         // as the scan is read, so an analysis too big for it stops early.
         let memory = MemoryConsumer::new("causet analysis (graph and facts)")
@@ -155,7 +155,7 @@ impl GraphCache {
         let (graph, facts) = scan::load(
             &sources,
             &self.settings.detect,
-            load,
+            load.into(),
             &self.runtime,
             &memory,
         )

@@ -31,7 +31,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
-use crate::settings::TimeRange;
+use crate::settings::{Reach, TimeRange};
 use crate::wal_tail;
 
 const ROW_NUMBER: &str = "__causet_copy";
@@ -276,17 +276,34 @@ fn hour_bound(ns: i64, op: datafusion::logical_expr::Operator) -> Option<Expr> {
     Some(whole_days.or(same_day))
 }
 
+/// The spans of `reach`: `start_time` inside its outer range, and, before
+/// its `starts`, `end_time` inside them; `None` for the whole time line.
+pub fn reach_filter(reach: Reach) -> Option<Expr> {
+    let outer = start_time_filter(reach.outer());
+    match reach.starts.from_ns {
+        Some(from) if reach.outer().from_ns != Some(from) => {
+            let at = timestamp(from);
+            let running = column(col::START_TIME)
+                .gt_eq(at.clone())
+                .or(column(col::END_TIME).gt_eq(at));
+            conjunction(outer.into_iter().chain([running]))
+        }
+        _ => outer,
+    }
+}
+
+fn timestamp(ns: i64) -> Expr {
+    lit(datafusion::common::ScalarValue::TimestampNanosecond(
+        Some(ns),
+        Some(tables::UTC.into()),
+    ))
+}
+
 /// `start_time` inside `range`, for `spans` (the scan adds the `date`/`hour`
 /// bound it implies); `None` for the whole time line.
 pub fn start_time_filter(range: TimeRange) -> Option<Expr> {
-    let at = |ns: i64| {
-        lit(datafusion::common::ScalarValue::TimestampNanosecond(
-            Some(ns),
-            Some(tables::UTC.into()),
-        ))
-    };
-    let from = range.from_ns.map(|f| column(col::START_TIME).gt_eq(at(f)));
-    let to = range.to_ns.map(|t| column(col::START_TIME).lt(at(t)));
+    let from = range.from_ns.map(|f| column(col::START_TIME).gt_eq(timestamp(f)));
+    let to = range.to_ns.map(|t| column(col::START_TIME).lt(timestamp(t)));
     conjunction(from.into_iter().chain(to))
 }
 

@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::graph::load::Loader;
 use crate::graph::{Graph, Input};
 use crate::ingested::{self, DedupTable};
-use crate::settings::TimeRange;
+use crate::settings::Reach;
 
 /// A private session over the snapshot's ingested tables with their
 /// copies left in, for the analysis's own scan (its loaders keep one row
@@ -37,13 +37,13 @@ pub(crate) fn source_context(
 /// the facts, then dropped, so the scan's Arrow batches are never all held
 /// at once.
 ///
-/// With a time range (the caller's, horizon included), spans are read by
-/// start time (their `date=`/`hour=` folders pruned by the same bound) and
-/// span events and links from the folders of those hours.
+/// Spans are read by their start time and end time (see [`Reach`]; their
+/// `date=`/`hour=` folders pruned by the same bounds), span events and
+/// links from the folders of those hours.
 pub(crate) async fn load(
     sources: &[Arc<DedupTable>],
     config: &DetectConfig,
-    range: TimeRange,
+    reach: Reach,
     runtime: &Arc<RuntimeEnv>,
     memory: &MemoryReservation,
 ) -> Result<(Graph, Facts)> {
@@ -72,9 +72,9 @@ pub(crate) async fn load(
     ] {
         let mut frame = ctx.table(table).await?;
         let filter = if table == SPANS {
-            ingested::start_time_filter(range)
+            ingested::reach_filter(reach)
         } else {
-            ingested::hours_filter(range)
+            ingested::hours_filter(reach.outer())
         };
         if let Some(filter) = filter {
             frame = frame.filter(filter)?;

@@ -55,15 +55,55 @@ impl TimeRange {
 
     /// The range widened by `horizon_ns` on each bounded side.
     pub fn widened(&self, horizon_ns: i64) -> TimeRange {
+        self.extended(horizon_ns, horizon_ns)
+    }
+
+    /// The range starting `before_ns` earlier and ending `after_ns` later
+    /// (on its bounded sides).
+    pub fn extended(&self, before_ns: i64, after_ns: i64) -> TimeRange {
         TimeRange {
-            from_ns: self.from_ns.map(|f| f.saturating_sub(horizon_ns)),
-            to_ns: self.to_ns.map(|t| t.saturating_add(horizon_ns)),
+            from_ns: self.from_ns.map(|f| f.saturating_sub(before_ns)),
+            to_ns: self.to_ns.map(|t| t.saturating_add(after_ns)),
         }
     }
 
     /// Whether `t` is in the range.
     pub fn contains(&self, t: i64) -> bool {
         self.from_ns.is_none_or(|f| t >= f) && self.to_ns.is_none_or(|to| t < to)
+    }
+}
+
+/// The spans an analysis reads: those that start in `starts`, and those
+/// that started up to `running_since` earlier and were still running when
+/// `starts` begins (a long span whose end, or whose children's replies,
+/// fall inside it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Spans starting here are read.
+    pub starts: TimeRange,
+    /// Spans starting from here to `starts` are read if they end inside it.
+    pub running_since: Option<i64>,
+}
+
+impl From<TimeRange> for Reach {
+    fn from(starts: TimeRange) -> Self {
+        Reach {
+            starts,
+            running_since: None,
+        }
+    }
+}
+
+impl Reach {
+    /// The start times of every span it may read.
+    pub fn outer(&self) -> TimeRange {
+        TimeRange {
+            from_ns: match (self.running_since, self.starts.from_ns) {
+                (Some(since), Some(from)) => Some(since.min(from)),
+                (_, from) => from,
+            },
+            to_ns: self.starts.to_ns,
+        }
     }
 }
 
@@ -92,6 +132,14 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// How far before a window's start its analysis reads: one offset
+    /// window (1 minute), or the horizon if that is shorter. A window
+    /// reads its lead before it and its horizon after it; see
+    /// [`crate::windows`] for why the lead can be the shorter of the two.
+    pub fn lead_ns(&self) -> i64 {
+        self.horizon_ns.min(self.detect.window_ns).max(0)
+    }
+
     /// The default settings with these detector settings.
     pub fn with_detect(detect: DetectConfig) -> Self {
         Settings {

@@ -12,13 +12,21 @@ pub fn samples_dir() -> PathBuf {
 
 /// A data folder holding the named samples, flushed to Parquet.
 pub async fn imported(samples: &[&str]) -> TempDir {
+    let files: Vec<PathBuf> = samples
+        .iter()
+        .map(|name| samples_dir().join(format!("{name}.otlp.json")))
+        .collect();
+    imported_files(&files).await
+}
+
+/// A data folder holding these OTLP JSON files, flushed to Parquet.
+pub async fn imported_files(files: &[PathBuf]) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(StoreConfig::new(dir.path())).unwrap();
     let ingest = Ingest::new(store, Limits::default());
-    for name in samples {
-        let file = samples_dir().join(format!("{name}.otlp.json"));
-        let summary = import_file(&ingest, &file, &mut |_| {}).await.unwrap();
-        assert!(summary.errors.is_empty(), "{name}: {:?}", summary.errors);
+    for file in files {
+        let summary = import_file(&ingest, file, &mut |_| {}).await.unwrap();
+        assert!(summary.errors.is_empty(), "{}: {:?}", file.display(), summary.errors);
     }
     ingest.store().flush().await.unwrap();
     drop(ingest);
