@@ -153,7 +153,7 @@ EOF
     "$(awk -v d="$(med duckdb walls)" -v c="$(med concurrent_write walls)" 'BEGIN { if (c + 0 > 0 && d + 0 > 0) printf "%.1fx", d / c; else print "n/a" }')"
   printf '%-44s %14s\n' "analysis bytes/span (graph + facts, peak window)" \
     "$(grep -o 'analysis_bytes_per_span=[0-9]*' "$WORK/report.err" | tail -n 1 | cut -d= -f2)"
-  printf '%-44s %14s\n' "windows / spans read (horizons included)" \
+  printf '%-44s %14s\n' "windows / spans read (leads, horizons included)" \
     "$(grep -o ' windows=[0-9]*' "$WORK/report.err" | tail -n 1 | cut -d= -f2) / $(grep -o 'spans_read=[0-9]*' "$WORK/report.err" | tail -n 1 | cut -d= -f2)"
   printf '%-44s %14s\n' "report / scan, wall" \
     "$(awk -v r="$(med report walls)" -v s="$(med scan walls)" 'BEGIN { if (s + 0 > 0 && r + 0 > 0) printf "%.1fx", r / s; else print "n/a" }')"

@@ -235,9 +235,10 @@ struct ReportArgs {
     /// Exit 1 when a finding is at least this severe.
     #[arg(long, default_value = "high", value_parser = severities())]
     fail_on: Severity,
-    /// How far before and after the range spans are read, so that what
-    /// happened at its edges is judged with its causes and effects (retry
-    /// chains, RPCs, conflicting writes that cross the edge).
+    /// How far after each window (and the range) spans are read, so that
+    /// what began in it is judged with its effects (retry chains, RPCs,
+    /// conflicting writes that cross the edge); spans that began up to this
+    /// long before a window and still run in it are read too.
     #[arg(long, default_value = "5m")]
     horizon: humantime::Duration,
     /// The analysis walks the range in windows, one in memory at a time; a

@@ -19,6 +19,19 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The data folder does not exist, or causet never wrote to it (a
+    /// mistyped `--data`): read commands refuse it rather than report
+    /// nothing found.
+    #[error(
+        "{path} is not a causet data folder: {why} (`causet collect` and `causet import` \
+         make one; check --data or CAUSET_DATA)"
+    )]
+    NotADataFolder {
+        /// The folder asked for.
+        path: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// The user asked for something that does not exist or does not fit.
     #[error("{0}")]
     Usage(String),

@@ -58,6 +58,31 @@ pub fn sql_schema(table: &str) -> Result<SchemaRef> {
     )))
 }
 
+/// Refuses a folder that does not exist or that holds none of what causet
+/// writes (the WAL and the three tables' folders): an analysis of it would
+/// find nothing and say so as if all were well. Creates nothing.
+pub fn check_data_folder(data_dir: &Path) -> Result<()> {
+    let refuse = |why| {
+        Err(Error::NotADataFolder {
+            path: data_dir.display().to_string(),
+            why,
+        })
+    };
+    if !data_dir.exists() {
+        return refuse("it does not exist");
+    }
+    if !data_dir.is_dir() {
+        return refuse("it is not a folder");
+    }
+    let ours = std::iter::once(causet_schema::wal::WAL_DIR)
+        .chain(INGESTED_TABLES)
+        .any(|sub| data_dir.join(sub).is_dir());
+    if !ours {
+        return refuse("it holds none of wal/, spans/, span_events/, span_links/");
+    }
+    Ok(())
+}
+
 /// Registers the three ingested tables of `data_dir` in `ctx`, reading the
 /// WAL tail as it is now, and returns them.
 pub fn register(ctx: &SessionContext, data_dir: &Path) -> Result<Vec<Arc<DedupTable>>> {
@@ -91,8 +116,13 @@ fn listing_table(
     schema: &SchemaRef,
 ) -> Result<Arc<dyn TableProvider>> {
     let dir = data_dir.join(table);
-    // Listing needs the folder; an empty one is a table with no rows.
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    if !dir.exists() {
+        // Nothing flushed to this table yet: no rows (a read creates nothing).
+        return Ok(Arc::new(MemTable::try_new(
+            Arc::clone(schema),
+            vec![vec![]],
+        )?));
+    }
     let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
     let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
@@ -302,8 +332,12 @@ fn timestamp(ns: i64) -> Expr {
 /// `start_time` inside `range`, for `spans` (the scan adds the `date`/`hour`
 /// bound it implies); `None` for the whole time line.
 pub fn start_time_filter(range: TimeRange) -> Option<Expr> {
-    let from = range.from_ns.map(|f| column(col::START_TIME).gt_eq(timestamp(f)));
-    let to = range.to_ns.map(|t| column(col::START_TIME).lt(timestamp(t)));
+    let from = range
+        .from_ns
+        .map(|f| column(col::START_TIME).gt_eq(timestamp(f)));
+    let to = range
+        .to_ns
+        .map(|t| column(col::START_TIME).lt(timestamp(t)));
     conjunction(from.into_iter().chain(to))
 }
 

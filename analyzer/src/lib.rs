@@ -91,6 +91,7 @@ impl Analyzer {
 
     /// [`open`](Self::open), with settings.
     pub async fn open_with(data_dir: impl AsRef<Path>, settings: Settings) -> Result<Analyzer> {
+        ingested::check_data_folder(data_dir.as_ref())?;
         let session = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("causet", "public");

@@ -183,3 +183,38 @@ fn an_empty_json_result_is_one_empty_array() {
         );
     }
 }
+
+/// A mistyped `--data` is an error naming the path, for every read
+/// command, and creates nothing: a nightly job must not read "0 findings".
+#[test]
+fn read_commands_refuse_a_folder_causet_never_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("caust-data");
+    let reads: [&[&str]; 5] = [
+        &["sql", "SELECT 1"],
+        &["report"],
+        &["explain", "0ca05e70000000000000000000000001"],
+        &[
+            "why",
+            "0ca05e70000000000000000000000001/0000000000000001",
+            "0ca05e70000000000000000000000001/0000000000000002",
+        ],
+        &[
+            "export",
+            "shiviz",
+            "0ca05e70000000000000000000000001",
+            "-o",
+            "/dev/null",
+        ],
+    ];
+    for args in reads {
+        let out = causet(&typo, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("caust-data") && stderr.contains("not a causet data folder"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+}

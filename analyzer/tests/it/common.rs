@@ -26,7 +26,12 @@ pub async fn imported_files(files: &[PathBuf]) -> TempDir {
     let ingest = Ingest::new(store, Limits::default());
     for file in files {
         let summary = import_file(&ingest, file, &mut |_| {}).await.unwrap();
-        assert!(summary.errors.is_empty(), "{}: {:?}", file.display(), summary.errors);
+        assert!(
+            summary.errors.is_empty(),
+            "{}: {:?}",
+            file.display(),
+            summary.errors
+        );
     }
     ingest.store().flush().await.unwrap();
     drop(ingest);

@@ -71,11 +71,32 @@ async fn unflushed_wal_rows_are_visible_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_empty_data_folder_has_empty_tables() {
+async fn a_data_folder_nothing_was_flushed_to_has_empty_tables() {
     let dir = tempfile::tempdir().unwrap();
+    // What a collector leaves before its first flush: the WAL folder.
+    std::fs::create_dir(dir.path().join(causet_schema::wal::WAL_DIR)).unwrap();
     let analyzer = Analyzer::open(dir.path()).await.unwrap();
     assert_eq!(count(&analyzer, "SELECT count(*) FROM spans").await, 0);
     assert_eq!(count(&analyzer, "SELECT count(*) FROM hb_edges").await, 0);
+    // Reading it created nothing.
+    let entries = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(entries, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_causet_never_wrote_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("caust-data");
+    for (path, why) in [
+        (missing.as_path(), "does not exist"),
+        (dir.path(), "holds none of"),
+    ] {
+        let error = Analyzer::open(path).await.unwrap_err().to_string();
+        assert!(error.contains(&path.display().to_string()), "{error}");
+        assert!(error.contains(why), "{error}");
+    }
+    assert!(!missing.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -113,7 +113,10 @@ async fn a_retry_chain_longer_than_the_lead_is_reported_once() {
         assert!(stats.windows >= 4, "{sample}: {stats:?}");
         let got = labels(&detected.findings);
         let of_kind = |l: &[(String, Vec<String>)]| {
-            l.iter().filter(|(k, _)| k.as_str() == kind).cloned().collect::<Vec<_>>()
+            l.iter()
+                .filter(|(k, _)| k.as_str() == kind)
+                .cloned()
+                .collect::<Vec<_>>()
         };
         assert_eq!(of_kind(&got), of_kind(&expected), "{sample}");
     }
@@ -183,7 +186,10 @@ async fn a_chain_seen_in_part_by_the_next_window_is_not_reported_again() {
     let whole = Analyzer::open(dir.path()).await.unwrap();
     let expected = labels(&whole.findings().await.unwrap().findings);
     assert_eq!(
-        expected.iter().filter(|(k, _)| k == "possible_duplicate").count(),
+        expected
+            .iter()
+            .filter(|(k, _)| k == "possible_duplicate")
+            .count(),
         1,
         "{expected:?}"
     );
@@ -200,7 +206,10 @@ async fn a_chain_seen_in_part_by_the_next_window_is_not_reported_again() {
         .await
         .unwrap();
     let retries = |l: &[(String, Vec<String>)]| {
-        l.iter().filter(|(k, _)| k.as_str() == "possible_duplicate").cloned().collect::<Vec<_>>()
+        l.iter()
+            .filter(|(k, _)| k.as_str() == "possible_duplicate")
+            .cloned()
+            .collect::<Vec<_>>()
     };
     assert_eq!(retries(&labels(&detected.findings)), retries(&expected));
 }
