@@ -95,7 +95,7 @@ for size in $SIZES; do
   # From 50M spans on, the report and its scan baseline only: the SQL
   # queries hold the whole folder's graph (stopped by the memory limit) or
   # compare all pairs of the hot key's writes (hours).
-  names="scan report concurrent_write duckdb causal_past hb_edges"
+  names="scan report concurrent_write concurrent_writes duckdb causal_past hb_edges"
   [ "$size" -ge 50000000 ] && names="scan report"
   echo "== analysis, $size spans ($runs runs, medians; wall s / peak RSS MiB)"
   rm -rf "$DATA"
@@ -133,6 +133,7 @@ EOF
         scan) cmd=("$BIN/causet" --data "$DATA" sql --format csv "SELECT count(*), sum(length(name)), max(end_time - start_time) FROM spans") ;;
         report) cmd=(env RUST_LOG=causet=info "$BIN/causet" --data "$DATA" report --format json -o "$WORK/report-$size.json") ;;
         concurrent_write) cmd=("$BIN/causet" --data "$DATA" sql --format csv "$cw_sql") ;;
+        concurrent_writes) cmd=("$BIN/causet" --data "$DATA" sql --format csv "SELECT count(*) AS concurrent FROM concurrent_writes('$HOT_KEY')") ;;
         duckdb) cmd=("$PY" "$WORK/duckdb_query.py") ;;
         causal_past) cmd=("$BIN/causet" --data "$DATA" sql --format csv "SELECT count(*) FROM causal_past('$trace', '$span')") ;;
         hb_edges) cmd=("$BIN/causet" --data "$DATA" sql --format csv "SELECT count(*) FROM hb_edges") ;;
@@ -147,10 +148,12 @@ EOF
     printf '%-44s %10s s %10s MiB\n' "$name" "$(med "$name" walls)" "$(med "$name" rss)"
   done
   causet_pairs=$(tail -n 1 "$WORK/concurrent_write-$size.out" 2>/dev/null || echo "?")
+  function_pairs=$(tail -n 1 "$WORK/concurrent_writes-$size.out" 2>/dev/null || echo "?")
   duck_pairs=$(tail -n 1 "$WORK/duckdb-$size.out" 2>/dev/null || echo "?")
-  printf '%-44s %14s\n' "concurrent pairs on $HOT_KEY (causet / DuckDB)" "$causet_pairs / $duck_pairs"
-  printf '%-44s %14s\n' "DuckDB / causet, concurrent-write query" \
-    "$(awk -v d="$(med duckdb walls)" -v c="$(med concurrent_write walls)" 'BEGIN { if (c + 0 > 0 && d + 0 > 0) printf "%.1fx", d / c; else print "n/a" }')"
+  printf '%-44s %14s\n' "concurrent pairs on $HOT_KEY (join / function / DuckDB)" "$causet_pairs / $function_pairs / $duck_pairs"
+  ratio() { awk -v d="$(med duckdb walls)" -v c="$(med "$1" walls)" 'BEGIN { if (c + 0 > 0 && d + 0 > 0) printf "%.1fx", d / c; else print "n/a" }'; }
+  printf '%-44s %14s\n' "DuckDB / causet, self-join" "$(ratio concurrent_write)"
+  printf '%-44s %14s\n' "DuckDB / causet, concurrent_writes(key)" "$(ratio concurrent_writes)"
   printf '%-44s %14s\n' "analysis bytes/span (graph + facts, peak window)" \
     "$(grep -o 'analysis_bytes_per_span=[0-9]*' "$WORK/report.err" | tail -n 1 | cut -d= -f2)"
   printf '%-44s %14s\n' "windows / spans read (leads, horizons included)" \

@@ -7,8 +7,12 @@
 //! - `hb_path(trace_a, span_a, trace_b, span_b)` / `hb_path(event_a, event_b)`:
 //!   the shortest chain of edges from A's start (or event A) to B's, one row
 //!   per edge with its source; no rows when A does not happen before B.
+//! - `concurrent_writes(key)`: the pairs of writes to `key` that neither
+//!   write's vector clock orders (what a self-join on `spans` with
+//!   `vc_compare(a.vc, b.vc) = 'concurrent'` gives, without the join).
 
 mod cone;
+mod conflicts;
 mod path;
 
 use std::sync::Arc;
@@ -23,6 +27,7 @@ use crate::graph::load::{parse_span, parse_trace};
 use crate::graph::{EventId, Graph};
 
 pub use cone::CausalCone;
+pub use conflicts::ConcurrentWrites;
 pub use path::HbPath;
 
 /// Registers the table functions on `ctx`.
@@ -36,6 +41,10 @@ pub fn register_all(ctx: &SessionContext, cache: &Arc<GraphCache>) {
         Arc::new(CausalCone::new(Arc::clone(cache), false)),
     );
     ctx.register_udtf("hb_path", Arc::new(HbPath::new(Arc::clone(cache))));
+    ctx.register_udtf(
+        "concurrent_writes",
+        Arc::new(ConcurrentWrites::new(Arc::clone(cache))),
+    );
 }
 
 /// An event named by its id, or a span (meaning its start) by its ids.

@@ -127,6 +127,8 @@ struct World {
     /// Per shard: the key of the primary's last write, for conflicts on a
     /// key with history.
     recent: Vec<u64>,
+    /// Per shard: the span of the primary's last write.
+    recent_write: Vec<Option<String>>,
     /// Per shard: the primary's vector clock before its last write, which
     /// is what a lagging secondary has seen.
     before_last: Vec<VectorClock>,
@@ -215,6 +217,7 @@ impl World {
             vcs: vec![VectorClock::new(); kv.len()],
             pending_merge: vec![None; SHARDS],
             recent: vec![u64::MAX; SHARDS],
+            recent_write: vec![None; SHARDS],
             before_last: vec![VectorClock::new(); SHARDS],
             tiers: Tiers {
                 gateways,
@@ -425,12 +428,14 @@ impl World {
             self.truth.push(Truth {
                 kind,
                 subject: first.clone(),
+                spans: vec![first.clone()],
                 required: true,
                 note: note.into(),
             });
             self.truth.push(Truth {
                 kind: FindingKind::UnsafeRetry,
                 subject: first,
+                spans: Vec::new(),
                 required: false,
                 note: "a POST retried without an idempotency key".into(),
             });
@@ -504,8 +509,11 @@ impl World {
             ("GET", false)
         };
         let op = Call::new(server, backend, kv_node, method, "/kv/{key}", t);
-        let mut work = |w: &mut World, _: [u8; 8], _: usize, t: i64| {
+        // The kv server span that carries the write.
+        let mut written = None;
+        let mut work = |w: &mut World, span: [u8; 8], _: usize, t: i64| {
             let extra = if write {
+                written = Some(span);
                 w.store_op(shard, replica, key)
             } else {
                 SpanExtra::default()
@@ -513,12 +521,20 @@ impl World {
             (t + range(&mut w.rng, 50_000, 300_000), extra)
         };
         let (t, _) = self.call(ctx, op, &mut work);
+        let written = written.map(|span| hex(&span));
         if write && conflict {
             let hlc = self.nodes[kv_node].hlc;
             self.pending_merge[shard] = Some((self.vcs[index].clone(), hlc));
+            // The pair: the primary's last write of the key, and this one.
+            let spans = self.recent_write[shard]
+                .iter()
+                .chain(&written)
+                .cloned()
+                .collect();
             self.truth.push(Truth {
                 kind: FindingKind::ConcurrentWrite,
                 subject: format!("key-{key}"),
+                spans,
                 required: true,
                 note: format!(
                     "{} wrote it without seeing the primary's last write",
@@ -527,6 +543,7 @@ impl World {
             });
         } else if write {
             self.recent[shard] = key;
+            self.recent_write[shard] = written;
         }
         (t, SpanExtra::default())
     }
@@ -643,12 +660,14 @@ pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Genera
     world.truth.push(Truth {
         kind: FindingKind::SkewExceedsMaxOffset,
         subject: SKEWED_NODE.into(),
+        spans: Vec::new(),
         required: true,
         note: "its clock runs 2 s ahead".into(),
     });
     world.truth.push(Truth {
         kind: FindingKind::CausalityViolation,
         subject: SKEWED_NODE.into(),
+        spans: Vec::new(),
         required: true,
         note: "its replies end after its callers received them".into(),
     });

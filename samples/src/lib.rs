@@ -273,7 +273,7 @@ pub async fn run(config: DemoConfig) -> Result<DemoOutcome, Error> {
 
     let analyzer = Analyzer::open(&config.data_dir).await?;
     let findings = analyzer.findings().await?.findings.clone();
-    let scores = truth::score(&findings, &truth);
+    let scores = truth::score(findings.iter().map(Into::into), &truth);
     Ok(DemoOutcome {
         requests: sim_requests,
         truth,
@@ -290,6 +290,7 @@ fn clock_truth(config: &DemoConfig, offsets: &HashMapOffsets, replicas: &[String
         truth.push(Truth {
             kind,
             subject: node.to_owned(),
+            spans: Vec::new(),
             required,
             note,
         })

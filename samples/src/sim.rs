@@ -223,12 +223,18 @@ impl Sim {
         self.request_at(client, Op::Put, key, Some(first), Some(&mut pending));
         let other = (client + 1) % self.clients.len();
         self.request_at(other, Op::Put, key, Some(second), Some(&mut pending));
+        // The two write spans: the finding must name this pair.
+        let spans = pending
+            .iter()
+            .map(|p| p.parent.span().span_context().span_id().to_string())
+            .collect();
         for p in pending {
             self.replicate(p.replica, &p.key, &p.value, &p.parent);
         }
         self.truth.push(Truth {
             kind: FindingKind::ConcurrentWrite,
             subject: key.to_owned(),
+            spans,
             required: true,
             note: format!(
                 "PUT {key} through {} and {} before replicating",
@@ -341,6 +347,7 @@ impl Sim {
             if let Some(kind) = kind {
                 self.truth.push(Truth {
                     kind,
+                    spans: vec![subject.clone()],
                     subject,
                     required: true,
                     note: format!(

@@ -1,17 +1,24 @@
 //! What the demo injected, and how the findings compare with it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use causet_analyzer::detect::{Finding, FindingKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One injected fault and a finding it should produce.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Truth {
     /// The finding kind expected.
     pub kind: FindingKind,
     /// What it is about: a node, a key, or the first attempt's span id.
     pub subject: String,
+    /// The spans a finding about it must name, every one (the two writes
+    /// of a conflict, a retry chain's first attempt). Such an item is one
+    /// finding: a second finding about the same spans is a false positive.
+    /// Empty: any finding of the kind about `subject` (an aggregate, such
+    /// as one per node and offset window).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spans: Vec<String>,
     /// Must be found (recall counts it); otherwise only allowed (a
     /// consequence that may or may not show, never a false positive).
     pub required: bool,
@@ -36,51 +43,182 @@ pub struct Score {
     pub recall: f64,
 }
 
-/// Whether `finding` is about `truth`'s subject.
-fn matches(finding: &Finding, truth: &Truth) -> bool {
-    finding.kind == truth.kind
-        && (finding.nodes.contains(&truth.subject)
-            || finding.key.as_deref() == Some(truth.subject.as_str())
-            || finding.span_ids.contains(&truth.subject))
+/// What a finding names, as scoring compares it with the truth: from a
+/// [`Finding`], or from a report's JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    /// Its kind.
+    pub kind: FindingKind,
+    /// Its key, if any.
+    pub key: Option<&'a str>,
+    /// The nodes it names.
+    pub nodes: &'a [String],
+    /// The spans it names.
+    pub span_ids: &'a [String],
 }
 
-/// Scores per kind, over every kind that was found or expected.
-pub fn score(findings: &[Finding], truth: &[Truth]) -> BTreeMap<FindingKind, Score> {
-    let mut kinds: Vec<FindingKind> = findings
-        .iter()
-        .map(|f| f.kind)
-        .chain(truth.iter().map(|t| t.kind))
-        .collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    kinds
+impl<'a> From<&'a Finding> for Named<'a> {
+    fn from(f: &'a Finding) -> Self {
+        Named {
+            kind: f.kind,
+            key: f.key.as_deref(),
+            nodes: &f.nodes,
+            span_ids: &f.span_ids,
+        }
+    }
+}
+
+impl Named<'_> {
+    /// Every name it carries: key, nodes, spans.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.key
+            .into_iter()
+            .chain(self.nodes.iter().map(String::as_str))
+            .chain(self.span_ids.iter().map(String::as_str))
+    }
+
+    /// Whether it is about `truth`: the same kind, and every span the
+    /// truth names, or else its subject among its names.
+    fn is_about(&self, truth: &Truth) -> bool {
+        self.kind == truth.kind
+            && if truth.spans.is_empty() {
+                self.names().any(|n| n == truth.subject)
+            } else {
+                truth.spans.iter().all(|s| self.span_ids.contains(s))
+            }
+    }
+}
+
+/// Scores per kind, over every kind that was found or expected. Each
+/// finding is matched to the truth by the entities it names: a finding
+/// of a kind nobody injected, or about other entities, or a second finding
+/// about an item that is one finding ([`Truth::spans`]), is a false
+/// positive. Linear in findings and truth (both indexed).
+pub fn score<'a>(
+    findings: impl IntoIterator<Item = Named<'a>>,
+    truth: &[Truth],
+) -> BTreeMap<FindingKind, Score> {
+    // Truth items by (kind, the name a finding about them must carry).
+    let mut index: HashMap<(FindingKind, &str), Vec<usize>> = HashMap::new();
+    for (i, t) in truth.iter().enumerate() {
+        let name = t.spans.first().unwrap_or(&t.subject);
+        index.entry((t.kind, name.as_str())).or_default().push(i);
+    }
+    let mut matched = vec![false; truth.len()];
+    // Per kind: [found, true positives, expected, recalled].
+    let mut counts: BTreeMap<FindingKind, [usize; 4]> = BTreeMap::new();
+    for f in findings {
+        let mut candidates: Vec<usize> = f
+            .names()
+            .filter_map(|n| index.get(&(f.kind, n)))
+            .flatten()
+            .copied()
+            .filter(|&i| f.is_about(&truth[i]))
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        // An aggregate item explains any number of findings; an item that
+        // is one finding explains the first about it.
+        let explained = match candidates.iter().find(|&&i| truth[i].spans.is_empty()) {
+            Some(&i) => {
+                matched[i] = true;
+                true
+            }
+            None => match candidates.iter().find(|&&i| !matched[i]) {
+                Some(&i) => {
+                    matched[i] = true;
+                    true
+                }
+                None => false,
+            },
+        };
+        let entry = counts.entry(f.kind).or_default();
+        entry[0] += 1;
+        entry[1] += usize::from(explained);
+    }
+    for (i, t) in truth.iter().enumerate() {
+        let entry = counts.entry(t.kind).or_default();
+        if t.required {
+            entry[2] += 1;
+            entry[3] += usize::from(matched[i]);
+        }
+    }
+    let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+    counts
         .into_iter()
-        .map(|kind| {
-            let of_kind: Vec<&Finding> = findings.iter().filter(|f| f.kind == kind).collect();
-            let required: Vec<&Truth> = truth
-                .iter()
-                .filter(|t| t.kind == kind && t.required)
-                .collect();
-            let true_positives = of_kind
-                .iter()
-                .filter(|f| truth.iter().any(|t| matches(f, t)))
-                .count();
-            let recalled = required
-                .iter()
-                .filter(|t| of_kind.iter().any(|f| matches(f, t)))
-                .count();
-            let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+        .map(|(kind, [found, true_positives, expected, recalled])| {
             (
                 kind,
                 Score {
-                    found: of_kind.len(),
+                    found,
                     true_positives,
-                    expected: required.len(),
+                    expected,
                     recalled,
-                    precision: ratio(true_positives, of_kind.len()),
-                    recall: ratio(recalled, required.len()),
+                    precision: ratio(true_positives, found),
+                    recall: ratio(recalled, expected),
                 },
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named<'a>(kind: FindingKind, nodes: &'a [String], spans: &'a [String]) -> Named<'a> {
+        Named {
+            kind,
+            key: None,
+            nodes,
+            span_ids: spans,
+        }
+    }
+
+    #[test]
+    fn each_finding_is_matched_to_one_item_by_its_entities() {
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        let truth = vec![
+            Truth {
+                kind: FindingKind::ConcurrentWrite,
+                subject: "k".into(),
+                spans: s(&["a", "b"]),
+                required: true,
+                note: String::new(),
+            },
+            Truth {
+                kind: FindingKind::SkewExceedsMaxOffset,
+                subject: "n1".into(),
+                spans: Vec::new(),
+                required: true,
+                note: String::new(),
+            },
+        ];
+        let (none, ab, ac, n1, n2) = (
+            s(&[]),
+            s(&["b", "a"]),
+            s(&["a", "c"]),
+            s(&["n1"]),
+            s(&["n2"]),
+        );
+        let findings = [
+            // The pair, found twice: the second is a false positive.
+            named(FindingKind::ConcurrentWrite, &none, &ab),
+            named(FindingKind::ConcurrentWrite, &none, &ab),
+            // One of its writes with another: not the injected pair.
+            named(FindingKind::ConcurrentWrite, &none, &ac),
+            // An aggregate explains one finding per window.
+            named(FindingKind::SkewExceedsMaxOffset, &n1, &none),
+            named(FindingKind::SkewExceedsMaxOffset, &n1, &none),
+            named(FindingKind::SkewExceedsMaxOffset, &n2, &none),
+            // A kind nobody injected.
+            named(FindingKind::ClockJump, &n1, &none),
+        ];
+        let scores = score(findings, &truth);
+        let cw = &scores[&FindingKind::ConcurrentWrite];
+        assert_eq!((cw.found, cw.true_positives, cw.recalled), (3, 1, 1));
+        let skew = &scores[&FindingKind::SkewExceedsMaxOffset];
+        assert_eq!((skew.found, skew.true_positives, skew.recall), (3, 2, 1.0));
+        assert_eq!(scores[&FindingKind::ClockJump].precision, 0.0);
+    }
 }

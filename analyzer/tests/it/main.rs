@@ -1,6 +1,7 @@
 //! Integration tests of the analyzer over data ingested by the real collector code.
 
 mod common;
+mod conflicts;
 mod lamport_seed;
 mod limits;
 mod samples;

@@ -7,12 +7,13 @@
 //! causet-datagen score --truth ./bench-data/truth.json --report report.json
 //! ```
 
-use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use causet_bench::datagen::generate;
+use causet_demo::truth::{Named, Truth, score};
+use causet_schema::kinds::FindingKind;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
@@ -57,21 +58,44 @@ fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
 }
 
-/// What a reported finding is about, as (kind, subject) pairs: its key,
-/// nodes and spans, matched against truth subjects as the demo scores.
-fn subjects(finding: &Value) -> Vec<(&str, &str)> {
-    let kind = finding["kind"].as_str().unwrap_or("?");
-    let listed = ["nodes", "span_ids"]
-        .iter()
-        .filter_map(|list| finding[list].as_array())
-        .flatten()
-        .filter_map(Value::as_str);
-    finding["key"]
-        .as_str()
-        .into_iter()
-        .chain(listed)
-        .map(|subject| (kind, subject))
-        .collect()
+/// What a report's finding names, owned (scoring borrows it as [`Named`]).
+struct Reported {
+    kind: FindingKind,
+    key: Option<String>,
+    nodes: Vec<String>,
+    span_ids: Vec<String>,
+}
+
+impl Reported {
+    fn from_json(finding: &Value) -> anyhow::Result<Reported> {
+        let list = |name: &str| -> Vec<String> {
+            finding[name]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        };
+        let kind = finding["kind"]
+            .as_str()
+            .context("a finding without a kind")?;
+        Ok(Reported {
+            kind: kind.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+            key: finding["key"].as_str().map(str::to_owned),
+            nodes: list("nodes"),
+            span_ids: list("span_ids"),
+        })
+    }
+
+    fn named(&self) -> Named<'_> {
+        Named {
+            kind: self.kind,
+            key: self.key.as_deref(),
+            nodes: &self.nodes,
+            span_ids: &self.span_ids,
+        }
+    }
 }
 
 #[allow(clippy::print_stdout)]
@@ -93,51 +117,23 @@ fn main() -> anyhow::Result<()> {
             );
         }
         Command::Score { truth, report } => {
-            let truth = read_json(&truth)?;
+            let truth: Vec<Truth> = serde_json::from_value(read_json(&truth)?)
+                .context("truth.json is a list of truth items")?;
             let report = read_json(&report)?;
-            let truth = truth.as_array().context("truth.json is a list")?;
             let findings = report["findings"]
                 .as_array()
-                .context("the report has no findings list")?;
-            // Indexed both ways, so scoring is linear in findings and truth.
-            let of = |t: &Value| {
-                (
-                    t["kind"].as_str().unwrap_or("?").to_owned(),
-                    t["subject"].as_str().unwrap_or("").to_owned(),
-                )
-            };
-            let injected: HashSet<(String, String)> = truth.iter().map(of).collect();
-            let mut reported: HashSet<(&str, &str)> = HashSet::new();
-            let mut kinds: BTreeMap<String, [usize; 4]> = BTreeMap::new();
-            for finding in findings {
-                let about = subjects(finding);
-                let explained = about
-                    .iter()
-                    .any(|&(k, s)| injected.contains(&(k.to_owned(), s.to_owned())));
-                reported.extend(about);
-                let entry = kinds
-                    .entry(finding["kind"].as_str().unwrap_or("?").to_owned())
-                    .or_default();
-                entry[0] += 1;
-                entry[1] += usize::from(explained);
-            }
-            for item in truth.iter().filter(|t| t["required"] == true) {
-                let (kind, subject) = of(item);
-                let found = reported.contains(&(kind.as_str(), subject.as_str()));
-                let entry = kinds.entry(kind).or_default();
-                entry[2] += 1;
-                entry[3] += usize::from(found);
-            }
+                .context("the report has no findings list")?
+                .iter()
+                .map(Reported::from_json)
+                .collect::<anyhow::Result<Vec<_>>>()?;
             println!(
                 "{:<26} {:>8} {:>10} {:>9} {:>7}",
                 "kind", "found", "precision", "expected", "recall"
             );
-            let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
-            for (kind, [found, true_positives, expected, recalled]) in kinds {
+            for (kind, s) in score(findings.iter().map(Reported::named), &truth) {
                 println!(
-                    "{kind:<26} {found:>8} {:>10.3} {expected:>9} {:>7.3}",
-                    ratio(true_positives, found),
-                    ratio(recalled, expected)
+                    "{kind:<26} {:>8} {:>10.3} {:>9} {:>7.3}",
+                    s.found, s.precision, s.expected, s.recall
                 );
             }
         }
