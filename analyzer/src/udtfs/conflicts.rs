@@ -100,7 +100,11 @@ impl TableProvider for Pairs {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let writes = Writes::read(&self.cache, &self.key).await?;
-        let batch = writes.concurrent_pairs(&self.key)?;
+        // Every pair is compared: CPU work, off the async runtime's threads.
+        let key = self.key.clone();
+        let batch = tokio::task::spawn_blocking(move || writes.concurrent_pairs(&key))
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))??;
         rows_scan(batch, state, projection, filters, limit).await
     }
 }
@@ -188,6 +192,13 @@ impl Writes {
             writes.entries.extend_from_slice(&clock);
             writes.offsets.push(writes.entries.len());
         }
+        tracing::debug!(
+            key,
+            writes = writes.ids.len(),
+            entries = writes.entries.len(),
+            nodes = nodes.len(),
+            "concurrent_writes: the key's writes"
+        );
         Ok(writes)
     }
 
@@ -197,6 +208,7 @@ impl Writes {
 
     /// Every pair neither clock orders, as rows of the function's schema.
     fn concurrent_pairs(&self, key: &str) -> Result<RecordBatch> {
+        let began = std::time::Instant::now();
         let mut pairs: Vec<(usize, usize)> = Vec::new();
         for i in 0..self.ids.len() {
             let a = self.clock(i);
@@ -206,6 +218,12 @@ impl Writes {
                 }
             }
         }
+        tracing::debug!(
+            key,
+            pairs = pairs.len(),
+            seconds = began.elapsed().as_secs_f64(),
+            "concurrent_writes: compared every pair"
+        );
         let text = || StringBuilder::new();
         let time = || TimestampNanosecondBuilder::new().with_timezone(tables::UTC);
         let (mut keys, mut a_trace, mut a_span, mut b_trace, mut b_span) =
