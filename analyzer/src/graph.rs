@@ -475,38 +475,40 @@ impl Graph {
                 ev.lamport().map(Tick::Lamport),
             ]
         };
-        let mut counts: BTreeMap<u32, [usize; 3]> = BTreeMap::new();
+        // Nodes are numbered densely: counts and choices by index.
+        let mut counts: Vec<[usize; 3]> = vec![[0; 3]; self.nodes.len()];
         for id in 0..self.events.len() {
-            let ticks = ticks_of(id);
-            if ticks.iter().any(Option::is_some) {
-                let count = counts.entry(self.events[id].node).or_default();
-                for (kind, tick) in ticks.iter().enumerate() {
-                    count[kind] += usize::from(tick.is_some());
-                }
+            let count = &mut counts[self.events[id].node as usize];
+            for (kind, tick) in ticks_of(id).iter().enumerate() {
+                count[kind] += usize::from(tick.is_some());
             }
         }
-        // Highest count; the earlier kind on a tie.
-        let chosen: BTreeMap<u32, usize> = counts
-            .into_iter()
-            .map(|(node, count)| {
-                let kind = (0..3).rev().max_by_key(|&k| count[k]).unwrap_or(0);
-                (node, kind)
+        // Highest count; the earlier kind on a tie; none without ticks.
+        let chosen: Vec<Option<usize>> = counts
+            .iter()
+            .map(|count| {
+                (0..3)
+                    .rev()
+                    .max_by_key(|&k| count[k])
+                    .filter(|&k| count[k] > 0)
             })
             .collect();
-        let mut by_node: BTreeMap<u32, Vec<(Tick, EventId)>> = BTreeMap::new();
+        let mut by_node: Vec<Vec<(Tick, EventId)>> = vec![Vec::new(); self.nodes.len()];
         for id in 0..self.events.len() {
-            let node = self.events[id].node;
-            let Some(&kind) = chosen.get(&node) else {
-                continue;
-            };
-            if let Some(tick) = ticks_of(id)[kind] {
-                by_node.entry(node).or_default().push((tick, id as EventId));
+            let node = self.events[id].node as usize;
+            if let Some(tick) = chosen[node].and_then(|kind| ticks_of(id)[kind]) {
+                by_node[node].push((tick, id as EventId));
             }
         }
-        for ticks in by_node.values_mut() {
-            ticks.sort_unstable();
-        }
         by_node
+            .into_iter()
+            .enumerate()
+            .filter(|(_, ticks)| !ticks.is_empty())
+            .map(|(node, mut ticks)| {
+                ticks.sort_unstable();
+                (node as u32, ticks)
+            })
+            .collect()
     }
 
     /// Span event `index` of span `span`, if it was ingested.

@@ -132,8 +132,12 @@ fn main() -> anyhow::Result<()> {
             );
             for (kind, s) in score(findings.iter().map(Reported::named), &truth) {
                 println!(
-                    "{kind:<26} {:>8} {:>10.3} {:>9} {:>7.3}",
-                    s.found, s.precision, s.expected, s.recall
+                    "{:<26} {:>8} {:>10.3} {:>9} {:>7.3}",
+                    kind.as_str(),
+                    s.found,
+                    s.precision,
+                    s.expected,
+                    s.recall
                 );
             }
         }
