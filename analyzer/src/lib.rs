@@ -31,6 +31,7 @@ pub mod detect;
 pub mod error;
 pub mod explain;
 pub mod graph;
+pub mod grouped;
 pub mod ingested;
 pub mod output;
 pub mod report;

@@ -7,8 +7,6 @@
 //! execute it) or unknown (timeout, unavailable, reset, 5xx: it may have
 //! executed). An unknown attempt is never assumed not to have run.
 
-use std::collections::BTreeMap;
-
 use hashbrown::HashMap;
 
 use serde_json::json;
@@ -16,6 +14,7 @@ use serde_json::json;
 use super::facts::SpanFacts;
 use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json};
 use crate::graph::{EdgeSource, Graph, SpanKind, Sym};
+use crate::grouped::Grouped;
 
 /// What the client learned from one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +117,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
     // Same idempotency key.
     let mut by_key: HashMap<Sym, u32> = HashMap::new();
     // Same parent, peer, method and route, when some sibling says it is a retry.
-    let mut by_call: HashMap<CallKey, Vec<u32>> = HashMap::new();
+    let mut by_call: Vec<(CallKey, u32)> = Vec::new();
     for (i, &s) in clients.iter().enumerate() {
         let f = facts.of(s).expect("clients have facts");
         if let Some(key) = f.idempotency_key {
@@ -130,13 +129,13 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
             }
         }
         if let Some(parent) = g.spans[s as usize].parent {
-            by_call
-                .entry((parent, f.peer, f.method, f.route))
-                .or_default()
-                .push(i as u32);
+            by_call.push(((parent, f.peer, f.method, f.route), i as u32));
         }
     }
-    for members in by_call.values() {
+    let mut members: Vec<u32> = Vec::new();
+    for (_, call) in Grouped::new(by_call).groups() {
+        members.clear();
+        members.extend(call);
         let retried = members.iter().any(|&i| {
             facts
                 .of(clients[i as usize])
@@ -163,33 +162,43 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         }
     }
 
-    let mut members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for i in 0..clients.len() as u32 {
-        let root = groups.find(i);
-        members.entry(root).or_default().push(clients[i as usize]);
-    }
+    // The attempts of each logical request: client spans by their group's root.
+    let requests = Grouped::new(
+        (0..clients.len() as u32)
+            .map(|i| (groups.find(i), clients[i as usize]))
+            .collect(),
+    );
     // Server spans by idempotency key, for executions outside the attempts' traces.
-    let mut servers_by_key: HashMap<Sym, Vec<u32>> = HashMap::new();
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let (mut servers_by_key, mut children) = (Vec::new(), Vec::new());
     for (s, span) in g.spans.iter().enumerate() {
         if span.kind != SpanKind::Server {
             continue;
         }
         if let Some(p) = span.parent {
-            children.entry(p).or_default().push(s as u32);
+            children.push((p, s as u32));
         }
         if let Some(key) = facts.of(s as u32).and_then(|f| f.idempotency_key) {
-            servers_by_key.entry(key).or_default().push(s as u32);
+            servers_by_key.push((key, s as u32));
         }
     }
 
-    members
-        .into_values()
-        .filter_map(|mut attempts| {
-            attempts.sort_by_key(|&s| (g.spans[s as usize].start, s));
-            judge(g, facts, config, &attempts, &children, &servers_by_key)
-        })
-        .collect()
+    let (children, servers_by_key) = (Grouped::new(children), Grouped::new(servers_by_key));
+    let mut findings = Vec::new();
+    let mut attempts: Vec<u32> = Vec::new();
+    for (_, group) in requests.groups() {
+        attempts.clear();
+        attempts.extend(group);
+        attempts.sort_by_key(|&s| (g.spans[s as usize].start, s));
+        findings.extend(judge(
+            g,
+            facts,
+            config,
+            &attempts,
+            &children,
+            &servers_by_key,
+        ));
+    }
+    findings
 }
 
 fn judge(
@@ -197,8 +206,8 @@ fn judge(
     facts: &Facts,
     config: &DetectConfig,
     attempts: &[u32],
-    children: &HashMap<u32, Vec<u32>>,
-    servers_by_key: &HashMap<Sym, Vec<u32>>,
+    children: &Grouped<u32, u32>,
+    servers_by_key: &Grouped<Sym, u32>,
 ) -> Option<Finding> {
     let first = facts.of(attempts[0])?;
     let key = attempts
@@ -206,12 +215,9 @@ fn judge(
         .find_map(|&s| facts.of(s).and_then(|f| f.idempotency_key));
     let non_idempotent = non_idempotent(facts, first, config);
     // Server spans of this request: children of its attempts, and spans with its key.
-    let mut servers: Vec<u32> = attempts
-        .iter()
-        .flat_map(|a| children.get(a).into_iter().flatten().copied())
-        .collect();
+    let mut servers: Vec<u32> = attempts.iter().flat_map(|&a| children.get(a)).collect();
     if let Some(k) = key {
-        servers.extend(servers_by_key.get(&k).into_iter().flatten().copied());
+        servers.extend(servers_by_key.get(k));
     }
     servers.sort_unstable();
     servers.dedup();
@@ -230,7 +236,7 @@ fn judge(
     let unknown_without_evidence = attempts[..attempts.len() - 1]
         .iter()
         .zip(&outcomes)
-        .any(|(a, o)| *o == Outcome::Unknown && children.get(a).is_none_or(|c| c.is_empty()));
+        .any(|(a, o)| *o == Outcome::Unknown && !children.contains(*a));
     let earlier_unknown = outcomes[..outcomes.len() - 1].contains(&Outcome::Unknown);
     let retried = attempts.len() > 1;
 
@@ -303,7 +309,7 @@ fn judge(
                 "http_status": facts.and_then(|f| f.http_status),
                 "grpc_status": facts.and_then(|f| f.grpc_status),
                 "error_type": facts.and_then(|f| text(f.error_type)),
-                "server_spans": children.get(&s).map_or(0, Vec::len),
+                "server_spans": children.get(s).count(),
             })
         }).collect::<Vec<_>>(),
         "server_executions": executions.len(),

@@ -6,6 +6,7 @@ use causet_schema::attributes;
 
 use super::load::Link;
 use super::{Edge, EdgeSource, EventId, Graph, SpanKind, Sym, Vc};
+use crate::grouped::Grouped;
 
 /// Collects edges, keeping the first reason given for each (from, to).
 struct Edges {
@@ -110,16 +111,15 @@ fn parents(g: &Graph, e: &mut Edges) {
 fn messages(g: &Graph, e: &mut Edges) {
     let send = g.symbols.get(attributes::EVENT_SEND);
     let receive = g.symbols.get(attributes::EVENT_RECEIVE);
-    let mut sends: HashMap<Sym, Vec<EventId>> = HashMap::new();
-    let mut receives: HashMap<Sym, Vec<EventId>> = HashMap::new();
+    let (mut sends, mut receives): (Vec<(Sym, EventId)>, Vec<(Sym, EventId)>) = Default::default();
     for (id, ev) in g.events.iter().enumerate() {
         let (Some(msg), Some(name)) = (ev.msg_id, ev.name) else {
             continue;
         };
         if Some(name) == send {
-            sends.entry(msg).or_default().push(id as EventId);
+            sends.push((msg, id as EventId));
         } else if Some(name) == receive {
-            receives.entry(msg).or_default().push(id as EventId);
+            receives.push((msg, id as EventId));
         }
     }
     for span in &g.spans {
@@ -127,14 +127,15 @@ fn messages(g: &Graph, e: &mut Edges) {
             continue;
         };
         match span.kind {
-            SpanKind::Producer => sends.entry(msg).or_default().push(span.start_event),
-            SpanKind::Consumer => receives.entry(msg).or_default().push(span.start_event),
+            SpanKind::Producer => sends.push((msg, span.start_event)),
+            SpanKind::Consumer => receives.push((msg, span.start_event)),
             _ => {}
         }
     }
-    for (msg, to) in &receives {
-        for &from in sends.get(msg).into_iter().flatten() {
-            for &to in to {
+    let sends = Grouped::new(sends);
+    for (msg, receivers) in Grouped::new(receives).groups() {
+        for to in receivers {
+            for from in sends.get(msg) {
                 e.add(from, to, EdgeSource::Messaging, false);
             }
         }
@@ -184,12 +185,14 @@ fn vector_clocks(g: &Graph, e: &mut Edges) {
             }
         }
     }
-    let mut preds: HashMap<EventId, Vec<EventId>> = HashMap::new();
-    for edge in &e.edges {
-        if g.events[edge.to as usize].vc.is_some() {
-            preds.entry(edge.to).or_default().push(edge.from);
-        }
-    }
+    // Direct predecessors of events with a vector clock.
+    let preds = Grouped::new(
+        e.edges
+            .iter()
+            .filter(|edge| g.events[edge.to as usize].vc.is_some())
+            .map(|edge| (edge.to, edge.from))
+            .collect(),
+    );
     let mut new_edges = Vec::new();
     for (id, ev) in g.events.iter().enumerate() {
         let Some(vc) = g.vc(id as EventId) else {
@@ -202,7 +205,7 @@ fn vector_clocks(g: &Graph, e: &mut Edges) {
             .flatten();
         let known: Vec<Vc<'_>> = previous
             .into_iter()
-            .chain(preds.get(&(id as EventId)).into_iter().flatten().copied())
+            .chain(preds.get(id as EventId))
             .filter_map(|p| g.vc(p))
             .collect();
         for (node, counter) in vc.iter() {
@@ -222,20 +225,19 @@ fn vector_clocks(g: &Graph, e: &mut Edges) {
 /// Sibling spans on one node that did not overlap ran one after the other,
 /// as far as that node's wall clock can tell.
 fn sequential_siblings(g: &Graph, e: &mut Edges) {
-    let mut siblings: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
-    for (i, span) in g.spans.iter().enumerate() {
-        if let Some(p) = span.parent {
-            siblings.entry((p, span.node)).or_default().push(i as u32);
-        }
-    }
-    for (_, mut group) in siblings {
-        if group.len() < 2 {
-            continue;
-        }
-        group.sort_unstable_by_key(|&s| (g.spans[s as usize].start, g.spans[s as usize].end));
+    // (parent, node, start, end, span) of every child span, sorted: each
+    // parent's children on one node are one run, in start order.
+    let mut children: Vec<(u32, u32, i64, i64, u32)> = g
+        .spans
+        .iter()
+        .enumerate()
+        .filter_map(|(i, span)| Some((span.parent?, span.node, span.start, span.end, i as u32)))
+        .collect();
+    children.sort_unstable();
+    for group in children.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         // The sibling that ended last among those before, and when.
         let mut latest: Option<u32> = None;
-        for &s in &group {
+        for &(.., s) in group {
             let span = &g.spans[s as usize];
             if let Some(prev) = latest {
                 let before = &g.spans[prev as usize];
