@@ -235,6 +235,13 @@ struct ReportArgs {
     /// Exit 1 when a finding is at least this severe.
     #[arg(long, default_value = "high", value_parser = severities())]
     fail_on: Severity,
+    /// Exit 3 when the range holds no spans, or a stretch without spans
+    /// longer than this (from the range's start, between spans, or from
+    /// the newest span to now with --since): the collector or an exporter
+    /// stopped, and "no findings" would mean nothing. 0s: only an empty
+    /// range.
+    #[arg(long, default_value = "1h")]
+    max_gap: humantime::Duration,
     /// How far after each window (and the range) spans are read, so that
     /// what began in it is judged with its effects (retry chains, RPCs,
     /// conflicting writes that cross the edge); spans that began up to this
@@ -662,14 +669,26 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
         analysis_bytes_per_span = stats.bytes_per_span(),
         "analysed"
     );
-    let report = causet_analyzer::report::build(&detected, &options);
+    let mut report = causet_analyzer::report::build(&detected, &options);
+    let health = analyzer
+        .ingest_health(
+            TimeRange { from_ns, to_ns },
+            nanos(*args.max_gap),
+            since_epoch(now),
+        )
+        .await?;
+    let ingest_ok = health.ok();
+    report.ingest = Some(health);
     let text = match args.format {
         ReportFormat::Html => causet_analyzer::report::to_html(&report),
         ReportFormat::Md => causet_analyzer::report::to_markdown(&report),
         ReportFormat::Json => causet_analyzer::report::to_json(&report) + "\n",
     };
     write_output(args.output.as_ref(), &text)?;
-    Ok(if causet_analyzer::report::reaches(&report, fail_on) {
+    Ok(if !ingest_ok {
+        // Before the findings: they may be missing what did not arrive.
+        ExitCode::from(3)
+    } else if causet_analyzer::report::reaches(&report, fail_on) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

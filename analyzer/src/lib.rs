@@ -32,6 +32,7 @@ pub mod error;
 pub mod explain;
 pub mod graph;
 pub mod grouped;
+pub mod health;
 pub mod ingested;
 pub mod output;
 pub mod report;
@@ -173,6 +174,18 @@ impl Analyzer {
         size: windows::WindowSize,
     ) -> Result<(derived::Detected, windows::WindowStats)> {
         self.limited(windows::detect(&self.cache, size).await)
+    }
+
+    /// Whether the spans of `range` arrived: counts per hour and service,
+    /// and the stretches without spans longer than `max_gap_ns` (see
+    /// [`health`]), as of `now_ns`.
+    pub async fn ingest_health(
+        &self,
+        range: TimeRange,
+        max_gap_ns: i64,
+        now_ns: i64,
+    ) -> Result<health::IngestHealth> {
+        self.limited(health::measure(&self.cache, range, max_gap_ns, now_ns).await)
     }
 
     /// Runs one or more `;`-separated statements, in order.

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::derived::Detected;
 use crate::detect::{Family, Finding, FindingKind, Severity};
+use crate::health::IngestHealth;
 use causet_schema::kinds::Verdict;
 
 pub use html::to_html;
@@ -63,6 +64,10 @@ pub struct Report {
     pub retries: BTreeMap<String, usize>,
     /// Every finding, most severe first, then by time.
     pub findings: Vec<ReportFinding>,
+    /// Whether the range's spans arrived: counts per hour and service, and
+    /// the gaps (absent when not measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingest: Option<IngestHealth>,
 }
 
 /// A time range (RFC 3339, UTC).
@@ -257,6 +262,7 @@ pub fn build(detected: &Detected, options: &ReportOptions) -> Report {
         conflict_keys,
         retries,
         findings: findings.iter().map(|f| report_finding(f)).collect(),
+        ingest: None,
     }
 }
 
@@ -347,4 +353,30 @@ pub fn reaches(report: &Report, threshold: Severity) -> bool {
 pub(crate) fn ns(n: Option<i64>) -> String {
     n.map(crate::detect::human_ns)
         .unwrap_or_else(|| "unbounded".into())
+}
+
+/// The ingest health in one sentence, and one line per gap, for the
+/// renderers.
+pub(crate) fn ingest_lines(health: &IngestHealth) -> (String, Vec<String>) {
+    let headline = match (&health.first, &health.last, health.newest_age_s) {
+        (Some(first), Some(last), Some(age)) => format!(
+            "{} spans from {first} to {last}; the newest is {} old.",
+            health.spans,
+            ns(Some(age.saturating_mul(1_000_000_000)))
+        ),
+        _ => "No spans in this range: nothing was analysed.".to_owned(),
+    };
+    let gaps = health
+        .gaps
+        .iter()
+        .map(|g| {
+            format!(
+                "No spans from {} to {} ({}).",
+                g.from,
+                g.to,
+                ns(Some(g.seconds.saturating_mul(1_000_000_000)))
+            )
+        })
+        .collect();
+    (headline, gaps)
 }

@@ -14,6 +14,14 @@ fn filters(data: &Path) -> Vec<(String, String)> {
             r#""generated_at": "[time]""#.into(),
         ),
         (r"made \S+;".into(), "made [time];".into()),
+        (
+            r#""newest_age_s": \d+"#.into(),
+            r#""newest_age_s": "[age]""#.into(),
+        ),
+        (
+            r"the newest is .+? old\.".into(),
+            "the newest is [age] old.".into(),
+        ),
         (regex_escape(&data.display().to_string()), "[data]".into()),
     ]
 }
@@ -99,7 +107,9 @@ fn fail_on_thresholds_and_ranges() {
         .code(),
         Some(1)
     );
-    // The samples are from 2026-11-25 10:00; a range after it holds nothing.
+    // The samples are from 2026-11-25 10:00; a range after it holds
+    // nothing: not "no findings" but its own exit status, and the report
+    // says why.
     let out = causet(
         deduplicated.path(),
         &[
@@ -108,13 +118,23 @@ fn fail_on_thresholds_and_ranges() {
             "json",
             "--from",
             "2026-11-26T00:00:00Z",
+            "--to",
+            "2026-11-26T06:00:00Z",
             "--fail-on",
             "info",
         ],
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(3));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["summary"]["findings"], 0);
+    assert_eq!(json["ingest"]["spans"], 0);
+    assert_eq!(json["ingest"]["gaps"][0]["seconds"], 6 * 3600);
+    let md = causet(
+        deduplicated.path(),
+        &["report", "--format", "md", "--since", "1h"],
+    );
+    assert_eq!(md.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&md.stdout).contains("No spans in this range"));
     let out = causet(deduplicated.path(), &["report", "--fail-on", "severe"]);
     assert_eq!(out.status.code(), Some(2));
 }
@@ -287,4 +307,58 @@ fn html_report_renders_in_chromium() {
         "{} bytes",
         bytes.len()
     );
+}
+
+/// A day without spans inside the range (a collector that was down) is a
+/// gap: exit 3 and the report names it, unless `--max-gap 0s`.
+#[test]
+fn a_gap_in_the_data_has_its_own_exit_status() {
+    let dir = imported(&["lamport-seed"]);
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/lamport-seed.otlp.json");
+    let text = std::fs::read_to_string(sample).unwrap();
+    // The same spans a day later, in other traces.
+    let later = dir.path().join("later.otlp.json");
+    std::fs::write(
+        &later,
+        text.replace("\"17956008", "\"17956872")
+            .replace("5eed", "5eef"),
+    )
+    .unwrap();
+    stdout(&causet(dir.path(), &["import", later.to_str().unwrap()]));
+
+    let out = causet(dir.path(), &["report", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gaps = json["ingest"]["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert!(gaps[0]["seconds"].as_i64().unwrap() > 23 * 3600, "{gaps:?}");
+    assert_eq!(json["ingest"]["per_hour"].as_array().unwrap().len(), 2);
+    let md = causet(dir.path(), &["report", "--format", "md"]);
+    assert!(String::from_utf8_lossy(&md.stdout).contains("**Gap.** No spans from 2026-11-25T10:"));
+
+    let out = causet(
+        dir.path(),
+        &[
+            "report",
+            "--format",
+            "json",
+            "--max-gap",
+            "0s",
+            "--fail-on",
+            "info",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["ingest"]["gaps"].as_array().map(Vec::len), Some(0));
+    let by_findings = if json["summary"]["findings"] == 0 {
+        0
+    } else {
+        1
+    };
+    assert_eq!(out.status.code(), Some(by_findings));
 }

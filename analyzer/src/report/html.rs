@@ -56,6 +56,37 @@ pub fn to_html(report: &Report) -> String {
         esc(&ns(Some(report.max_offset_ns)))
     );
 
+    if let Some(health) = &report.ingest {
+        let (headline, gaps) = super::ingest_lines(health);
+        let _ = write!(
+            out,
+            "<h2>Ingest</h2><p id=\"ingest\">{}</p>",
+            esc(&headline)
+        );
+        for gap in &gaps {
+            let _ = write!(
+                out,
+                "<p class=\"gap\"><strong>Gap.</strong> {}</p>",
+                esc(gap)
+            );
+        }
+        if !health.per_hour.is_empty() {
+            let _ = write!(
+                out,
+                "<details><summary>spans per hour and service</summary><table><tr><th>hour</th><th>service</th><th>spans</th></tr>"
+            );
+            for h in &health.per_hour {
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&h.hour),
+                    esc(&h.service),
+                    h.spans
+                );
+            }
+            let _ = write!(out, "</table></details>");
+        }
+    }
     let _ = write!(
         out,
         "<h2>Summary</h2><table id=\"summary\"><tr><th>severity</th><th>findings</th></tr>"

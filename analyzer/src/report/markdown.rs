@@ -29,6 +29,16 @@ pub fn to_markdown(report: &Report) -> String {
         ns(Some(report.max_offset_ns))
     );
 
+    if let Some(health) = &report.ingest {
+        let (headline, gaps) = super::ingest_lines(health);
+        let _ = writeln!(out, "## Ingest\n\n{headline}\n");
+        for gap in &gaps {
+            let _ = writeln!(out, "- **Gap.** {gap}");
+        }
+        if !gaps.is_empty() {
+            let _ = writeln!(out);
+        }
+    }
     let _ = writeln!(out, "## Summary\n");
     if report.summary.findings == 0 {
         let _ = writeln!(out, "No findings.\n");
