@@ -21,7 +21,7 @@
 //! pair, a retry chain's later attempts and its server executions, a
 //! message's receive. Reading a horizon before the window as well would
 //! only repeat work its predecessor did (it read 2.4x the data at 10M
-//! spans instead of 1.6x). The lead is context for the window's first
+//! spans instead of 1.5x). The lead is context for the window's first
 //! events: a node's previous tick, the sends of receives that a skewed
 //! clock put just inside the window.
 //!
