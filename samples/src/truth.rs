@@ -117,20 +117,20 @@ pub fn score<'a>(
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
-        // An aggregate item explains any number of findings; an item that
-        // is one finding explains the first about it.
-        let explained = match candidates.iter().find(|&&i| truth[i].spans.is_empty()) {
-            Some(&i) => {
+        // An item that is one finding explains the first about it; an
+        // aggregate item any number (an unmatched one first, so items with
+        // the same subject are each recalled).
+        let unmatched = candidates.iter().copied().find(|&i| !matched[i]);
+        let aggregate = candidates
+            .iter()
+            .copied()
+            .find(|&i| truth[i].spans.is_empty());
+        let explained = match unmatched.or(aggregate) {
+            Some(i) => {
                 matched[i] = true;
                 true
             }
-            None => match candidates.iter().find(|&&i| !matched[i]) {
-                Some(&i) => {
-                    matched[i] = true;
-                    true
-                }
-                None => false,
-            },
+            None => false,
         };
         let entry = counts.entry(f.kind).or_default();
         entry[0] += 1;
