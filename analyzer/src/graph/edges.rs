@@ -111,7 +111,8 @@ fn parents(g: &Graph, e: &mut Edges) {
 fn messages(g: &Graph, e: &mut Edges) {
     let send = g.symbols.get(attributes::EVENT_SEND);
     let receive = g.symbols.get(attributes::EVENT_RECEIVE);
-    let (mut sends, mut receives): (Vec<(Sym, EventId)>, Vec<(Sym, EventId)>) = Default::default();
+    let mut sends: Vec<(Sym, EventId)> = Vec::new();
+    let mut receives: Vec<(Sym, EventId)> = Vec::new();
     for (id, ev) in g.events.iter().enumerate() {
         let (Some(msg), Some(name)) = (ev.msg_id, ev.name) else {
             continue;

@@ -109,11 +109,14 @@ impl TableProvider for Pairs {
     }
 }
 
+/// A write: (trace id, span id, start time).
+type WriteId = (String, String, i64);
+
 /// One key's writes that carry a vector clock, in start-time order.
 #[derive(Debug, Default)]
 struct Writes {
-    /// (trace id, span id, start time) per write.
-    ids: Vec<(String, String, i64)>,
+    /// Per write.
+    ids: Vec<WriteId>,
     /// Write i's clock is `entries[offsets[i]..offsets[i + 1]]`:
     /// (node number, counter), by node number, counters above 0.
     offsets: Vec<usize>,
@@ -140,7 +143,7 @@ impl Writes {
             .select_columns(&[col::TRACE_ID, col::SPAN_ID, col::START_TIME, col::VC])?
             .collect()
             .await?;
-        let mut rows: Vec<((String, String, i64), Vec<(u32, u64)>)> = Vec::new();
+        let mut rows: Vec<(WriteId, Vec<(u32, u64)>)> = Vec::new();
         let mut nodes: HashMap<String, u32> = HashMap::new();
         for batch in &batches {
             let (traces, spans) = (
