@@ -40,6 +40,23 @@ td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:to
 pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}code{background:#f2f2f2;padding:0 .3em}\
 .muted{color:#666}svg text{font:11px system-ui,sans-serif;fill:#333}";
 
+/// A table of `headers` and `rows`, every cell escaped.
+fn table(out: &mut String, headers: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+    let _ = write!(out, "<table><tr>");
+    for h in headers {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    let _ = write!(out, "</tr>");
+    for row in rows {
+        let _ = write!(out, "<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", esc(&cell));
+        }
+        let _ = write!(out, "</tr>");
+    }
+    let _ = write!(out, "</table>");
+}
+
 /// Renders `report` as HTML.
 pub fn to_html(report: &Report) -> String {
     let mut out = String::new();
@@ -73,18 +90,17 @@ pub fn to_html(report: &Report) -> String {
         if !health.per_hour.is_empty() {
             let _ = write!(
                 out,
-                "<details><summary>spans per hour and service</summary><table><tr><th>hour</th><th>service</th><th>spans</th></tr>"
+                "<details><summary>spans per hour and service</summary>"
             );
-            for h in &health.per_hour {
-                let _ = write!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&h.hour),
-                    esc(&h.service),
-                    h.spans
-                );
-            }
-            let _ = write!(out, "</table></details>");
+            table(
+                &mut out,
+                &["hour", "service", "spans"],
+                health
+                    .per_hour
+                    .iter()
+                    .map(|h| vec![h.hour.clone(), h.service.clone(), h.spans.to_string()]),
+            );
+            let _ = write!(out, "</details>");
         }
     }
     let _ = write!(
@@ -115,24 +131,30 @@ pub fn to_html(report: &Report) -> String {
     let _ = write!(out, "<h2>Findings over time</h2>{}", timeline_svg(report));
     let _ = write!(out, "<h2>Node clock offsets</h2>{}", offsets_svg(report));
     if !report.node_offsets.is_empty() {
-        let _ = write!(
-            out,
-            "<table><tr><th>window</th><th>node</th><th>against</th><th>offset from</th><th>offset to</th><th>verdict</th><th>RPC pairs</th></tr>"
+        let headers = [
+            "window",
+            "node",
+            "against",
+            "offset from",
+            "offset to",
+            "verdict",
+            "RPC pairs",
+        ];
+        table(
+            &mut out,
+            &headers,
+            report.node_offsets.iter().map(|o| {
+                vec![
+                    o.window_start.clone(),
+                    o.node.clone(),
+                    o.reference.clone(),
+                    ns(o.lower_ns),
+                    ns(o.upper_ns),
+                    o.verdict.to_string(),
+                    o.rpc_pairs.to_string(),
+                ]
+            }),
         );
-        for o in &report.node_offsets {
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&o.window_start),
-                esc(&o.node),
-                esc(&o.reference),
-                esc(&ns(o.lower_ns)),
-                esc(&ns(o.upper_ns)),
-                o.verdict,
-                o.rpc_pairs
-            );
-        }
-        let _ = write!(out, "</table>");
     }
 
     let _ = write!(out, "<h2>Keys with conflicting writes</h2>");
@@ -159,11 +181,14 @@ pub fn to_html(report: &Report) -> String {
     if report.retries.is_empty() {
         let _ = write!(out, "<p class=\"muted\">None.</p>");
     } else {
-        let _ = write!(out, "<table><tr><th>verdict</th><th>requests</th></tr>");
-        for (verdict, n) in &report.retries {
-            let _ = write!(out, "<tr><td>{}</td><td>{n}</td></tr>", esc(verdict));
-        }
-        let _ = write!(out, "</table>");
+        table(
+            &mut out,
+            &["verdict", "requests"],
+            report
+                .retries
+                .iter()
+                .map(|(v, n)| vec![v.clone(), n.to_string()]),
+        );
     }
 
     let _ = write!(out, "<h2>Findings</h2>");
