@@ -9,18 +9,12 @@
 //! and from the last span to the range's end (now, for a range open at the
 //! end that has a start, as `--since` gives).
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Int64Type};
-use causet_schema::tables::{SPANS, col};
-use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::logical_expr::{cast, col as column, lit};
 use serde::Serialize;
 
 use crate::derived::GraphCache;
 use crate::error::Result;
-use crate::ingested;
 use crate::report::rfc3339;
-use crate::scan::source_context;
+use crate::scan;
 use crate::settings::TimeRange;
 
 const MINUTE_NS: i64 = 60_000_000_000;
@@ -84,39 +78,7 @@ pub async fn measure(
     max_gap_ns: i64,
     now_ns: i64,
 ) -> Result<IngestHealth> {
-    let ctx = source_context(&cache.sources(), cache.runtime())?;
-    let mut frame = ctx.table(SPANS).await?;
-    if let Some(filter) = ingested::start_time_filter(range) {
-        frame = frame.filter(filter)?;
-    }
-    let minute = (cast(column(col::START_TIME), DataType::Int64) / lit(MINUTE_NS)).alias("minute");
-    let batches: Vec<RecordBatch> = frame
-        .aggregate(
-            vec![minute, column(col::SERVICE_NAME)],
-            vec![count(lit(1)).alias("spans")],
-        )?
-        .collect()
-        .await?;
-    // (minute, service, spans)
-    let mut rows: Vec<(i64, String, u64)> = Vec::new();
-    for batch in &batches {
-        let minutes = batch.column(0).as_primitive::<Int64Type>();
-        let services = arrow::compute::cast(batch.column(1), &DataType::Utf8)?;
-        let services = services.as_string::<i32>();
-        let spans = batch.column(2).as_primitive::<Int64Type>();
-        for i in 0..batch.num_rows() {
-            let service = if services.is_null(i) {
-                ""
-            } else {
-                services.value(i)
-            };
-            rows.push((
-                minutes.value(i),
-                service.to_owned(),
-                spans.value(i).max(0) as u64,
-            ));
-        }
-    }
+    let rows = scan::span_counts(&cache.sources(), cache.runtime(), range, MINUTE_NS).await?;
     Ok(summarise(rows, range, max_gap_ns, now_ns))
 }
 

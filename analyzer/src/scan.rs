@@ -113,3 +113,55 @@ pub(crate) async fn load(
     );
     Ok((graph, facts))
 }
+
+/// Spans per slot (`slot_ns` of start time, as a number since the epoch)
+/// and service inside `range`, by slot then service, for the slots that
+/// have any: what windows are cut by and what ingest health reports. The
+/// copies of a re-sent export are counted too.
+pub(crate) async fn span_counts(
+    sources: &[Arc<DedupTable>],
+    runtime: &Arc<RuntimeEnv>,
+    range: crate::settings::TimeRange,
+    slot_ns: i64,
+) -> Result<Vec<(i64, String, u64)>> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Int64Type};
+    use causet_schema::tables::col;
+    use datafusion::functions_aggregate::expr_fn::count;
+    use datafusion::logical_expr::{cast, col as column, lit};
+
+    let ctx = source_context(sources, runtime)?;
+    let mut frame = ctx.table(SPANS).await?;
+    if let Some(filter) = ingested::start_time_filter(range) {
+        frame = frame.filter(filter)?;
+    }
+    let slot = (cast(column(col::START_TIME), DataType::Int64) / lit(slot_ns)).alias("slot");
+    let batches = frame
+        .aggregate(
+            vec![slot, column(col::SERVICE_NAME)],
+            vec![count(lit(1)).alias("spans")],
+        )?
+        .collect()
+        .await?;
+    let mut rows = Vec::new();
+    for batch in &batches {
+        let slots = batch.column(0).as_primitive::<Int64Type>();
+        let services = arrow::compute::cast(batch.column(1), &DataType::Utf8)?;
+        let services = services.as_string::<i32>();
+        let spans = batch.column(2).as_primitive::<Int64Type>();
+        for i in 0..batch.num_rows() {
+            let service = if services.is_null(i) {
+                ""
+            } else {
+                services.value(i)
+            };
+            rows.push((
+                slots.value(i),
+                service.to_owned(),
+                spans.value(i).max(0) as u64,
+            ));
+        }
+    }
+    rows.sort_unstable();
+    Ok(rows)
+}

@@ -50,8 +50,7 @@ use crate::Result;
 use crate::derived::{Detected, GraphCache};
 use crate::detect::offsets::NodeOffset;
 use crate::detect::{self, Family, Finding};
-use crate::ingested;
-use crate::scan::source_context;
+use crate::scan;
 use crate::settings::{Reach, TimeRange};
 
 /// What a windowed analysis did, for a person sizing it.
@@ -233,34 +232,12 @@ async fn span_counts(
     range: TimeRange,
     slot_ns: i64,
 ) -> Result<Vec<(i64, u64)>> {
-    use arrow::array::AsArray;
-    use arrow::datatypes::{DataType, Int64Type};
-    use causet_schema::tables::{SPANS, col};
-    use datafusion::functions_aggregate::expr_fn::count;
-    use datafusion::logical_expr::{cast, col as column, lit};
-
-    let ctx = source_context(&cache.sources(), cache.runtime())?;
-    let mut frame = ctx.table(SPANS).await?;
-    if let Some(filter) = ingested::start_time_filter(range) {
-        frame = frame.filter(filter)?;
-    }
-    let slot = (cast(column(col::START_TIME), DataType::Int64) / lit(slot_ns)).alias("slot");
-    let batches = frame
-        .aggregate(vec![slot], vec![count(lit(1)).alias("spans")])?
-        .collect()
-        .await?;
-    let mut slots = Vec::new();
-    for batch in &batches {
-        let (slot, spans) = (
-            batch.column(0).as_primitive::<Int64Type>(),
-            batch.column(1).as_primitive::<Int64Type>(),
-        );
-        for i in 0..batch.num_rows() {
-            slots.push((slot.value(i), spans.value(i).max(0) as u64));
-        }
-    }
-    slots.sort_unstable();
-    Ok(slots)
+    let rows = scan::span_counts(&cache.sources(), cache.runtime(), range, slot_ns).await?;
+    // By slot, then service: each slot's services are one run.
+    Ok(rows
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|run| (run[0].0, run.iter().map(|r| r.2).sum()))
+        .collect())
 }
 
 #[cfg(test)]
