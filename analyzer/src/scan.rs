@@ -18,16 +18,28 @@ use crate::graph::{Graph, Input};
 use crate::ingested::{self, DedupTable};
 use crate::settings::Reach;
 
-/// A private session over the snapshot's ingested tables with their
-/// copies left in, for the analysis's own scan (its loaders keep one row
-/// per key).
+/// Whether a private session's tables drop the copies of a re-sent export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Copies {
+    /// Every row, copies included: for readers that keep one row per key
+    /// themselves (the analysis's loaders) or count what arrived.
+    Kept,
+    /// One row per key, as SQL sees the tables.
+    Dropped,
+}
+
+/// A private session over the snapshot's ingested tables, in `runtime`.
 pub(crate) fn source_context(
     sources: &[Arc<DedupTable>],
     runtime: &Arc<RuntimeEnv>,
+    copies: Copies,
 ) -> Result<SessionContext> {
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), Arc::clone(runtime));
     for table in sources {
-        ctx.register_table(table.name(), table.with_copies())?;
+        match copies {
+            Copies::Kept => ctx.register_table(table.name(), table.with_copies())?,
+            Copies::Dropped => ctx.register_table(table.name(), Arc::clone(table) as _)?,
+        };
     }
     Ok(ctx)
 }
@@ -48,7 +60,7 @@ pub(crate) async fn load(
     memory: &MemoryReservation,
 ) -> Result<(Graph, Facts)> {
     use futures::TryStreamExt as _;
-    let ctx = source_context(sources, runtime)?;
+    let ctx = source_context(sources, runtime, Copies::Kept)?;
     let mut loader = Loader::default();
     let mut facts = FactsLoader::default();
     let span_columns: Vec<String> = Input::SPAN_COLUMNS
@@ -130,7 +142,7 @@ pub(crate) async fn span_counts(
     use datafusion::functions_aggregate::expr_fn::count;
     use datafusion::logical_expr::{cast, col as column, lit};
 
-    let ctx = source_context(sources, runtime)?;
+    let ctx = source_context(sources, runtime, Copies::Kept)?;
     let mut frame = ctx.table(SPANS).await?;
     if let Some(filter) = ingested::start_time_filter(range) {
         frame = frame.filter(filter)?;

@@ -24,10 +24,10 @@ use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TablePr
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, TableType, col as column, lit};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::{SessionConfig, SessionContext};
 use hashbrown::HashMap;
 
 use crate::derived::{GraphCache, rows_scan};
+use crate::scan::{Copies, source_context};
 
 /// `concurrent_writes(key)`.
 #[derive(Debug)]
@@ -127,11 +127,8 @@ impl Writes {
     /// Reads the writes of `key` from the snapshot's `spans` (one row per
     /// span: the table's own deduplication).
     async fn read(cache: &GraphCache, key: &str) -> Result<Writes> {
-        let ctx =
-            SessionContext::new_with_config_rt(SessionConfig::new(), Arc::clone(cache.runtime()));
-        for table in cache.sources() {
-            ctx.register_table(table.name(), table)?;
-        }
+        let ctx = source_context(&cache.sources(), cache.runtime(), Copies::Dropped)
+            .map_err(crate::error::to_datafusion)?;
         let batches = ctx
             .table(SPANS)
             .await?
