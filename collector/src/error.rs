@@ -43,6 +43,41 @@ pub enum Error {
 }
 
 impl Error {
+    /// The status OTLP/gRPC answers it with. Trouble on the collector's side
+    /// that may pass is UNAVAILABLE (retried by exporters), never INTERNAL.
+    pub fn grpc_code(&self) -> tonic::Code {
+        match self {
+            Error::Decode(_) => tonic::Code::InvalidArgument,
+            Error::TooLarge { .. } => tonic::Code::ResourceExhausted,
+            _ if self.retryable() => tonic::Code::Unavailable,
+            _ => tonic::Code::Internal,
+        }
+    }
+
+    /// The status OTLP/HTTP answers it with.
+    pub fn http_status(&self) -> http::StatusCode {
+        match self {
+            Error::Decode(_) => http::StatusCode::BAD_REQUEST,
+            Error::TooLarge { .. } => http::StatusCode::PAYLOAD_TOO_LARGE,
+            _ if self.retryable() => http::StatusCode::SERVICE_UNAVAILABLE,
+            _ => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// True when the exporter should send the same request again later:
+    /// nothing was acknowledged and the cause may pass.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Error::Overloaded(_) | Error::Wal(_) | Error::Io { .. } | Error::ShuttingDown => true,
+            Error::Decode(_)
+            | Error::TooLarge { .. }
+            | Error::Arrow(_)
+            | Error::Parquet(_)
+            | Error::Tls(_)
+            | Error::Internal(_) => false,
+        }
+    }
+
     /// An I/O error at `path`.
     pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         Error::Io {

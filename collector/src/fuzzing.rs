@@ -4,27 +4,26 @@
 //! only there so the work cannot be optimised away.
 
 use causet_schema::clocks::{ClockKeys, SpanClocks, VectorClock};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValueList;
 use prost::Message as _;
 
-use crate::convert::convert;
-use crate::ingest::decode_json;
+use crate::convert::Converted;
+use crate::ingest::{Encoding, convert_body};
 
-/// OTLP/protobuf decode, then conversion to Arrow rows. Returns the spans
-/// the conversion judged (accepted or rejected).
+/// The protobuf walker, OTLP/protobuf bytes straight to Arrow rows. Returns
+/// the spans it judged (accepted or rejected).
 pub fn otlp_protobuf(data: &[u8]) -> u64 {
-    ExportTraceServiceRequest::decode(data).map_or(0, |request| judged(&request))
+    judged(convert_body(data, Encoding::Protobuf))
 }
 
 /// OTLP/JSON decode, then conversion to Arrow rows. Returns the spans the
 /// conversion judged (accepted or rejected).
 pub fn otlp_json(data: &[u8]) -> u64 {
-    decode_json(data).map_or(0, |request| judged(&request))
+    judged(convert_body(data, Encoding::Json))
 }
 
-fn judged(request: &ExportTraceServiceRequest) -> u64 {
-    convert(request).map_or(0, |rows| rows.accepted() + rows.rejected)
+fn judged(rows: crate::Result<Converted>) -> u64 {
+    rows.map_or(0, |rows| rows.accepted() + rows.rejected)
 }
 
 /// The clock parsers: the bytes as vector-clock text and JSON, and as a

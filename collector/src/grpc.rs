@@ -1,26 +1,37 @@
 //! OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export`.
+//!
+//! The service is wired by hand instead of through the generated
+//! `TraceServiceServer`, whose codec decodes every request into prost
+//! structs on the async runtime: here the codec hands over the request's
+//! bytes as they arrived (tonic has already removed the gRPC framing and
+//! any gzip), and [`Ingest::export_body`] walks them on the conversion pool.
 
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use bytes::{Buf as _, Bytes};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message as _;
-use tonic::codec::CompressionEncoding;
-use tonic::{Code, Request, Response, Status};
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::server::{NamedService, UnaryService};
+use tonic::{Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
+use crate::BoxError;
 use crate::auth::Token;
 use crate::error::Error;
-use crate::ingest::Ingest;
+use crate::ingest::{Encoding, Ingest};
 use crate::meter;
 
 /// How long an overloaded collector asks exporters to wait.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The gRPC service's full name.
+pub const SERVICE_NAME: &str = "opentelemetry.proto.collector.trace.v1.TraceService";
+/// The path of its one method.
+pub const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 /// The gRPC trace service over an [`Ingest`].
 #[derive(Debug, Clone)]
@@ -30,25 +41,17 @@ pub struct GrpcTraceService {
 }
 
 impl GrpcTraceService {
-    /// The tonic service, gzip accepted, message size limited to the
-    /// ingest limit (decompressed).
-    pub fn server(
-        ingest: Arc<Ingest>,
-        token: Option<Token>,
-    ) -> TraceServiceServer<GrpcTraceService> {
-        let limit = ingest.limits().max_request_bytes;
-        TraceServiceServer::new(GrpcTraceService { ingest, token })
-            .accept_compressed(CompressionEncoding::Gzip)
-            .send_compressed(CompressionEncoding::Gzip)
-            .max_decoding_message_size(limit)
+    /// The service for tonic's router: gzip accepted and sent, messages
+    /// limited to the ingest limit (decompressed).
+    pub fn server(ingest: Arc<Ingest>, token: Option<Token>) -> TraceServer {
+        TraceServer {
+            service: Arc::new(GrpcTraceService { ingest, token }),
+        }
     }
-}
 
-#[tonic::async_trait]
-impl TraceService for GrpcTraceService {
     async fn export(
         &self,
-        request: Request<ExportTraceServiceRequest>,
+        request: Request<Bytes>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         if let Some(token) = &self.token {
             let authorization = request
@@ -60,51 +63,128 @@ impl TraceService for GrpcTraceService {
                 return Err(Status::unauthenticated("missing or wrong bearer token"));
             }
         }
-        // The body was charged as it arrived; the decoded message is charged too.
+        // The wire bytes were charged as they arrived; export_body charges
+        // the rows built from them.
         let meter = meter::of_request(request.extensions(), self.ingest.budget());
-        let request = request.into_inner();
-        meter
-            .charge(request.encoded_len())
-            .map_err(|e| self.refuse(e))?;
         let outcome = self
             .ingest
-            .export(&request)
+            .export_body(request.into_inner(), Encoding::Protobuf, false, meter)
             .await
-            .map_err(|e| self.refuse(e))?;
-        let partial_success = (outcome.rejected > 0).then(|| ExportTracePartialSuccess {
-            rejected_spans: i64::try_from(outcome.rejected).unwrap_or(i64::MAX),
-            error_message: outcome.error_message.unwrap_or_default(),
-        });
+            .map_err(|e| {
+                self.ingest.count_failure();
+                status(&e)
+            })?;
         Ok(Response::new(ExportTraceServiceResponse {
-            partial_success,
+            partial_success: outcome.partial_success(),
         }))
     }
 }
 
-impl GrpcTraceService {
-    fn refuse(&self, error: Error) -> Status {
-        self.ingest.count_failure();
-        status(&error)
+/// The OTLP status for an error: retryable trouble is UNAVAILABLE with
+/// RetryInfo.
+pub fn status(error: &Error) -> Status {
+    let code = error.grpc_code();
+    if error.retryable() {
+        Status::with_error_details(
+            code,
+            error.to_string(),
+            ErrorDetails::with_retry_info(Some(RETRY_AFTER)),
+        )
+    } else {
+        Status::new(code, error.to_string())
     }
 }
 
-/// The OTLP status for an error: retryable trouble is UNAVAILABLE with
-/// RetryInfo, never INTERNAL.
-pub fn status(error: &Error) -> Status {
-    let message = error.to_string();
-    match error {
-        Error::Decode(_) => Status::invalid_argument(message),
-        Error::TooLarge { .. } => Status::resource_exhausted(message),
-        Error::Overloaded(_) | Error::Wal(_) | Error::Io { .. } | Error::ShuttingDown => {
-            Status::with_error_details(
-                Code::Unavailable,
-                message,
-                ErrorDetails::with_retry_info(Some(RETRY_AFTER)),
-            )
+/// [`GrpcTraceService`] as a tower service for tonic's router.
+#[derive(Debug, Clone)]
+pub struct TraceServer {
+    service: Arc<GrpcTraceService>,
+}
+
+impl NamedService for TraceServer {
+    const NAME: &'static str = SERVICE_NAME;
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+
+impl<B> tower::Service<http::Request<B>> for TraceServer
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        if request.uri().path() != EXPORT_PATH {
+            return Box::pin(async {
+                Ok(Status::unimplemented("only TraceService/Export is served here").into_http())
+            });
         }
-        Error::Arrow(_) | Error::Parquet(_) | Error::Tls(_) | Error::Internal(_) => {
-            Status::internal(message)
-        }
+        let limit = self.service.ingest.limits().max_request_bytes;
+        let export = Export(Arc::clone(&self.service));
+        Box::pin(async move {
+            let mut grpc = tonic::server::Grpc::new(RawRequests)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .send_compressed(CompressionEncoding::Gzip)
+                .max_decoding_message_size(limit);
+            Ok(grpc.unary(export, request).await)
+        })
+    }
+}
+
+struct Export(Arc<GrpcTraceService>);
+
+impl UnaryService<Bytes> for Export {
+    type Response = ExportTraceServiceResponse;
+    type Future = BoxFuture<Result<Response<Self::Response>, Status>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let service = Arc::clone(&self.0);
+        Box::pin(async move { service.export(request).await })
+    }
+}
+
+/// Requests as their bytes, responses encoded by prost.
+#[derive(Debug, Clone, Copy, Default)]
+struct RawRequests;
+
+impl Codec for RawRequests {
+    type Encode = ExportTraceServiceResponse;
+    type Decode = Bytes;
+    type Encoder = RawRequests;
+    type Decoder = RawRequests;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawRequests
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawRequests
+    }
+}
+
+impl Encoder for RawRequests {
+    type Item = ExportTraceServiceResponse;
+    type Error = Status;
+
+    fn encode(&mut self, item: Self::Item, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        item.encode(dst)
+            .map_err(|e| Status::internal(format!("encoding the response: {e}")))
+    }
+}
+
+impl Decoder for RawRequests {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
     }
 }
 

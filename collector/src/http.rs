@@ -9,16 +9,14 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message as _;
 use tower::util::MapRequestLayer;
 
 use crate::auth::Token;
 use crate::error::Error;
 use crate::grpc::RETRY_AFTER;
-use crate::ingest::{ExportOutcome, Ingest};
+use crate::ingest::{Encoding, ExportOutcome, Ingest};
 use crate::meter::{self, Meter, meter_requests};
 
 /// Path of the traces endpoint.
@@ -41,6 +39,13 @@ impl Format {
             PROTOBUF | "application/protobuf" => Some(Format::Protobuf),
             JSON => Some(Format::Json),
             _ => None,
+        }
+    }
+
+    fn encoding(self) -> Encoding {
+        match self {
+            Format::Protobuf => Encoding::Protobuf,
+            Format::Json => Encoding::Json,
         }
     }
 
@@ -133,7 +138,7 @@ async fn export(
         );
     };
     let result = match body {
-        Ok(body) => handle(&ingest, &meter, &headers, format, &body).await,
+        Ok(body) => handle(&ingest, meter, &headers, format, body).await,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(Error::TooLarge {
                 size: headers
@@ -151,18 +156,7 @@ async fn export(
         Ok(outcome) => success_response(format, outcome),
         Err(e) => {
             ingest.count_failure();
-            let status = match &e {
-                Error::Decode(_) => StatusCode::BAD_REQUEST,
-                Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                Error::Overloaded(_) | Error::Wal(_) | Error::Io { .. } | Error::ShuttingDown => {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
-                Error::Arrow(_) | Error::Parquet(_) | Error::Tls(_) | Error::Internal(_) => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
-            };
-            let code = crate::grpc::status(&e).code();
-            error_response(format, status, code, e.to_string())
+            error_response(format, e.http_status(), e.grpc_code(), e.to_string())
         }
     }
 }
@@ -181,44 +175,34 @@ fn overload_in(rejection: &BytesRejection) -> Option<Error> {
 
 async fn handle(
     ingest: &Ingest,
-    meter: &Meter,
+    meter: Meter,
     headers: &HeaderMap,
     format: Format,
-    body: &[u8],
+    body: Bytes,
 ) -> Result<ExportOutcome, Error> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
-    let inflated;
-    let body = match encoding.as_deref() {
-        None | Some("identity") | Some("") => body,
-        Some("gzip") => {
-            // Charged as it inflates.
-            inflated = ingest.gunzip(body, meter)?;
-            &inflated
-        }
+    let gzip = match encoding.as_deref() {
+        None | Some("identity") | Some("") => false,
+        Some("gzip") => true,
         Some(other) => {
             return Err(Error::Decode(format!(
                 "content encoding {other:?} is not supported (use gzip or none)"
             )));
         }
     };
-    // The wire bytes were charged as they arrived, the inflated body as it
-    // was inflated; the decoded request is charged too.
-    meter.charge(body.len())?;
-    let request = match format {
-        Format::Protobuf => ingest.decode_protobuf(body)?,
-        Format::Json => ingest.decode_json(body)?,
-    };
-    ingest.export(&request).await
+    // The wire bytes were charged as they arrived; export_body charges the
+    // inflated body as it inflates, and the rows.
+    ingest
+        .export_body(body, format.encoding(), gzip, meter)
+        .await
 }
 
 fn success_response(format: Format, outcome: ExportOutcome) -> Response {
-    let partial_success = (outcome.rejected > 0).then(|| ExportTracePartialSuccess {
-        rejected_spans: i64::try_from(outcome.rejected).unwrap_or(i64::MAX),
-        error_message: outcome.error_message.unwrap_or_default(),
-    });
-    let response = ExportTraceServiceResponse { partial_success };
+    let response = ExportTraceServiceResponse {
+        partial_success: outcome.partial_success(),
+    };
     let body = match format {
         Format::Protobuf => response.encode_to_vec(),
         Format::Json => serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec()),

@@ -5,12 +5,16 @@
 //! [`Ingest`] call and its outcome back to their status codes.
 
 use std::io::Read as _;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use prost::Message as _;
+use bytes::Bytes;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest,
+};
+use tokio::sync::Semaphore;
 
-use crate::convert::convert;
+use crate::convert::{Converted, convert, convert_protobuf};
 use crate::error::{Error, Result};
 use crate::meter::{Budget, Meter};
 use crate::store::Store;
@@ -45,6 +49,25 @@ pub struct ExportOutcome {
     pub error_message: Option<String>,
 }
 
+impl ExportOutcome {
+    /// OTLP's partial success, when some spans were refused.
+    pub fn partial_success(&self) -> Option<ExportTracePartialSuccess> {
+        (self.rejected > 0).then(|| ExportTracePartialSuccess {
+            rejected_spans: i64::try_from(self.rejected).unwrap_or(i64::MAX),
+            error_message: self.error_message.clone().unwrap_or_default(),
+        })
+    }
+}
+
+/// How a request body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// OTLP/protobuf, walked in place by [`convert_protobuf`].
+    Protobuf,
+    /// OTLP/JSON, decoded by serde into prost structs, then [`convert`]ed.
+    Json,
+}
+
 /// Running totals, for logs.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -62,6 +85,7 @@ pub struct Ingest {
     store: Store,
     limits: Limits,
     budget: Budget,
+    workers: Arc<Semaphore>,
     /// Totals since start.
     pub counters: Counters,
 }
@@ -69,10 +93,12 @@ pub struct Ingest {
 impl Ingest {
     /// An ingest path writing to `store`.
     pub fn new(store: Store, limits: Limits) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ingest {
             store,
             limits,
             budget: Budget::new(limits.max_inflight_bytes),
+            workers: Arc::new(Semaphore::new(cores)),
             counters: Counters::default(),
         }
     }
@@ -109,51 +135,58 @@ impl Ingest {
         Ok(())
     }
 
-    /// Inflates a gzip body, refusing to inflate past the request limit (gzip
-    /// bombs), and charging what it inflates to `meter` as it goes.
-    pub fn gunzip(&self, body: &[u8], meter: &Meter) -> Result<Vec<u8>> {
-        let limit = self.limits.max_request_bytes as u64;
-        let mut decoder = flate2::read::GzDecoder::new(body).take(limit + 1);
-        let mut out = Vec::new();
-        let mut chunk = vec![0u8; 64 << 10];
-        loop {
-            let n = decoder
-                .read(&mut chunk)
-                .map_err(|e| Error::Decode(format!("invalid gzip body: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            meter.charge(n)?;
-            out.extend_from_slice(&chunk[..n]);
-            self.check_size(out.len() as u64)?;
-        }
-        Ok(out)
+    /// Decodes and converts `body` (inflating it first when `gzip`), then
+    /// makes its rows durable. The CPU work runs on a pool of threads, one
+    /// per core, off the async runtime, so one large request does not hold
+    /// up other connections' acknowledgements; `meter` (the body already
+    /// charged to it) is charged for the inflated body and the rows too.
+    pub async fn export_body(
+        &self,
+        body: Bytes,
+        encoding: Encoding,
+        gzip: bool,
+        meter: Meter,
+    ) -> Result<ExportOutcome> {
+        let limit = self.limits.max_request_bytes;
+        let rows = self
+            .on_workers(move || {
+                let inflated;
+                let body = if gzip {
+                    inflated = gunzip(&body, limit, &meter)?;
+                    &inflated[..]
+                } else {
+                    &body[..]
+                };
+                // The rows take about as much as the body they come from.
+                meter.charge(body.len())?;
+                convert_body(body, encoding)
+            })
+            .await?;
+        self.append(&rows).await
     }
 
-    /// Decodes an OTLP/protobuf body.
-    pub fn decode_protobuf(&self, body: &[u8]) -> Result<ExportTraceServiceRequest> {
-        ExportTraceServiceRequest::decode(body).map_err(|e| Error::Decode(e.to_string()))
+    /// Runs `work` on the conversion pool once a worker is free.
+    pub async fn on_workers<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let _worker = Arc::clone(&self.workers)
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::ShuttingDown)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| Error::Internal(format!("conversion worker failed: {e}")))?
     }
 
-    /// Decodes an OTLP/JSON body.
-    pub fn decode_json(&self, body: &[u8]) -> Result<ExportTraceServiceRequest> {
-        decode_json(body)
-    }
-
-    /// Converts and durably appends a decoded request.
-    pub async fn export(&self, request: &ExportTraceServiceRequest) -> Result<ExportOutcome> {
-        let rows = convert(request)?;
+    /// Makes converted rows durable. Returns once they are fsync'd.
+    pub async fn append(&self, rows: &Converted) -> Result<ExportOutcome> {
+        self.store.append(rows).await?;
         let outcome = ExportOutcome {
             accepted: rows.accepted(),
             rejected: rows.rejected,
             error_message: rows.error_message.clone(),
         };
-        if let Err(e) = self.store.append(&rows).await {
-            self.counters
-                .failed_requests
-                .fetch_add(1, Ordering::Relaxed);
-            return Err(e);
-        }
         self.counters
             .accepted
             .fetch_add(outcome.accepted, Ordering::Relaxed);
@@ -168,12 +201,47 @@ impl Ingest {
         Ok(outcome)
     }
 
-    /// Counts a request refused as a whole.
+    /// Counts a request refused as a whole. The receivers call it once per
+    /// refused request, whatever refused it.
     pub fn count_failure(&self) {
         self.counters
             .failed_requests
             .fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Rows of an uncompressed body.
+pub fn convert_body(body: &[u8], encoding: Encoding) -> Result<Converted> {
+    match encoding {
+        Encoding::Protobuf => convert_protobuf(body),
+        Encoding::Json => convert(&decode_json(body)?),
+    }
+}
+
+/// Inflates a gzip body, refusing to inflate past `limit` (gzip bombs), and
+/// charging what it inflates to `meter` as it goes.
+pub fn gunzip(body: &[u8], limit: usize, meter: &Meter) -> Result<Vec<u8>> {
+    let limit = limit as u64;
+    let mut decoder = flate2::read::GzDecoder::new(body).take(limit + 1);
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    loop {
+        let n = decoder
+            .read(&mut chunk)
+            .map_err(|e| Error::Decode(format!("invalid gzip body: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        meter.charge(n)?;
+        out.extend_from_slice(&chunk[..n]);
+        if out.len() as u64 > limit {
+            return Err(Error::TooLarge {
+                size: out.len() as u64,
+                limit,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Decodes an OTLP/JSON `ExportTraceServiceRequest`: hex ids, int64 as

@@ -5,6 +5,8 @@
 //!   service with the send/receive rules built in.
 //! - [`attributes`]: the attribute keys applications annotate spans with
 //!   (normative text: `schemas/CONVENTIONS.md`).
+//! - [`otlp`]: OTLP attribute values borrowed from protobuf bytes or prost
+//!   structs, and the protobuf wire reader the collector decodes with.
 //! - [`tables`]: column names and Arrow schemas of `spans`, `span_events` and
 //!   `span_links`, with the schema version.
 //!
@@ -35,6 +37,7 @@ pub mod attributes;
 pub mod clocks;
 pub mod error;
 pub mod kinds;
+pub mod otlp;
 pub mod partition;
 pub mod tables;
 pub mod wal;

@@ -8,11 +8,10 @@ use arrow::array::{
 };
 use arrow::datatypes::SchemaRef;
 use causet_schema::clocks::{SpanClocks, VectorClock};
+use causet_schema::otlp::Attr;
 use causet_schema::tables::{self, col};
-use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::trace::v1::{Span, span::Event, span::Link};
 
-use super::{Causal, Context, event_clocks, span_clocks, value};
+use super::{Causal, Context, EventParts, LinkParts, SpanParts, event_clocks, span_clocks, value};
 use crate::error::{Error, Result};
 
 type AttrMap = MapBuilder<StringBuilder, StringBuilder>;
@@ -30,12 +29,10 @@ fn timestamps() -> TimestampNanosecondBuilder {
     TimestampNanosecondBuilder::new().with_timezone(tables::UTC)
 }
 
-fn push_attrs(builder: &mut AttrMap, attributes: &[KeyValue]) {
-    for kv in attributes {
-        builder.keys().append_value(&kv.key);
-        builder
-            .values()
-            .append_value(value::text(kv.value.as_ref()));
+fn push_attrs(builder: &mut AttrMap, attributes: &[Attr<'_>]) {
+    for attr in attributes {
+        builder.keys().append_value(attr.key);
+        value::append_text(builder.values(), attr.value);
     }
     builder
         .append(true)
@@ -126,6 +123,7 @@ fn assemble(schema: SchemaRef, mut columns: Vec<(&'static str, ArrayRef)>) -> Re
 }
 
 /// Clock columns at one position.
+#[derive(Debug)]
 struct ClockColumns {
     lamport: UInt64Builder,
     hlc_wall: Int64Builder,
@@ -160,6 +158,7 @@ impl ClockColumns {
 }
 
 /// Write/read/message columns, shared by spans and events.
+#[derive(Debug)]
 struct AccessColumns {
     write_key: StringBuilder,
     write_value: StringBuilder,
@@ -197,6 +196,7 @@ impl AccessColumns {
 }
 
 /// Builders for `spans`.
+#[derive(Debug)]
 pub(crate) struct SpanColumns {
     trace_id: StringBuilder,
     span_id: StringBuilder,
@@ -230,6 +230,12 @@ pub(crate) struct SpanColumns {
     replayed: BooleanBuilder,
     retry_attempt: Int64Builder,
     clock_error: StringBuilder,
+}
+
+impl Default for SpanColumns {
+    fn default() -> Self {
+        SpanColumns::with_capacity(512)
+    }
 }
 
 impl SpanColumns {
@@ -272,28 +278,23 @@ impl SpanColumns {
     }
 
     /// Appends a validated span (ids of the right length, times in range).
-    pub fn push(&mut self, span: &Span, ctx: &Context<'_>, node: &str) {
-        push_id(&mut self.trace_id, &span.trace_id);
-        push_id(&mut self.span_id, &span.span_id);
+    pub fn push(&mut self, span: &SpanParts<'_>, ctx: &Context<'_>, node: &str) {
+        push_id(&mut self.trace_id, span.trace_id);
+        push_id(&mut self.span_id, span.span_id);
         if span.parent_span_id.is_empty() || span.parent_span_id.iter().all(|&b| b == 0) {
             self.parent_span_id.append_null();
         } else {
-            push_id(&mut self.parent_span_id, &span.parent_span_id);
+            push_id(&mut self.parent_span_id, span.parent_span_id);
         }
-        opt_str(&mut self.trace_state, non_empty(&span.trace_state));
+        opt_str(&mut self.trace_state, non_empty(span.trace_state));
         self.flags.append_value(span.flags);
-        self.name.append_value(&span.name);
+        self.name.append_value(span.name);
         self.kind.append_value(kind_name(span.kind));
         // validate() checked both fit in i64.
         self.start.append_value(span.start_time_unix_nano as i64);
         self.end.append_value(span.end_time_unix_nano as i64);
-        let status = span.status.as_ref();
-        self.status_code
-            .append_value(status_name(status.map_or(0, |s| s.code)));
-        opt_str(
-            &mut self.status_message,
-            status.map(|s| s.message.as_str()).and_then(non_empty),
-        );
+        self.status_code.append_value(status_name(span.status_code));
+        opt_str(&mut self.status_message, non_empty(span.status_message));
         push_attrs(&mut self.attributes, &span.attributes);
         self.dropped_attributes
             .append_value(span.dropped_attributes_count);
@@ -313,10 +314,10 @@ impl SpanColumns {
         opt_str(&mut self.scope_schema_url, non_empty(ctx.scope_schema_url));
         self.node.append_value(node);
 
-        let (start, end, clock_error) = span_clocks(&span.attributes);
+        let (start, end, clock_error) = span_clocks(&span.annotations);
         self.start_clocks.push(&start);
         self.end_clocks.push(&end);
-        let causal = Causal::scan(&span.attributes);
+        let causal = Causal::scan(&span.annotations);
         self.access.push(&causal);
         opt_str(&mut self.idempotency_key, causal.idempotency_key());
         self.replayed.append_option(causal.replayed);
@@ -405,6 +406,7 @@ impl SpanColumns {
 }
 
 /// Builders for `span_events`.
+#[derive(Debug)]
 pub(crate) struct EventColumns {
     trace_id: StringBuilder,
     span_id: StringBuilder,
@@ -438,13 +440,13 @@ impl Default for EventColumns {
 }
 
 impl EventColumns {
-    pub fn push(&mut self, span: &Span, index: usize, event: &Event, node: &str) {
-        push_id(&mut self.trace_id, &span.trace_id);
-        push_id(&mut self.span_id, &span.span_id);
+    pub fn push(&mut self, span: &SpanParts<'_>, index: usize, event: &EventParts<'_>, node: &str) {
+        push_id(&mut self.trace_id, span.trace_id);
+        push_id(&mut self.span_id, span.span_id);
         self.index
             .append_value(u32::try_from(index).unwrap_or(u32::MAX));
         self.time.append_value(event.time_unix_nano as i64);
-        self.name.append_value(&event.name);
+        self.name.append_value(event.name);
         push_attrs(&mut self.attributes, &event.attributes);
         self.dropped.append_value(event.dropped_attributes_count);
         self.node.append_value(node);
@@ -479,6 +481,7 @@ impl EventColumns {
 }
 
 /// Builders for `span_links`.
+#[derive(Debug)]
 pub(crate) struct LinkColumns {
     trace_id: StringBuilder,
     span_id: StringBuilder,
@@ -510,14 +513,14 @@ impl Default for LinkColumns {
 impl LinkColumns {
     /// Links are kept whatever their ids: the linked span may be malformed,
     /// but the link is still what the exporter said.
-    pub fn push(&mut self, span: &Span, index: usize, link: &Link) {
-        push_id(&mut self.trace_id, &span.trace_id);
-        push_id(&mut self.span_id, &span.span_id);
+    pub fn push(&mut self, span: &SpanParts<'_>, index: usize, link: &LinkParts<'_>) {
+        push_id(&mut self.trace_id, span.trace_id);
+        push_id(&mut self.span_id, span.span_id);
         self.index
             .append_value(u32::try_from(index).unwrap_or(u32::MAX));
-        push_id(&mut self.linked_trace_id, &link.trace_id);
-        push_id(&mut self.linked_span_id, &link.span_id);
-        opt_str(&mut self.trace_state, non_empty(&link.trace_state));
+        push_id(&mut self.linked_trace_id, link.trace_id);
+        push_id(&mut self.linked_span_id, link.span_id);
+        opt_str(&mut self.trace_state, non_empty(link.trace_state));
         self.flags.append_value(link.flags);
         push_attrs(&mut self.attributes, &link.attributes);
         self.dropped.append_value(link.dropped_attributes_count);

@@ -10,7 +10,26 @@ use opentelemetry_proto::tonic::common::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, span};
 
-use super::convert;
+use prost::Message as _;
+
+use super::{Converted, convert_protobuf};
+
+/// Both ways in, which must agree: the protobuf walker on the request's
+/// encoding, and prost's structs (the oracle).
+fn convert(request: &ExportTraceServiceRequest) -> crate::Result<Converted> {
+    let oracle = super::convert(request)?;
+    let walked = convert_protobuf(&request.encode_to_vec())?;
+    assert_same(&walked, &oracle);
+    Ok(walked)
+}
+
+fn assert_same(walked: &Converted, oracle: &Converted) {
+    assert_eq!(walked.spans, oracle.spans, "spans differ");
+    assert_eq!(walked.span_events, oracle.span_events, "span events differ");
+    assert_eq!(walked.span_links, oracle.span_links, "span links differ");
+    assert_eq!(walked.rejected, oracle.rejected);
+    assert_eq!(walked.error_message, oracle.error_message);
+}
 
 fn kv(key: &str, value: Value) -> KeyValue {
     KeyValue {
@@ -252,4 +271,246 @@ fn an_empty_request_converts_to_empty_batches() {
     assert_eq!(out.accepted(), 0);
     assert_eq!(out.span_events.num_rows(), 0);
     assert_eq!(out.error_message, None);
+}
+
+#[test]
+fn malformed_protobuf_is_a_decode_error() {
+    let good = request(vec![], vec![span(1, vec![s("k", "v")])]).encode_to_vec();
+    // Cut short, and with a string that is not UTF-8.
+    let cut = convert_protobuf(&good[..good.len() - 3]).unwrap_err();
+    assert!(matches!(cut, crate::Error::Decode(_)), "{cut}");
+    let mut bad_utf8 = good.clone();
+    let at = bad_utf8
+        .windows(6)
+        .position(|w| w == b"span-1")
+        .expect("the span name is in the bytes");
+    bad_utf8[at] = 0xff;
+    let err = convert_protobuf(&bad_utf8).unwrap_err();
+    assert!(err.to_string().contains("UTF-8"), "{err}");
+    // prost refuses both too.
+    assert!(ExportTraceServiceRequest::decode(&good[..good.len() - 3]).is_err());
+    assert!(ExportTraceServiceRequest::decode(bad_utf8.as_slice()).is_err());
+}
+
+/// Random requests, the conventions' attributes among them, give the same
+/// rows through the walker, through prost, and through OTLP/JSON.
+mod same_rows {
+    use opentelemetry_proto::tonic::common::v1::KeyValueList;
+    use opentelemetry_proto::tonic::trace::v1::Status;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "causet.node",
+                "causet.lamport",
+                "causet.vc",
+                "causet.hlc.wall_ns",
+                "causet.hlc.logical",
+                "causet.end.lamport",
+                "causet.end.vc",
+                "causet.end.hlc.wall_ns",
+                "causet.write.key",
+                "causet.write.value",
+                "causet.read.key",
+                "causet.msg.id",
+                "causet.idempotency_key",
+                "causet.idempotency.replayed",
+                "causet.retry.attempt",
+                "http.request.header.idempotency-key",
+                "http.request.resend_count",
+                "service.name",
+                "service.instance.id",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z.]{0,6}",
+            "\\PC{0,4}",
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = AnyValue> {
+        prop_oneof![
+            "\\PC{0,6}".prop_map(Value::StringValue),
+            prop::sample::select(vec![r#"{"a":1,"b":7}"#, "{oops", "12", "-3", "true", ""])
+                .prop_map(|s| Value::StringValue(s.to_owned())),
+            any::<i64>().prop_map(Value::IntValue),
+            (0i64..5).prop_map(Value::IntValue),
+            any::<bool>().prop_map(Value::BoolValue),
+            (prop::num::f64::NORMAL | prop::num::f64::ZERO).prop_map(Value::DoubleValue),
+            prop::collection::vec(any::<u8>(), 0..4).prop_map(Value::BytesValue),
+        ]
+        .prop_map(|v| AnyValue { value: Some(v) })
+    }
+
+    fn any_value() -> impl Strategy<Value = AnyValue> {
+        leaf().prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(|values| AnyValue {
+                    value: Some(Value::ArrayValue(ArrayValue { values })),
+                }),
+                prop::collection::vec((key(), inner), 0..3).prop_map(|pairs| AnyValue {
+                    value: Some(Value::KvlistValue(KeyValueList {
+                        values: pairs
+                            .into_iter()
+                            .map(|(key, value)| KeyValue {
+                                key,
+                                value: Some(value),
+                                ..Default::default()
+                            })
+                            .collect(),
+                    })),
+                }),
+            ]
+        })
+    }
+
+    fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
+        prop::collection::vec(
+            (key(), prop::option::weighted(0.95, any_value())).prop_map(|(key, value)| KeyValue {
+                key,
+                value,
+                ..Default::default()
+            }),
+            0..6,
+        )
+    }
+
+    fn id(len: usize) -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            8 => prop::collection::vec(any::<u8>(), len),
+            1 => prop::collection::vec(any::<u8>(), 0..20),
+            1 => Just(vec![0; len]),
+        ]
+    }
+
+    fn time() -> impl Strategy<Value = u64> {
+        prop_oneof![9 => 0u64..(1 << 62), 1 => any::<u64>()]
+    }
+
+    fn event() -> impl Strategy<Value = span::Event> {
+        (time(), "\\PC{0,6}", attributes(), any::<u32>()).prop_map(
+            |(time_unix_nano, name, attributes, dropped_attributes_count)| span::Event {
+                time_unix_nano,
+                name,
+                attributes,
+                dropped_attributes_count,
+            },
+        )
+    }
+
+    fn link() -> impl Strategy<Value = span::Link> {
+        (
+            id(16),
+            id(8),
+            "[a-z=,]{0,6}",
+            attributes(),
+            any::<u32>(),
+            any::<u32>(),
+        )
+            .prop_map(
+                |(trace_id, span_id, trace_state, attributes, dropped_attributes_count, flags)| {
+                    span::Link {
+                        trace_id,
+                        span_id,
+                        trace_state,
+                        attributes,
+                        dropped_attributes_count,
+                        flags,
+                    }
+                },
+            )
+    }
+
+    fn a_span() -> impl Strategy<Value = Span> {
+        (
+            (
+                id(16),
+                id(8),
+                id(8),
+                "[a-z=,]{0,6}",
+                any::<u32>(),
+                "\\PC{0,8}",
+                -1i32..7,
+            ),
+            (time(), time(), attributes(), any::<u32>()),
+            (
+                prop::collection::vec(event(), 0..3),
+                prop::collection::vec(link(), 0..2),
+                any::<(u32, u32)>(),
+                prop::option::of((-1i32..4, "\\PC{0,6}")),
+            ),
+        )
+            .prop_map(
+                |(
+                    (trace_id, span_id, parent_span_id, trace_state, flags, name, kind),
+                    (start, end, attributes, dropped_attributes_count),
+                    (events, links, (dropped_events_count, dropped_links_count), status),
+                )| Span {
+                    trace_id,
+                    span_id,
+                    parent_span_id,
+                    trace_state,
+                    flags,
+                    name,
+                    kind,
+                    start_time_unix_nano: start,
+                    end_time_unix_nano: end,
+                    attributes,
+                    dropped_attributes_count,
+                    events,
+                    dropped_events_count,
+                    links,
+                    dropped_links_count,
+                    status: status.map(|(code, message)| Status { code, message }),
+                },
+            )
+    }
+
+    fn a_request() -> impl Strategy<Value = ExportTraceServiceRequest> {
+        let scope = (
+            prop::option::of(("\\PC{0,4}", "[0-9.]{0,4}", attributes(), any::<u32>())),
+            prop::collection::vec(a_span(), 0..4),
+            "[a-z:/]{0,6}",
+        )
+            .prop_map(|(scope, spans, schema_url)| ScopeSpans {
+                scope: scope.map(|(name, version, attributes, dropped_attributes_count)| {
+                    InstrumentationScope {
+                        name,
+                        version,
+                        attributes,
+                        dropped_attributes_count,
+                    }
+                }),
+                spans,
+                schema_url,
+            });
+        let resource = (
+            prop::option::of((attributes(), any::<u32>())),
+            prop::collection::vec(scope, 0..3),
+            "[a-z:/]{0,6}",
+        )
+            .prop_map(|(resource, scope_spans, schema_url)| ResourceSpans {
+                resource: resource.map(|(attributes, dropped_attributes_count)| Resource {
+                    attributes,
+                    dropped_attributes_count,
+                    ..Default::default()
+                }),
+                scope_spans,
+                schema_url,
+            });
+        prop::collection::vec(resource, 0..3)
+            .prop_map(|resource_spans| ExportTraceServiceRequest { resource_spans })
+    }
+
+    proptest! {
+        #[test]
+        fn walker_prost_and_json_agree(request in a_request()) {
+            let walked = convert(&request).unwrap();
+            let json = serde_json::to_vec(&request).unwrap();
+            let from_json = super::super::convert(&crate::ingest::decode_json(&json).unwrap()).unwrap();
+            assert_same(&walked, &from_json);
+        }
+    }
 }

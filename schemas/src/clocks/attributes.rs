@@ -1,11 +1,12 @@
 //! Reading clocks out of OTLP span attributes.
 
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 
 use super::vector::truncate;
 use super::{Hlc, Lamport, VectorClock};
 use crate::attributes as keys;
 use crate::error::{ClockError, Result};
+use crate::otlp::{Attr, Value};
 
 /// The attribute keys of one clock position: span start (or span event) or span end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,13 +45,13 @@ impl ClockKeys {
 ///
 /// ```
 /// use causet_schema::clocks::{ClockKeys, Lamport, SpanClocks};
-/// use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+/// use causet_schema::otlp::{Attr, Value};
 ///
-/// let attrs = vec![
-///     KeyValue { key: "causet.lamport".into(), value: Some(AnyValue { value: Some(Value::IntValue(7)) }), ..Default::default() },
-///     KeyValue { key: "causet.vc".into(), value: Some(AnyValue { value: Some(Value::StringValue("{oops".into())) }), ..Default::default() },
+/// let attrs = [
+///     Attr { key: "causet.lamport", value: Value::Int(7) },
+///     Attr { key: "causet.vc", value: Value::Str("{oops") },
 /// ];
-/// let clocks = SpanClocks::from_attributes(&attrs, &ClockKeys::START);
+/// let clocks = SpanClocks::from_attrs(&attrs, &ClockKeys::START);
 /// assert_eq!(clocks.lamport, Some(Lamport(7)));
 /// assert!(clocks.vc.is_none());
 /// assert_eq!(clocks.errors.len(), 1);
@@ -68,15 +69,17 @@ pub struct SpanClocks {
 }
 
 impl SpanClocks {
-    /// Reads the clocks named by `keys` from `attributes`.
+    /// Reads the clocks named by `keys` from prost's `attributes`.
     pub fn from_attributes(attributes: &[KeyValue], keys: &ClockKeys) -> SpanClocks {
+        let attrs: Vec<Attr<'_>> = attributes.iter().map(Attr::from).collect();
+        SpanClocks::from_attrs(&attrs, keys)
+    }
+
+    /// Reads the clocks named by `keys` from `attributes`.
+    pub fn from_attrs(attributes: &[Attr<'_>], keys: &ClockKeys) -> SpanClocks {
         let mut out = SpanClocks::default();
         let (mut wall, mut logical) = (None, None);
-        for kv in attributes {
-            let Some(value) = kv.value.as_ref() else {
-                continue;
-            };
-            let key = kv.key.as_str();
+        for &Attr { key, value } in attributes {
             let parsed = if key == keys.lamport {
                 parse_lamport(key, value).map(|l| out.lamport = Some(l))
             } else if key == keys.vc {
@@ -118,7 +121,7 @@ impl SpanClocks {
 }
 
 /// A Lamport timestamp: a non-negative int (or a decimal string of one).
-pub fn parse_lamport(attribute: &str, value: &AnyValue) -> Result<Lamport> {
+pub fn parse_lamport(attribute: &str, value: Value<'_>) -> Result<Lamport> {
     let n = parse_int(attribute, value, "a non-negative int")?;
     u64::try_from(n)
         .map(Lamport)
@@ -130,34 +133,37 @@ pub fn parse_lamport(attribute: &str, value: &AnyValue) -> Result<Lamport> {
 }
 
 /// A vector clock: a JSON-object string, or a key-value list of int counters.
-pub fn parse_vc(attribute: &str, value: &AnyValue) -> Result<VectorClock> {
-    match &value.value {
-        Some(Value::StringValue(text)) => VectorClock::parse_json(attribute, text),
-        Some(Value::KvlistValue(list)) => VectorClock::try_from_entries(
-            attribute,
-            list.values.iter().map(|kv| {
-                let counter = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                    Some(Value::IntValue(n)) => u64::try_from(*n).map_err(|_| n.to_string()),
-                    Some(Value::StringValue(s)) => s.parse::<u64>().map_err(|_| format!("{s:?}")),
-                    other => Err(describe(other)),
-                };
-                (kv.key.clone(), counter)
-            }),
-        ),
+pub fn parse_vc(attribute: &str, value: Value<'_>) -> Result<VectorClock> {
+    match value {
+        Value::Str(text) => VectorClock::parse_json(attribute, text),
+        Value::KvList(list) => {
+            let entries: Vec<_> = list
+                .pairs()
+                .map(|Attr { key, value }| {
+                    let counter = match value {
+                        Value::Int(n) => u64::try_from(n).map_err(|_| n.to_string()),
+                        Value::Str(s) => s.parse::<u64>().map_err(|_| format!("{s:?}")),
+                        other => Err(describe(other)),
+                    };
+                    (key.to_owned(), counter)
+                })
+                .collect();
+            VectorClock::try_from_entries(attribute, entries.into_iter())
+        }
         other => Err(ClockError::WrongType {
             attribute: attribute.to_owned(),
             expected: "a JSON object string or a key-value list",
-            found: describe(other.as_ref()),
+            found: describe(other),
         }),
     }
 }
 
 /// An int attribute. Decimal strings are accepted too: some SDKs and
 /// hand-written OTLP JSON send int64 values as strings.
-fn parse_int(attribute: &str, value: &AnyValue, expected: &'static str) -> Result<i64> {
-    match &value.value {
-        Some(Value::IntValue(n)) => Ok(*n),
-        Some(Value::StringValue(s)) => s.trim().parse::<i64>().map_err(|_| ClockError::WrongType {
+fn parse_int(attribute: &str, value: Value<'_>, expected: &'static str) -> Result<i64> {
+    match value {
+        Value::Int(n) => Ok(n),
+        Value::Str(s) => s.trim().parse::<i64>().map_err(|_| ClockError::WrongType {
             attribute: attribute.to_owned(),
             expected,
             found: format!("string {:?}", truncate(s)),
@@ -165,22 +171,22 @@ fn parse_int(attribute: &str, value: &AnyValue, expected: &'static str) -> Resul
         other => Err(ClockError::WrongType {
             attribute: attribute.to_owned(),
             expected,
-            found: describe(other.as_ref()),
+            found: describe(other),
         }),
     }
 }
 
 /// A short description of an attribute value for error messages.
-fn describe(value: Option<&Value>) -> String {
+fn describe(value: Value<'_>) -> String {
     match value {
-        None => "an empty value".to_owned(),
-        Some(Value::StringValue(s)) => format!("string {:?}", truncate(s)),
-        Some(Value::BoolValue(b)) => format!("bool {b}"),
-        Some(Value::IntValue(n)) => format!("int {n}"),
-        Some(Value::DoubleValue(d)) => format!("double {d}"),
-        Some(Value::ArrayValue(a)) => format!("an array of {} values", a.values.len()),
-        Some(Value::KvlistValue(l)) => format!("a key-value list of {} entries", l.values.len()),
-        Some(Value::BytesValue(b)) => format!("{} bytes", b.len()),
-        Some(Value::StringValueStrindex(i)) => format!("string table index {i}"),
+        Value::Empty => "an empty value".to_owned(),
+        Value::Str(s) => format!("string {:?}", truncate(s)),
+        Value::Bool(b) => format!("bool {b}"),
+        Value::Int(n) => format!("int {n}"),
+        Value::Double(d) => format!("double {d}"),
+        Value::Array(a) => format!("an array of {} values", a.len()),
+        Value::KvList(l) => format!("a key-value list of {} entries", l.len()),
+        Value::Bytes(b) => format!("{} bytes", b.len()),
+        Value::StrIndex(i) => format!("string table index {i}"),
     }
 }
