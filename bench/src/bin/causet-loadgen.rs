@@ -3,8 +3,10 @@
 //!
 //! It starts the collector itself (the `causet` binary next to this one, on
 //! a fresh data folder) unless `--endpoint` and `--collector-pid` name one
-//! already running. Requests are encoded before the clock starts, so the
-//! generator spends its CPU on sending, not on protobuf. It reports spans/s
+//! already running. Requests are encoded before the clock starts, as
+//! templates ([`Template`]) that each send copies with fresh ids and
+//! tokens, so no span repeats in a run and the generator spends its CPU on
+//! sending, not on protobuf. It reports spans/s
 //! acknowledged, ack latency, the collector's CPU time per span and peak RSS
 //! (from /proc), Parquet bytes per span, and in the same run the floor: prost
 //! decoding the same requests in this process, and the ratio of the two.
@@ -23,7 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use bytes::{Buf as _, BufMut as _};
 use causet_bench::child::{Collector, start_collector};
-use causet_bench::workload::{SPANS_PER_REQUEST, otlp_request};
+use causet_bench::workload::{SPANS_PER_REQUEST, Template, otlp_request};
+use causet_demo::rng::Rng;
 use clap::{Parser, ValueEnum};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message as _;
@@ -53,11 +56,11 @@ struct Args {
     /// Spans per request.
     #[arg(long, default_value_t = SPANS_PER_REQUEST)]
     spans: usize,
-    /// Distinct requests encoded up front and sent in turn (each send gets
-    /// fresh ids only when --distinct covers the whole run; repeats are
-    /// exporter retries to the collector and are stored once).
-    #[arg(long, default_value_t = 1024)]
-    distinct: u64,
+    /// Request templates encoded up front (services, shapes and attribute
+    /// values differ between them); every send copies one with fresh ids
+    /// and tokens.
+    #[arg(long, default_value_t = 64)]
+    templates: u64,
     /// A running collector's address (host:port of the chosen protocol).
     #[arg(long, requires = "collector_pid")]
     endpoint: Option<String>,
@@ -182,7 +185,10 @@ struct Tally {
 /// One connection's share of the load.
 struct Sender {
     addr: String,
-    requests: Arc<Vec<bytes::Bytes>>,
+    requests: Arc<Vec<Template>>,
+    /// Sends so far over all connections: each send's key.
+    sent: Arc<AtomicU64>,
+    seed: u64,
     /// This connection sends requests first, first + step, ...
     first: usize,
     step: usize,
@@ -216,7 +222,12 @@ impl Sender {
                 tokio::time::sleep_until(next.into()).await;
                 next += pace;
             }
-            let body = self.requests[i % self.requests.len()].clone();
+            let n = self.sent.fetch_add(1, Ordering::Relaxed);
+            let key = [
+                Rng::new(self.seed ^ n).next_u64(),
+                Rng::new(!self.seed ^ n).next_u64(),
+            ];
+            let body = bytes::Bytes::from(self.requests[i % self.requests.len()].render(key));
             i += self.step;
             let sent = Instant::now();
             let answer = client.send(body).await?;
@@ -348,12 +359,21 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let spans = args.spans as u64;
-    let requests: Vec<bytes::Bytes> = (0..args.distinct.max(1))
-        .map(|batch| otlp_request(batch, args.spans).encode_to_vec().into())
+    let requests: Vec<Template> = (0..args.templates.max(1))
+        .map(|seed| Template::new(&otlp_request(seed, args.spans)))
         .collect();
     let request_bytes =
-        requests.iter().map(|r| r.len() as u64).sum::<u64>() / requests.len() as u64;
-    let floor = decode_floor(&requests[..requests.len().min(64)], spans);
+        requests.iter().map(|r| r.bytes().len() as u64).sum::<u64>() / requests.len() as u64;
+    let encoded: Vec<bytes::Bytes> = requests
+        .iter()
+        .take(64)
+        .map(|t| bytes::Bytes::copy_from_slice(t.bytes()))
+        .collect();
+    let floor = decode_floor(&encoded, spans);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let sent = Arc::new(AtomicU64::new(0));
 
     let (mut started, pid, addr, data_dir) = match (&args.endpoint, args.collector_pid) {
         (Some(endpoint), Some(pid)) => (None, pid, endpoint.clone(), args.data.clone()),
@@ -387,6 +407,8 @@ async fn main() -> anyhow::Result<()> {
         let sender = Sender {
             addr: addr.clone(),
             requests: Arc::clone(&requests),
+            sent: Arc::clone(&sent),
+            seed,
             first: c,
             step: args.connections,
             spans,
