@@ -205,7 +205,7 @@ impl<'i> Import<'i> {
             match request {
                 Ok(request) => {
                     let rows = convert(&request)?;
-                    let outcome = self.ingest.append(&rows).await?;
+                    let outcome = self.ingest.append(rows).await?;
                     self.record(&place, outcome);
                 }
                 Err(e) => {

@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 use crate::convert::{Converted, convert, convert_protobuf};
 use crate::error::{Error, Result};
 use crate::meter::{Budget, Meter};
-use crate::store::Store;
+use crate::store::{Prepared, Store};
 
 /// Bounds on what the collector accepts.
 #[derive(Debug, Clone, Copy)]
@@ -148,7 +148,7 @@ impl Ingest {
         meter: Meter,
     ) -> Result<ExportOutcome> {
         let limit = self.limits.max_request_bytes;
-        let rows = self
+        let prepared = self
             .on_workers(move || {
                 let inflated;
                 let body = if gzip {
@@ -159,10 +159,10 @@ impl Ingest {
                 };
                 // The rows take about as much as the body they come from.
                 meter.charge(body.len())?;
-                convert_body(body, encoding)
+                Prepared::new(convert_body(body, encoding)?)
             })
             .await?;
-        self.append(&rows).await
+        self.make_durable(prepared).await
     }
 
     /// Runs `work` on the conversion pool once a worker is free.
@@ -180,13 +180,18 @@ impl Ingest {
     }
 
     /// Makes converted rows durable. Returns once they are fsync'd.
-    pub async fn append(&self, rows: &Converted) -> Result<ExportOutcome> {
-        self.store.append(rows).await?;
+    pub async fn append(&self, rows: Converted) -> Result<ExportOutcome> {
+        self.make_durable(Prepared::new(rows)?).await
+    }
+
+    async fn make_durable(&self, prepared: Prepared) -> Result<ExportOutcome> {
+        let rows = prepared.rows();
         let outcome = ExportOutcome {
             accepted: rows.accepted(),
             rejected: rows.rejected,
             error_message: rows.error_message.clone(),
         };
+        self.store.append(prepared).await?;
         self.counters
             .accepted
             .fetch_add(outcome.accepted, Ordering::Relaxed);

@@ -13,6 +13,13 @@
 //! segment only after that. File names depend only on the segment, so a
 //! flush interrupted by a crash and redone on restart replaces its own
 //! files instead of duplicating rows.
+//!
+//! The flusher does not read a segment back to write it: the writer hands
+//! it each committed export's rows, already in Arrow, and the flusher
+//! encodes them into the open segment's Parquet files as they come, so
+//! sealing only closes, fsyncs and renames. Reading the segment from disk
+//! is kept for what memory cannot serve: recovery at start, and retrying a
+//! flush that failed (a full disk).
 
 mod flush;
 mod writer;
@@ -54,6 +61,32 @@ impl StoreConfig {
             flush_interval: Duration::from_secs(10),
             segment_bytes: 64 << 20,
         }
+    }
+}
+
+/// Rows with their WAL record encoded: the CPU part of an append, done by
+/// the caller (off the async runtime) before [`Store::append`].
+#[derive(Debug)]
+pub struct Prepared {
+    rows: Converted,
+    /// `None` when there are no rows to store.
+    record: Option<Vec<u8>>,
+}
+
+impl Prepared {
+    /// Encodes the WAL record of `rows`.
+    pub fn new(rows: Converted) -> Result<Prepared> {
+        let record = if rows.spans.num_rows() == 0 {
+            None
+        } else {
+            Some(wal::encode_record(&rows.tables())?)
+        };
+        Ok(Prepared { rows, record })
+    }
+
+    /// The rows.
+    pub fn rows(&self) -> &Converted {
+        &self.rows
     }
 }
 
@@ -120,14 +153,17 @@ impl Store {
         })
     }
 
-    /// Makes `rows` durable. Returns once the record is fsync'd.
-    pub async fn append(&self, rows: &Converted) -> Result<()> {
-        if rows.spans.num_rows() == 0 {
+    /// Makes `prepared` durable. Returns once its record is fsync'd.
+    pub async fn append(&self, prepared: Prepared) -> Result<()> {
+        let Some(record) = prepared.record else {
             return Ok(());
-        }
-        let record = wal::encode_record(&rows.tables())?;
+        };
         let (ack, done) = oneshot::channel();
-        self.send(WalMsg::Append { record, ack })?;
+        self.send(WalMsg::Append {
+            record,
+            rows: prepared.rows,
+            ack,
+        })?;
         done.await.map_err(|_| Error::ShuttingDown)?
     }
 

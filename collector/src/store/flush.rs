@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use arrow::array::{RecordBatch, UInt32Array};
+use arrow::array::{AsArray as _, RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
+use arrow::datatypes::TimestampNanosecondType;
 use causet_schema::tables::{self, INGESTED_TABLES};
 use causet_schema::{WalError, partition, wal};
 use parquet::arrow::ArrowWriter;
@@ -16,15 +17,21 @@ use parquet::file::properties::WriterProperties;
 use tokio::sync::oneshot;
 
 use super::sync_dir;
+use crate::convert::Converted;
 use crate::error::{Error, Result};
 
 const TMP_SUFFIX: &str = ".tmp";
 
-/// A segment to flush, and who waits for it.
-pub(crate) struct Job {
-    /// `(sequence, path)`; `None` for a marker that only answers `done`.
-    pub segment: Option<(u64, PathBuf)>,
-    pub done: Option<oneshot::Sender<()>>,
+/// What the WAL writer hands the flusher.
+pub(crate) enum Job {
+    /// The rows of one record now durable in segment `seq`.
+    Rows { seq: u64, rows: Converted },
+    /// Segment `(sequence, path)` is sealed; `None` for a marker that only
+    /// answers `done` once everything before it is flushed.
+    Seal {
+        segment: Option<(u64, PathBuf)>,
+        done: Option<oneshot::Sender<()>>,
+    },
 }
 
 /// What one flush wrote.
@@ -47,13 +54,18 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// First wait after a failed flush.
 const MIN_BACKOFF: Duration = Duration::from_millis(500);
 
-/// The flusher thread: flushes sealed segments in order. A segment whose
-/// flush fails (a full disk, say) stays in the WAL, where queries still see
-/// it, and is tried again, oldest first, with backoff up to
-/// [`MAX_BACKOFF`] and whenever another segment arrives, until it goes
+/// The flusher thread. It encodes each committed record's rows into the
+/// open segment's Parquet files as they arrive ([`Streaming`]) and, when the
+/// segment is sealed, closes, fsyncs and renames them and deletes the
+/// segment. A segment it could not stream (a write failed, or an older
+/// segment is still waiting) is flushed from its file instead, oldest first.
+/// A segment whose flush fails (a full disk, say) stays in the WAL, where
+/// queries still see it, and is tried again, oldest first, with backoff up
+/// to [`MAX_BACKOFF`] and whenever another segment arrives, until it goes
 /// through; whatever is still stuck at shutdown is flushed at the next start.
 pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>) {
     let mut stuck: BTreeMap<u64, PathBuf> = BTreeMap::new();
+    let mut streaming: Option<Streaming> = None;
     let mut backoff = MIN_BACKOFF;
     loop {
         let job = if stuck.is_empty() {
@@ -68,9 +80,48 @@ pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>) {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         };
-        let (segment, done) = job.map_or((None, None), |job| (job.segment, job.done));
+        let (segment, done) = match job {
+            Some(Job::Rows { seq, rows }) => {
+                let open = match streaming.take() {
+                    Some(open) if open.seq == seq => open,
+                    other => {
+                        if let Some(stale) = other {
+                            stale.abandon();
+                        }
+                        Streaming::new(seq)
+                    }
+                };
+                streaming = Some(open.write(data_dir, &rows));
+                continue;
+            }
+            Some(Job::Seal { segment, done }) => (segment, done),
+            None => (None, None),
+        };
         if let Some((seq, path)) = segment {
-            stuck.insert(seq, path);
+            let streamed = streaming.take();
+            match streamed {
+                // Only in order: an older segment still stuck goes first.
+                Some(open) if open.seq == seq && stuck.is_empty() => {
+                    match open.finish(data_dir, &path) {
+                        Ok(stats) => tracing::info!(
+                            segment = seq,
+                            spans = stats.spans,
+                            files = stats.files,
+                            "flushed WAL segment to Parquet"
+                        ),
+                        Err(e) => {
+                            tracing::warn!(segment = seq, error = %e, "flush failed; the segment stays in the WAL and is retried");
+                            stuck.insert(seq, path);
+                        }
+                    }
+                }
+                other => {
+                    if let Some(open) = other {
+                        open.abandon();
+                    }
+                    stuck.insert(seq, path);
+                }
+            }
         }
         backoff = if flush_in_order(data_dir, &mut stuck) {
             MIN_BACKOFF
@@ -81,12 +132,182 @@ pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>) {
             let _ = done.send(());
         }
     }
+    if let Some(open) = streaming {
+        open.abandon();
+    }
     if !flush_in_order(data_dir, &mut stuck) {
         tracing::error!(
             segments = stuck.len(),
             "stopping with segments that could not be flushed; they stay in the WAL for the next start"
         );
     }
+}
+
+/// The open segment's Parquet files, written as its records commit.
+struct Streaming {
+    seq: u64,
+    /// `(table, hour)` -> its file.
+    files: BTreeMap<(u8, i64), Part>,
+    stats: FlushStats,
+    /// A write failed: the files are gone and the seal reads the segment.
+    failed: bool,
+}
+
+/// One Parquet file being written under its temporary name.
+struct Part {
+    dest: PathBuf,
+    tmp: PathBuf,
+    writer: ArrowWriter<File>,
+}
+
+impl Streaming {
+    fn new(seq: u64) -> Self {
+        Streaming {
+            seq,
+            files: BTreeMap::new(),
+            stats: FlushStats::default(),
+            failed: false,
+        }
+    }
+
+    /// Encodes `rows` into the files of their hours.
+    fn write(mut self, data_dir: &Path, rows: &Converted) -> Self {
+        if self.failed {
+            return self;
+        }
+        if let Err(e) = self.try_write(data_dir, rows) {
+            tracing::warn!(segment = self.seq, error = %e, "streaming flush failed; the segment will be flushed from the WAL at seal");
+            self.failed = true;
+            self.remove_files();
+        }
+        self
+    }
+
+    fn try_write(&mut self, data_dir: &Path, rows: &Converted) -> Result<()> {
+        for (table, hour, batch) in by_hour(rows)? {
+            let part = match self.files.entry((table, hour)) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let name = INGESTED_TABLES[usize::from(table)];
+                    let dest = partition::file(data_dir, name, hour, self.seq);
+                    e.insert(Part::create(data_dir, dest, batch.schema())?)
+                }
+            };
+            part.writer.write(&batch)?;
+            let n = batch.num_rows() as u64;
+            match table {
+                0 => self.stats.spans += n,
+                1 => self.stats.span_events += n,
+                _ => self.stats.span_links += n,
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes, fsyncs and renames every file, then deletes the segment.
+    fn finish(mut self, data_dir: &Path, segment: &Path) -> Result<FlushStats> {
+        if self.failed {
+            return Err(Error::Internal(
+                "an earlier write of this segment failed".into(),
+            ));
+        }
+        let files = std::mem::take(&mut self.files);
+        let mut result = Ok(());
+        for part in files.into_values() {
+            match &result {
+                Ok(()) => {
+                    result = part.commit(data_dir);
+                    self.stats.files += 1;
+                }
+                Err(_) => part.discard(),
+            }
+        }
+        result?;
+        std::fs::remove_file(segment).map_err(|e| Error::io(segment, e))?;
+        if let Some(dir) = segment.parent() {
+            sync_dir(dir)?;
+        }
+        Ok(self.stats)
+    }
+
+    /// Gives up on streaming this segment; its file will be read instead.
+    fn abandon(mut self) {
+        self.remove_files();
+    }
+
+    fn remove_files(&mut self) {
+        for part in std::mem::take(&mut self.files).into_values() {
+            part.discard();
+        }
+    }
+}
+
+impl Part {
+    fn create(data_dir: &Path, dest: PathBuf, schema: arrow::datatypes::SchemaRef) -> Result<Part> {
+        let tmp = prepare(data_dir, &dest)?;
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let writer = ArrowWriter::try_new(file, schema, Some(properties()?))?;
+        Ok(Part { dest, tmp, writer })
+    }
+
+    fn commit(self, data_dir: &Path) -> Result<()> {
+        let Part { dest, tmp, writer } = self;
+        let closed = writer
+            .into_inner()
+            .map_err(Error::from)
+            .and_then(|file| file.sync_all().map_err(|e| Error::io(&tmp, e)));
+        if let Err(e) = closed {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        publish(data_dir, &tmp, &dest)
+    }
+
+    fn discard(self) {
+        drop(self.writer);
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// The rows of `rows` grouped by table and partition hour. Usually one
+/// hour: every span starts in it, so its events and links go there too.
+fn by_hour(rows: &Converted) -> Result<Vec<(u8, i64, RecordBatch)>> {
+    let starts = rows
+        .spans
+        .column_by_name(tables::col::START_TIME)
+        .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+        .map(|a| a.values().iter().map(|&t| partition::hour_of(t)));
+    let mut hours = starts.into_iter().flatten();
+    let first = hours.next();
+    if let Some(hour) = first
+        && hours.all(|h| h == hour)
+    {
+        return Ok(rows
+            .tables()
+            .into_iter()
+            .filter(|(_, batch)| batch.num_rows() > 0)
+            .map(|(table, batch)| (table, hour, batch.clone()))
+            .collect());
+    }
+    // Spans of several hours: each event and link goes to its span's.
+    let record = wal::WalRecord {
+        batches: rows
+            .tables()
+            .into_iter()
+            .map(|(table, batch)| (table, batch.clone()))
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for ((table, batch), hours) in record.batches.iter().zip(partition::record_hours(&record)) {
+        for (hour, rows) in group_rows(&hours) {
+            out.push((
+                *table,
+                hour,
+                take_record_batch(batch, &UInt32Array::from(rows))?,
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Flushes `pending` oldest first, stopping at the first failure. True when
@@ -208,6 +429,26 @@ fn group_rows(hours: &[i64]) -> BTreeMap<i64, Vec<u32>> {
 /// before and after the rename. Refuses a `dest` whose folder resolves
 /// outside `data_dir` (a symlink planted in the data folder).
 fn write_parquet(data_dir: &Path, dest: &Path, batch: &RecordBatch) -> Result<()> {
+    let tmp = prepare(data_dir, dest)?;
+    let written = (|| {
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties()?))?;
+        writer.write(batch)?;
+        let file = writer.into_inner()?;
+        file.sync_all().map_err(|e| Error::io(&tmp, e))
+    })();
+    if let Err(e) = written {
+        // A half-written file is never visible under its real name; don't
+        // let it hold the space a retry needs either.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    publish(data_dir, &tmp, dest)
+}
+
+/// Creates `dest`'s folder, checks it is inside `data_dir`, and names the
+/// hidden temporary file `dest` is written as.
+fn prepare(data_dir: &Path, dest: &Path) -> Result<PathBuf> {
     let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
         return Err(Error::Internal(format!(
             "bad Parquet path {}",
@@ -216,27 +457,24 @@ fn write_parquet(data_dir: &Path, dest: &Path, batch: &RecordBatch) -> Result<()
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     super::inside(data_dir, dir)?;
-    let tmp = dir.join(format!(".{}{TMP_SUFFIX}", name.to_string_lossy()));
-    let written = (|| {
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        // zstd level 1: compression was a fifth of the flusher's CPU at
-        // level 3, and spans still come out near 8% of their OTLP size.
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-            .build();
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
-        writer.write(batch)?;
-        let file = writer.into_inner()?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        drop(file);
-        std::fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))
-    })();
-    if let Err(e) = written {
-        // A half-written file is never visible under its real name; don't
-        // let it hold the space a retry needs either.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+    Ok(dir.join(format!(".{}{TMP_SUFFIX}", name.to_string_lossy())))
+}
+
+/// zstd level 1: compression was a fifth of the flusher's CPU at level 3,
+/// and spans still come out near 8% of their OTLP size.
+fn properties() -> Result<WriterProperties> {
+    Ok(WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        .build())
+}
+
+/// Renames the fsync'd `tmp` to `dest` and makes the rename durable.
+fn publish(data_dir: &Path, tmp: &Path, dest: &Path) -> Result<()> {
+    if let Err(e) = std::fs::rename(tmp, dest) {
+        let _ = std::fs::remove_file(tmp);
+        return Err(Error::io(dest, e));
     }
+    let dir = dest.parent().unwrap_or(data_dir);
     sync_dir(dir)?;
     // The partition folders themselves may be new.
     let mut up = dir.parent();

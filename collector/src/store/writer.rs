@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use super::flush::Job;
 use super::sync_dir;
 
+use crate::convert::Converted;
 use crate::error::{Error, Result};
 
 /// Most bytes committed by one fsync; later records wait for the next.
@@ -20,13 +21,22 @@ const MAX_GROUP_BYTES: usize = 64 << 20;
 
 /// What the writer is asked to do.
 pub(crate) enum WalMsg {
-    /// Append `record` and answer `ack` once it is durable (or not).
+    /// Append `record` (the encoding of `rows`) and answer `ack` once it is
+    /// durable (or not); then hand `rows` to the flusher.
     Append {
         record: Vec<u8>,
+        rows: Converted,
         ack: oneshot::Sender<Result<()>>,
     },
     /// Seal the open segment; answer `done` once it is in Parquet.
     Seal { done: oneshot::Sender<()> },
+}
+
+/// An append waiting for its group's fsync.
+struct Pending {
+    record: Vec<u8>,
+    rows: Converted,
+    ack: oneshot::Sender<Result<()>>,
 }
 
 struct OpenSegment {
@@ -85,9 +95,9 @@ impl Writer {
             let mut next = Some(first);
             while let Some(msg) = next.take() {
                 match msg {
-                    WalMsg::Append { record, ack } => {
+                    WalMsg::Append { record, rows, ack } => {
                         group_bytes += record.len();
-                        group.push((record, ack));
+                        group.push(Pending { record, rows, ack });
                     }
                     WalMsg::Seal { done } => {
                         seal = Some(done);
@@ -112,9 +122,12 @@ impl Writer {
         self.seal(None);
     }
 
-    /// Writes the group and fsyncs once; acknowledges every record with the outcome.
-    fn commit(&mut self, group: Vec<(Vec<u8>, oneshot::Sender<Result<()>>)>) {
-        let outcome = self.write_group(group.iter().map(|(r, _)| r.as_slice()));
+    /// Writes the group and fsyncs once; acknowledges every record with the
+    /// outcome, and hands the rows of a durable group to the flusher.
+    fn commit(&mut self, group: Vec<Pending>) {
+        let outcome = self.write_group(group.iter().map(|p| p.record.as_slice()));
+        // Read before anything can seal: the segment the group went to.
+        let seq = self.open.as_ref().map(|seg| seg.seq);
         let records = group.len();
         match &outcome {
             Ok(()) => tracing::debug!(records, "WAL group committed"),
@@ -122,10 +135,15 @@ impl Writer {
                 tracing::error!(records, error = %e, "WAL write failed; exports not acknowledged")
             }
         }
-        for (_, ack) in group {
-            let reply = match &outcome {
-                Ok(()) => Ok(()),
-                Err(e) => Err(Error::Io {
+        for Pending { rows, ack, .. } in group {
+            let reply = match (&outcome, seq) {
+                (Ok(()), Some(seq)) => {
+                    // A flusher that is gone leaves the segment for recovery.
+                    let _ = self.flush_tx.send(Job::Rows { seq, rows });
+                    Ok(())
+                }
+                (Ok(()), None) => Ok(()),
+                (Err(e), _) => Err(Error::Io {
                     path: self.wal_dir.display().to_string(),
                     source: std::io::Error::other(e.to_string()),
                 }),
@@ -204,7 +222,7 @@ impl Writer {
         } else if done.is_none() {
             return;
         }
-        if self.flush_tx.send(Job { segment, done }).is_err() {
+        if self.flush_tx.send(Job::Seal { segment, done }).is_err() {
             // The flusher is gone; the segment stays for the next start.
             tracing::error!("flusher stopped; sealed segment left for recovery");
         }

@@ -139,7 +139,7 @@ async fn the_store_never_writes_through_symlinks_leading_out_of_the_data_folder(
     std::fs::create_dir_all(hour_dir.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&outside, &hour_dir).unwrap();
     ingest
-        .append(&causet_collector::convert::convert(&request).unwrap())
+        .append(causet_collector::convert::convert(&request).unwrap())
         .await
         .unwrap();
     ingest.store().flush().await.unwrap();
