@@ -5,6 +5,7 @@
 //! causet-datagen generate --spans 1000000 --data ./bench-data   # writes truth.json beside it
 //! causet --data ./bench-data report --format json -o report.json
 //! causet-datagen score --truth ./bench-data/truth.json --report report.json
+//! causet-datagen otlp-jsonl --requests 100000 --out traces.jsonl  # for causet import
 //! ```
 
 use std::path::PathBuf;
@@ -40,6 +41,19 @@ enum Command {
         /// Seed of every choice.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// OTLP/JSON lines (the OpenTelemetry Collector's file exporter format)
+    /// of the ingest workload, for `causet import`.
+    OtlpJsonl {
+        /// Requests, one per line.
+        #[arg(long, default_value_t = 100_000)]
+        requests: u64,
+        /// Spans per request.
+        #[arg(long, default_value_t = 8)]
+        spans: usize,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Precision and recall per finding kind of a `causet report --format json`.
     Score {
@@ -114,6 +128,26 @@ fn main() -> anyhow::Result<()> {
                 began.elapsed().as_secs_f64(),
                 generated.truth.len(),
                 truth.display()
+            );
+        }
+        Command::OtlpJsonl {
+            requests,
+            spans,
+            out,
+        } => {
+            use std::io::Write as _;
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let mut file = std::io::BufWriter::new(file);
+            for seed in 0..requests {
+                let request = causet_bench::workload::otlp_request(seed, spans);
+                serde_json::to_writer(&mut file, &request)?;
+                file.write_all(b"\n")?;
+            }
+            file.flush()?;
+            println!(
+                "{requests} requests of {spans} spans written to {}",
+                out.display()
             );
         }
         Command::Score { truth, report } => {

@@ -61,6 +61,10 @@ struct Args {
     /// and tokens.
     #[arg(long, default_value_t = 64)]
     templates: u64,
+    /// Gzip every request (level 1), as the OpenTelemetry Collector's
+    /// exporters do by default.
+    #[arg(long)]
+    gzip: bool,
     /// A running collector's address (host:port of the chosen protocol).
     #[arg(long, requires = "collector_pid")]
     endpoint: Option<String>,
@@ -201,8 +205,8 @@ struct Sender {
 
 impl Sender {
     /// Sends until stopped; returns each request's ack latency in µs.
-    async fn run(self, protocol: Protocol) -> anyhow::Result<Vec<u32>> {
-        let client = Client::connect(protocol, &self.addr).await?;
+    async fn run(self, protocol: Protocol, gzip: bool) -> anyhow::Result<Vec<u32>> {
+        let client = Client::connect(protocol, &self.addr, gzip).await?;
         self.drive(client).await
     }
 
@@ -257,18 +261,24 @@ enum Client {
     Http {
         client: reqwest::Client,
         url: String,
+        gzip: bool,
     },
 }
 
 impl Client {
-    async fn connect(protocol: Protocol, addr: &str) -> anyhow::Result<Client> {
+    async fn connect(protocol: Protocol, addr: &str, gzip: bool) -> anyhow::Result<Client> {
         Ok(match protocol {
             Protocol::Grpc => {
                 let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
                     .connect()
                     .await?;
+                let mut grpc =
+                    tonic::client::Grpc::new(channel).max_encoding_message_size(usize::MAX);
+                if gzip {
+                    grpc = grpc.send_compressed(tonic::codec::CompressionEncoding::Gzip);
+                }
                 Client::Grpc {
-                    grpc: tonic::client::Grpc::new(channel).max_encoding_message_size(usize::MAX),
+                    grpc,
                     path: http::uri::PathAndQuery::from_static(
                         "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
                     ),
@@ -279,6 +289,7 @@ impl Client {
                     .pool_max_idle_per_host(1)
                     .build()?,
                 url: format!("http://{addr}/v1/traces"),
+                gzip,
             },
         })
     }
@@ -297,14 +308,17 @@ impl Client {
                     Err(_) => Answer::Failed,
                 }
             }
-            Client::Http { client, url } => {
-                let status = client
+            Client::Http { client, url, gzip } => {
+                let mut request = client
                     .post(url.as_str())
-                    .header("content-type", "application/x-protobuf")
-                    .body(body)
-                    .send()
-                    .await
-                    .map(|r| r.status().as_u16());
+                    .header("content-type", "application/x-protobuf");
+                let body = if *gzip {
+                    request = request.header("content-encoding", "gzip");
+                    gzipped(&body)?.into()
+                } else {
+                    body
+                };
+                let status = request.body(body).send().await.map(|r| r.status().as_u16());
                 match status {
                     Ok(200) => Answer::Acked,
                     Ok(503) => Answer::Refused,
@@ -313,6 +327,13 @@ impl Client {
             }
         })
     }
+}
+
+fn gzipped(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(body)?;
+    encoder.finish()
 }
 
 /// How the collector answered one export.
@@ -416,7 +437,7 @@ async fn main() -> anyhow::Result<()> {
             stop: Arc::clone(&stop),
             tally: Arc::clone(&tally),
         };
-        senders.push(tokio::spawn(sender.run(args.protocol)));
+        senders.push(tokio::spawn(sender.run(args.protocol, args.gzip)));
     }
     tokio::time::sleep(args.duration).await;
     stop.store(true, Ordering::Relaxed);
@@ -449,6 +470,7 @@ async fn main() -> anyhow::Result<()> {
             "protocol",
             format!("{:?}", args.protocol).to_lowercase().into(),
         ),
+        ("gzip", args.gzip.into()),
         ("connections", args.connections.into()),
         ("offered_spans_per_s", args.rate.into()),
         ("seconds", elapsed.into()),
