@@ -51,6 +51,9 @@ pub struct StoreConfig {
     pub flush_interval: Duration,
     /// A segment is sealed once it holds this many bytes.
     pub segment_bytes: u64,
+    /// Most bytes of committed rows waiting for the flusher in memory;
+    /// past it, a segment is read back from disk to be flushed instead.
+    pub flush_backlog_bytes: usize,
 }
 
 impl StoreConfig {
@@ -60,6 +63,7 @@ impl StoreConfig {
             data_dir: data_dir.into(),
             flush_interval: Duration::from_secs(10),
             segment_bytes: 64 << 20,
+            flush_backlog_bytes: flush::DEFAULT_BACKLOG_BYTES,
         }
     }
 }
@@ -128,10 +132,12 @@ impl Store {
         }
 
         let (flush_tx, flush_rx) = mpsc::channel::<flush::Job>();
+        let backlog = std::sync::Arc::new(flush::Backlog::new(config.flush_backlog_bytes));
         let data_dir = config.data_dir.clone();
+        let flusher_backlog = std::sync::Arc::clone(&backlog);
         let flusher = std::thread::Builder::new()
             .name("causet-flush".into())
-            .spawn(move || flush::run(&data_dir, flush_rx))
+            .spawn(move || flush::run(&data_dir, flush_rx, &flusher_backlog))
             .map_err(|e| Error::io(&config.data_dir, e))?;
         let (tx, rx) = mpsc::channel::<WalMsg>();
         let writer = Writer::new(
@@ -140,6 +146,7 @@ impl Store {
             config.flush_interval,
             config.segment_bytes,
             flush_tx,
+            backlog,
         );
         let writer = std::thread::Builder::new()
             .name("causet-wal".into())

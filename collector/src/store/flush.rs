@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use causet_schema::tables::{self, INGESTED_TABLES};
 use causet_schema::{WalError, partition, wal};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use tokio::sync::oneshot;
 
 use super::sync_dir;
@@ -22,10 +23,53 @@ use crate::error::{Error, Result};
 
 const TMP_SUFFIX: &str = ".tmp";
 
+/// Default of [`StoreConfig::flush_backlog_bytes`](super::StoreConfig).
+pub(crate) const DEFAULT_BACKLOG_BYTES: usize = 128 << 20;
+
+/// Bytes of rows handed to the flusher and not yet written. Past its limit
+/// the writer stops handing over the open segment's rows, and the flusher
+/// reads that segment from disk when it is sealed: a flusher that falls
+/// behind costs disk, as before, never memory.
+#[derive(Debug)]
+pub(crate) struct Backlog {
+    bytes: AtomicUsize,
+    limit: usize,
+}
+
+impl Backlog {
+    pub fn new(limit: usize) -> Self {
+        Backlog {
+            bytes: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Counts `bytes` more, unless that would pass the limit.
+    pub fn try_add(&self, bytes: usize) -> bool {
+        let now = self.bytes.fetch_add(bytes, Ordering::AcqRel) + bytes;
+        if now > self.limit {
+            self.bytes.fetch_sub(bytes, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, bytes: usize) {
+        self.bytes.fetch_sub(bytes, Ordering::AcqRel);
+    }
+}
+
 /// What the WAL writer hands the flusher.
 pub(crate) enum Job {
-    /// The rows of one record now durable in segment `seq`.
-    Rows { seq: u64, rows: Converted },
+    /// The rows of one record now durable in segment `seq`, `bytes` of
+    /// them counted in the [`Backlog`].
+    Rows {
+        seq: u64,
+        rows: Converted,
+        bytes: usize,
+    },
+    /// The rest of segment `seq` is not handed over: flush it from disk.
+    Spill { seq: u64 },
     /// Segment `(sequence, path)` is sealed; `None` for a marker that only
     /// answers `done` once everything before it is flushed.
     Seal {
@@ -63,7 +107,7 @@ const MIN_BACKOFF: Duration = Duration::from_millis(500);
 /// queries still see it, and is tried again, oldest first, with backoff up
 /// to [`MAX_BACKOFF`] and whenever another segment arrives, until it goes
 /// through; whatever is still stuck at shutdown is flushed at the next start.
-pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>) {
+pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>, backlog: &Backlog) {
     let mut stuck: BTreeMap<u64, PathBuf> = BTreeMap::new();
     let mut streaming: Option<Streaming> = None;
     let mut backoff = MIN_BACKOFF;
@@ -81,7 +125,7 @@ pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>) {
             }
         };
         let (segment, done) = match job {
-            Some(Job::Rows { seq, rows }) => {
+            Some(Job::Rows { seq, rows, bytes }) => {
                 let open = match streaming.take() {
                     Some(open) if open.seq == seq => open,
                     other => {
@@ -92,6 +136,14 @@ pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>) {
                     }
                 };
                 streaming = Some(open.write(data_dir, &rows));
+                drop(rows);
+                backlog.release(bytes);
+                continue;
+            }
+            Some(Job::Spill { seq }) => {
+                if let Some(open) = streaming.take_if(|open| open.seq == seq) {
+                    open.abandon();
+                }
                 continue;
             }
             Some(Job::Seal { segment, done }) => (segment, done),
@@ -460,12 +512,25 @@ fn prepare(data_dir: &Path, dest: &Path) -> Result<PathBuf> {
     Ok(dir.join(format!(".{}{TMP_SUFFIX}", name.to_string_lossy())))
 }
 
-/// zstd level 1: compression was a fifth of the flusher's CPU at level 3,
-/// and spans still come out near 8% of their OTLP size.
+/// zstd level 1: compression was a fifth of the flusher's CPU at level 3.
+/// Span ids and idempotency keys are unique per row: a dictionary never
+/// pays for itself on them and min/max statistics of random hex prune
+/// nothing, and building both was a third of the flusher's CPU.
 fn properties() -> Result<WriterProperties> {
-    Ok(WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-        .build())
+    let mut builder =
+        WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?));
+    for column in [
+        tables::col::SPAN_ID,
+        tables::col::PARENT_SPAN_ID,
+        tables::col::LINKED_SPAN_ID,
+        tables::col::IDEMPOTENCY_KEY,
+    ] {
+        let path = parquet::schema::types::ColumnPath::from(column);
+        builder = builder
+            .set_column_dictionary_enabled(path.clone(), false)
+            .set_column_statistics_enabled(path, EnabledStatistics::None);
+    }
+    Ok(builder.build())
 }
 
 /// Renames the fsync'd `tmp` to `dest` and makes the rename durable.

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use causet_schema::wal;
 use tokio::sync::oneshot;
 
-use super::flush::Job;
+use std::sync::Arc;
+
+use super::flush::{Backlog, Job};
 use super::sync_dir;
 
 use crate::convert::Converted;
@@ -53,6 +55,9 @@ pub(crate) struct Writer {
     flush_interval: Duration,
     segment_bytes: u64,
     flush_tx: mpsc::Sender<Job>,
+    backlog: Arc<Backlog>,
+    /// The segment whose rows stopped being handed over (backlog full).
+    spilled: Option<u64>,
     open: Option<OpenSegment>,
 }
 
@@ -63,6 +68,7 @@ impl Writer {
         flush_interval: Duration,
         segment_bytes: u64,
         flush_tx: mpsc::Sender<Job>,
+        backlog: Arc<Backlog>,
     ) -> Self {
         Writer {
             wal_dir,
@@ -70,6 +76,8 @@ impl Writer {
             flush_interval,
             segment_bytes,
             flush_tx,
+            backlog,
+            spilled: None,
             open: None,
         }
     }
@@ -138,8 +146,7 @@ impl Writer {
         for Pending { rows, ack, .. } in group {
             let reply = match (&outcome, seq) {
                 (Ok(()), Some(seq)) => {
-                    // A flusher that is gone leaves the segment for recovery.
-                    let _ = self.flush_tx.send(Job::Rows { seq, rows });
+                    self.hand_over(seq, rows);
                     Ok(())
                 }
                 (Ok(()), None) => Ok(()),
@@ -150,6 +157,30 @@ impl Writer {
             };
             // The exporter may have gone away; its record is durable anyway.
             let _ = ack.send(reply);
+        }
+    }
+
+    /// Gives durable rows of segment `seq` to the flusher, unless its
+    /// backlog is full: then the rest of the segment is read from disk.
+    fn hand_over(&mut self, seq: u64, rows: Converted) {
+        if self.spilled == Some(seq) {
+            return;
+        }
+        let bytes = rows
+            .tables()
+            .iter()
+            .map(|(_, batch)| batch.get_array_memory_size())
+            .sum();
+        // A flusher that is gone leaves the segment for recovery.
+        if self.backlog.try_add(bytes) {
+            let _ = self.flush_tx.send(Job::Rows { seq, rows, bytes });
+        } else {
+            tracing::debug!(
+                segment = seq,
+                "flusher behind; the segment will be read back from disk"
+            );
+            self.spilled = Some(seq);
+            let _ = self.flush_tx.send(Job::Spill { seq });
         }
     }
 

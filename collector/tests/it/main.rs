@@ -8,4 +8,5 @@ mod fuzz;
 mod hostile;
 mod import;
 mod status;
+mod store;
 mod tls;
