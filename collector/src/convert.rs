@@ -27,7 +27,7 @@ use causet_schema::otlp::{Attr, Value};
 use crate::error::Result;
 use builders::{EventColumns, LinkColumns, SpanColumns};
 pub use protobuf::convert_protobuf;
-pub use structs::convert;
+pub use structs::{Batch, convert};
 
 /// The rows of one export.
 #[derive(Debug, Clone)]
@@ -209,8 +209,8 @@ impl<'a> SpanParts<'a> {
     }
 }
 
-/// The rows of one request as they are built.
-#[derive(Debug, Default)]
+/// The rows of one or more requests as they are built.
+#[derive(Debug)]
 pub(crate) struct Rows {
     spans: SpanColumns,
     events: EventColumns,
@@ -220,6 +220,17 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
+    /// Builders with room for about `spans` spans.
+    pub fn with_capacity(spans: usize) -> Self {
+        Rows {
+            spans: SpanColumns::with_capacity(spans),
+            events: EventColumns::default(),
+            links: LinkColumns::default(),
+            rejected: 0,
+            first_rejection: None,
+        }
+    }
+
     /// Adds a span (annotated), its events and links, or counts it rejected.
     pub fn push(&mut self, span: &SpanParts<'_>, ctx: &Context<'_>) {
         if let Err(why) = validate(span) {

@@ -19,11 +19,15 @@ use crate::convert::convert;
 use crate::error::{Error, Result};
 use crate::ingest::{Encoding, ExportOutcome, Ingest};
 
-/// Most requests of one file being converted or written at once: enough
+/// JSON lines converted together into one WAL record (at most).
+const LINES_PER_RECORD: usize = 256;
+/// JSON bytes converted together into one WAL record (about, at most).
+const BYTES_PER_RECORD: usize = 4 << 20;
+/// Most records of one file being converted or written at once: enough
 /// for every core to convert while the WAL commits earlier ones together.
-const MAX_INFLIGHT_REQUESTS: usize = 64;
+const MAX_INFLIGHT_RECORDS: usize = 8;
 /// Most bytes of one file being converted or written at once.
-const MAX_INFLIGHT_BYTES: usize = 64 << 20;
+const MAX_INFLIGHT_BYTES: usize = 32 << 20;
 
 /// What one file contributed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,10 +59,13 @@ impl ImportSummary {
 /// be read at all is an error.
 ///
 /// The file is streamed, so memory does not grow with its size: JSON lines
-/// are read one at a time and converted on the ingest's worker pool,
-/// [`MAX_INFLIGHT_REQUESTS`] at a time, while the WAL commits whatever has
-/// been converted with one fsync per group. Results are taken in file
-/// order, so `progress` and the errors follow the file.
+/// are read in runs of up to [`LINES_PER_RECORD`], each run converted on the
+/// ingest's worker pool into one set of rows and one WAL record (small
+/// requests each with their own would spend more on builders, records and
+/// Parquet writes than on their spans), [`MAX_INFLIGHT_RECORDS`] runs at a
+/// time, while the WAL commits whatever has been converted with one fsync
+/// per group. Results are taken in file order, so `progress` and the
+/// errors follow the file.
 pub async fn import_file(
     ingest: &Ingest,
     path: &Path,
@@ -89,7 +96,7 @@ pub async fn import_file(
             // JSON lines (the OpenTelemetry Collector's file exporter) when
             // the first non-empty line is a whole request by itself.
             let mut line = Vec::new();
-            let mut line_no = 0;
+            let mut line_no = 0u64;
             let mut first_line = None;
             while first_line.is_none() {
                 line.clear();
@@ -139,10 +146,19 @@ pub async fn import_file(
     Ok(import.summary)
 }
 
-/// A request's export: where it is in the file, its bytes, the file offset
-/// after it, and how it went.
-type Pending<'i> =
-    Pin<Box<dyn Future<Output = (String, usize, u64, Result<ExportOutcome>)> + Send + 'i>>;
+/// How one record's export went.
+struct Exported {
+    /// Where its requests are in the file (`line 4`, `lines 5-260`).
+    place: String,
+    /// Its bytes, counted in flight until now.
+    len: usize,
+    /// The file offset after it.
+    end: u64,
+    /// What was stored, and the lines that did not decode.
+    outcome: Result<(ExportOutcome, Vec<(u64, Error)>)>,
+}
+
+type Pending<'i> = Pin<Box<dyn Future<Output = Exported> + Send + 'i>>;
 
 /// One file's import in progress.
 struct Import<'i> {
@@ -163,31 +179,34 @@ impl<'i> Import<'i> {
         &mut self,
         mut reader: impl BufRead,
         first: Vec<u8>,
-        first_no: usize,
+        first_no: u64,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
         let mut offset = 0u64;
         let mut line = first;
         let mut line_no = first_no;
+        let mut run: Vec<(u64, Bytes)> = Vec::new();
+        let mut run_bytes = 0;
         loop {
             offset += line.len() as u64;
             if line.iter().any(|b| !b.is_ascii_whitespace()) {
-                let place = format!("line {line_no}");
-                self.submit(
-                    place,
-                    Bytes::from(std::mem::take(&mut line)),
-                    Encoding::Json,
-                    offset,
-                );
-                self.settle(MAX_INFLIGHT_REQUESTS, MAX_INFLIGHT_BYTES, progress)
-                    .await?;
+                run_bytes += line.len();
+                run.push((line_no, Bytes::from(std::mem::take(&mut line))));
             }
             line.clear();
-            if reader
+            let more = reader
                 .read_until(b'\n', &mut line)
                 .map_err(|e| Error::io(self.path, e))?
-                == 0
+                > 0;
+            if !run.is_empty()
+                && (!more || run.len() >= LINES_PER_RECORD || run_bytes >= BYTES_PER_RECORD)
             {
+                self.submit_lines(std::mem::take(&mut run), offset);
+                run_bytes = 0;
+                self.settle(MAX_INFLIGHT_RECORDS, MAX_INFLIGHT_BYTES, progress)
+                    .await?;
+            }
+            if !more {
                 return Ok(());
             }
             line_no += 1;
@@ -218,16 +237,51 @@ impl<'i> Import<'i> {
         Ok(())
     }
 
-    /// Starts the export of one request, which ends at file offset `end`.
+    /// Starts the export of one request body, which ends at file offset `end`.
     fn submit(&mut self, place: String, body: Bytes, encoding: Encoding, end: u64) {
         let ingest = self.ingest;
         let len = body.len();
         let meter = ingest.budget().meter();
         let export: Pending<'i> = Box::pin(async move {
-            let outcome = ingest.export_body(body, encoding, false, meter).await;
-            (place, len, end, outcome)
+            let outcome = ingest
+                .export_body(body, encoding, false, meter)
+                .await
+                .map(|outcome| (outcome, Vec::new()));
+            Exported {
+                place,
+                len,
+                end,
+                outcome,
+            }
         });
         self.summary.requests += 1;
+        self.inflight_bytes += len;
+        self.inflight.push_back(export);
+    }
+
+    /// Starts the export of a run of JSON lines as one record, which ends
+    /// at file offset `end`.
+    fn submit_lines(&mut self, lines: Vec<(u64, Bytes)>, end: u64) {
+        let ingest = self.ingest;
+        let len = lines.iter().map(|(_, line)| line.len()).sum();
+        let place = match (lines.first(), lines.last()) {
+            (Some((first, _)), Some((last, _))) if first != last => {
+                format!("lines {first}-{last}")
+            }
+            (Some((first, _)), _) => format!("line {first}"),
+            _ => String::new(),
+        };
+        self.summary.requests += lines.len() as u64;
+        let meter = ingest.budget().meter();
+        let export: Pending<'i> = Box::pin(async move {
+            let outcome = ingest.export_json_lines(lines, meter).await;
+            Exported {
+                place,
+                len,
+                end,
+                outcome,
+            }
+        });
         self.inflight_bytes += len;
         self.inflight.push_back(export);
     }
@@ -243,12 +297,23 @@ impl<'i> Import<'i> {
         while self.inflight.len() > requests
             || (self.inflight_bytes > bytes && !self.inflight.is_empty())
         {
-            let Some((place, len, end, outcome)) = self.inflight.next().await else {
+            let Some(Exported {
+                place,
+                len,
+                end,
+                outcome,
+            }) = self.inflight.next().await
+            else {
                 break;
             };
             self.inflight_bytes -= len;
             match outcome {
-                Ok(outcome) => self.record(&place, outcome),
+                Ok((outcome, refused)) => {
+                    for (line, e) in refused {
+                        self.summary.error(format!("line {line}: {e}"));
+                    }
+                    self.record(&place, outcome);
+                }
                 Err(e @ Error::Decode(_)) => self.summary.error(format!("{place}: {e}")),
                 Err(e) => return Err(e),
             }

@@ -165,6 +165,33 @@ impl Ingest {
         self.make_durable(prepared).await
     }
 
+    /// Decodes OTLP/JSON `lines` (each `(line number, bytes)`) into one set
+    /// of rows on the conversion pool and makes them durable as one WAL
+    /// record. Lines that do not decode are returned with their error and
+    /// skipped; the others are stored.
+    pub async fn export_json_lines(
+        &self,
+        lines: Vec<(u64, Bytes)>,
+        meter: Meter,
+    ) -> Result<(ExportOutcome, Vec<(u64, Error)>)> {
+        let (prepared, refused) = self
+            .on_workers(move || {
+                let bytes: usize = lines.iter().map(|(_, line)| line.len()).sum();
+                meter.charge(bytes)?;
+                let mut batch = crate::convert::Batch::with_capacity(bytes / 1024);
+                let mut refused = Vec::new();
+                for (number, line) in lines {
+                    match decode_json(&line) {
+                        Ok(request) => batch.push(&request),
+                        Err(e) => refused.push((number, e)),
+                    }
+                }
+                Ok((Prepared::new(batch.finish()?)?, refused))
+            })
+            .await?;
+        Ok((self.make_durable(prepared).await?, refused))
+    }
+
     /// Runs `work` on the conversion pool once a worker is free.
     pub async fn on_workers<T: Send + 'static>(
         &self,

@@ -232,12 +232,6 @@ pub(crate) struct SpanColumns {
     clock_error: StringBuilder,
 }
 
-impl Default for SpanColumns {
-    fn default() -> Self {
-        SpanColumns::with_capacity(512)
-    }
-}
-
 impl SpanColumns {
     pub fn with_capacity(n: usize) -> Self {
         let strings = || StringBuilder::with_capacity(n, n * 16);

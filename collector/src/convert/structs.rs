@@ -12,7 +12,48 @@ use crate::error::Result;
 
 /// Converts one decoded request. Only an internal Arrow error fails the whole request.
 pub fn convert(request: &ExportTraceServiceRequest) -> Result<Converted> {
-    let mut rows = Rows::default();
+    let mut batch = Batch::with_capacity(span_count(request));
+    batch.push(request);
+    batch.finish()
+}
+
+fn span_count(request: &ExportTraceServiceRequest) -> usize {
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .map(|ss| ss.spans.len())
+        .sum()
+}
+
+/// The rows of many decoded requests in one set of batches: how `causet
+/// import` turns many small requests into one WAL record and one write per
+/// Parquet file, instead of one of each per request.
+#[derive(Debug)]
+pub struct Batch {
+    rows: Rows,
+}
+
+impl Batch {
+    /// An empty batch with room for about `spans` spans.
+    pub fn with_capacity(spans: usize) -> Self {
+        Batch {
+            rows: Rows::with_capacity(spans),
+        }
+    }
+
+    /// Adds the spans of `request`.
+    pub fn push(&mut self, request: &ExportTraceServiceRequest) {
+        push_request(&mut self.rows, request);
+    }
+
+    /// The rows of every request pushed.
+    pub fn finish(self) -> Result<Converted> {
+        self.rows.finish()
+    }
+}
+
+fn push_request(rows: &mut Rows, request: &ExportTraceServiceRequest) {
     let mut parts = SpanParts::default();
     for rs in &request.resource_spans {
         let resource = rs.resource.as_ref();
@@ -39,7 +80,6 @@ pub fn convert(request: &ExportTraceServiceRequest) -> Result<Converted> {
             }
         }
     }
-    rows.finish()
 }
 
 fn attrs(attributes: &[KeyValue]) -> Vec<Attr<'_>> {
