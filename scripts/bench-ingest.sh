@@ -48,6 +48,9 @@ for who in "${ORDER[@]}"; do
 done
 
 "$BIN/causet-datagen" otlp-jsonl --requests "$IMPORT_REQUESTS" --out "$WORK/import.jsonl" > /dev/null
+# One OTLP/protobuf request of 64,000 spans (~51 MB, under the 64 MiB request limit).
+"$BIN/causet-datagen" otlp-jsonl --requests 8000 --protobuf --out "$WORK/import.pb" > /dev/null
+pb_mb=$(python3 -c "import os; print(os.path.getsize('$WORK/import.pb') / 1e6)")
 import_mb=$(python3 -c "import os; print(os.path.getsize('$WORK/import.jsonl') / 1e6)")
 import_spans=$((IMPORT_REQUESTS * 8))
 /usr/bin/time -f "%e %M" -o "$WORK/python.time" python3 -c "
@@ -57,6 +60,8 @@ for line in open(sys.argv[1], 'rb'):
 for who in "${ORDER[@]}"; do
   rm -rf "$WORK/import-data"
   /usr/bin/time -f "%e %M" -o "$WORK/$who-import.time" "${SUBJECTS[$who]}" --data "$WORK/import-data" import "$WORK/import.jsonl" > /dev/null
+  rm -rf "$WORK/import-data"
+  /usr/bin/time -f "%e %M" -o "$WORK/$who-import-pb.time" "${SUBJECTS[$who]}" --data "$WORK/import-data" import "$WORK/import.pb" > /dev/null
 done
 
 row() { # LABEL FILE-SUFFIX FIELD FORMAT
@@ -95,4 +100,9 @@ printf '%-30s %10.1f %10.1f %12.0f %10.0f\n' "python3 json.loads, each line" "$p
 for who in "${ORDER[@]}"; do
   read -r s kib < "$WORK/$who-import.time"
   printf '%-30s %10.1f %10.1f %12.0f %10.0f\n' "causet import ($who)" "$s" "$(python3 -c "print($import_mb / $s)")" "$(python3 -c "print($import_spans / $s)")" "$((kib / 1024))"
+done
+printf '\n== import of one %.0f MB OTLP/protobuf request (64000 spans)\n' "$pb_mb"
+for who in "${ORDER[@]}"; do
+  read -r s kib < "$WORK/$who-import-pb.time"
+  printf '%-30s %10.2f %10.1f %12.0f %10.0f\n' "causet import ($who)" "$s" "$(python3 -c "print($pb_mb / $s)")" "$(python3 -c "print(64000 / $s)")" "$((kib / 1024))"
 done

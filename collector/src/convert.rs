@@ -5,7 +5,7 @@
 //! is checked for UTF-8 once and copied once, into its column); [`convert`]
 //! takes prost structs, which is how OTLP/JSON arrives (serde decodes into
 //! them) and the oracle the walker is tested against. Both fill the same
-//! [`SpanParts`] and hand them to the same builders, so the rows cannot
+//! span parts and hand them to the same builders, so the rows cannot
 //! drift apart. Every OTLP field is kept; the conventions' attributes are
 //! parsed into the causal columns of [`causet_schema::tables`]. A malformed
 //! clock keeps its span: the raw attribute stays in `attributes` and

@@ -6,6 +6,7 @@
 //! causet --data ./bench-data report --format json -o report.json
 //! causet-datagen score --truth ./bench-data/truth.json --report report.json
 //! causet-datagen otlp-jsonl --requests 100000 --out traces.jsonl  # for causet import
+//! causet-datagen otlp-jsonl --requests 8000 --protobuf --out traces.pb  # one protobuf request
 //! ```
 
 use std::path::PathBuf;
@@ -54,6 +55,9 @@ enum Command {
         /// The file to write.
         #[arg(long)]
         out: PathBuf,
+        /// Write one OTLP/protobuf request of all the spans instead.
+        #[arg(long)]
+        protobuf: bool,
     },
     /// Precision and recall per finding kind of a `causet report --format json`.
     Score {
@@ -134,6 +138,19 @@ fn main() -> anyhow::Result<()> {
             requests,
             spans,
             out,
+            protobuf: true,
+        } => {
+            use prost::Message as _;
+            let request = causet_bench::workload::otlp_request(0, spans * requests as usize);
+            std::fs::write(&out, request.encode_to_vec())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("1 request of {} spans written to {}", spans * requests as usize, out.display());
+        }
+        Command::OtlpJsonl {
+            requests,
+            spans,
+            out,
+            protobuf: false,
         } => {
             use std::io::Write as _;
             let file = std::fs::File::create(&out)
