@@ -144,7 +144,11 @@ fn main() -> anyhow::Result<()> {
             let request = causet_bench::workload::otlp_request(0, spans * requests as usize);
             std::fs::write(&out, request.encode_to_vec())
                 .with_context(|| format!("cannot write {}", out.display()))?;
-            println!("1 request of {} spans written to {}", spans * requests as usize, out.display());
+            println!(
+                "1 request of {} spans written to {}",
+                spans * requests as usize,
+                out.display()
+            );
         }
         Command::OtlpJsonl {
             requests,
