@@ -141,6 +141,12 @@ impl Analyzer {
     /// Takes a new snapshot: rows acknowledged since [`open`](Self::open) or
     /// the last refresh become visible, and the graph is rebuilt on next use.
     pub fn refresh(&self) -> Result<()> {
+        // DataFusion keeps every folder listing it made, for good by default:
+        // without this, files flushed since into a folder already listed
+        // (a partition the flusher had just created) would stay unseen.
+        if let Some(listings) = self.ctx.runtime_env().cache_manager.get_list_files_cache() {
+            listings.clear();
+        }
         let sources = ingested::register(&self.ctx, &self.data_dir)?;
         self.cache.reset(sources);
         Ok(())
