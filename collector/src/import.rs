@@ -59,10 +59,10 @@ impl ImportSummary {
 /// be read at all is an error.
 ///
 /// The file is streamed, so memory does not grow with its size: JSON lines
-/// are read in runs of up to [`LINES_PER_RECORD`], each run converted on the
+/// are read in runs of up to 256 lines or 4 MiB, each run converted on the
 /// ingest's worker pool into one set of rows and one WAL record (small
 /// requests each with their own would spend more on builders, records and
-/// Parquet writes than on their spans), [`MAX_INFLIGHT_RECORDS`] runs at a
+/// Parquet writes than on their spans), 8 runs at a
 /// time, while the WAL commits whatever has been converted with one fsync
 /// per group. Results are taken in file order, so `progress` and the
 /// errors follow the file.
