@@ -304,7 +304,20 @@ fn timeline(findings: &[&Finding]) -> Vec<Bucket> {
     ) else {
         return Vec::new();
     };
-    const WIDTHS_S: [i64; 8] = [60, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400];
+    const WIDTHS_S: [i64; 12] = [
+        1,
+        5,
+        10,
+        30,
+        60,
+        300,
+        600,
+        1800,
+        3600,
+        6 * 3600,
+        86400,
+        7 * 86400,
+    ];
     let span_s = (max - min) / 1_000_000_000 + 1;
     let width = WIDTHS_S
         .iter()

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use causet_schema::kinds::Verdict;
 
-use super::{Report, ns};
+use super::{Bucket, Report, ns};
 
 /// Escapes text for HTML.
 pub(crate) fn esc(s: &str) -> String {
@@ -273,20 +273,59 @@ fn timeline_svg(report: &Report) -> String {
                 esc(&b.start)
             );
         }
-        if i == 0 || i + 1 == buckets.len() {
-            let _ = write!(
-                svg,
-                "<text x=\"{x:.1}\" y=\"{}\">{}</text>",
-                h - 8.0,
-                esc(&b.start)
-            );
-        }
     }
-    if buckets.is_empty() {
+    for (i, label) in ticks(buckets, bar) {
+        let _ = write!(
+            svg,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{}\">{}</text>",
+            left + i as f64 * bar,
+            h - 8.0,
+            esc(&label)
+        );
+    }
+    if let Some(first) = buckets.first() {
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"12\" text-anchor=\"end\">UTC, from {}</text>",
+            w - 10.0,
+            esc(&first.start)
+        );
+    } else {
         let _ = write!(svg, "<text x=\"{left}\" y=\"80\">no findings</text>");
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Width of one character of the chart's labels, generously (12 px sans-serif).
+const CHAR_PX: f64 = 7.5;
+
+/// The buckets that get a time label, and their labels: every `step`-th
+/// bucket, so that no two labels overlap, written for the bucket width
+/// (`10:04:05` for seconds, `10:04` for minutes and hours, `2026-11-25`
+/// for days and weeks).
+fn ticks(buckets: &[Bucket], bar: f64) -> Vec<(usize, String)> {
+    let Some(first) = buckets.first() else {
+        return Vec::new();
+    };
+    let format = match first.width_s {
+        w if w < 60 => "%H:%M:%S",
+        w if w < 86_400 => "%H:%M",
+        _ => "%Y-%m-%d",
+    };
+    let label = |b: &Bucket| {
+        chrono::DateTime::parse_from_rfc3339(&b.start)
+            .map(|t| t.format(format).to_string())
+            .unwrap_or_else(|_| b.start.clone())
+    };
+    let widest = CHAR_PX * label(first).chars().count() as f64 + 12.0;
+    let step = (widest / bar.max(1.0)).ceil().max(1.0) as usize;
+    buckets
+        .iter()
+        .enumerate()
+        .step_by(step)
+        .map(|(i, b)| (i, label(b)))
+        .collect()
 }
 
 /// Each node's offset interval per window, against the ±max-offset band.
@@ -374,4 +413,43 @@ fn offsets_svg(report: &Report) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buckets(start_s: i64, width_s: i64, n: i64) -> Vec<Bucket> {
+        (0..n)
+            .map(|i| Bucket {
+                start: super::super::rfc3339((start_s + i * width_s) * 1_000_000_000),
+                width_s,
+                by_severity: BTreeMap::new(),
+            })
+            .collect()
+    }
+
+    /// A minute, a day and a month of findings: labels in the unit of the
+    /// range, never closer than their own width.
+    #[test]
+    fn time_labels_fit_the_range_and_never_overlap() {
+        let start = 1_795_600_800; // 2026-11-25T10:00:00Z
+        for (width_s, n, first) in [
+            (1, 48, "10:00:00"),
+            (1800, 48, "10:00"),
+            (86_400, 30, "2026-11-25"),
+        ] {
+            let b = buckets(start, width_s, n);
+            let bar = ((900.0 - 40.0 - 10.0) / n as f64).min(40.0);
+            let ticks = ticks(&b, bar);
+            assert_eq!(ticks[0], (0, first.to_owned()), "width {width_s}");
+            assert!(ticks.len() >= 3, "width {width_s}: {ticks:?}");
+            for pair in ticks.windows(2) {
+                let gap = (pair[1].0 - pair[0].0) as f64 * bar;
+                let needed = CHAR_PX * pair[0].1.len() as f64;
+                assert!(gap >= needed, "width {width_s}: {pair:?} overlap");
+            }
+        }
+        assert!(ticks(&[], 10.0).is_empty());
+    }
 }
