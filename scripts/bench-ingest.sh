@@ -47,9 +47,9 @@ for who in "${ORDER[@]}"; do
   "$BIN/causet-loadgen" --causet "$causet" --rate "$half" --duration "$DURATION" --json > "$WORK/$who-half.json"
 done
 
-"$BIN/causet-datagen" otlp-jsonl --requests "$IMPORT_REQUESTS" --out "$WORK/import.jsonl" > /dev/null
+"$BIN/causet-datagen" otlp --requests "$IMPORT_REQUESTS" --out "$WORK/import.jsonl" > /dev/null
 # One OTLP/protobuf request of 64,000 spans (~51 MB, under the 64 MiB request limit).
-"$BIN/causet-datagen" otlp-jsonl --requests 8000 --protobuf --out "$WORK/import.pb" > /dev/null
+"$BIN/causet-datagen" otlp --requests 8000 --protobuf --out "$WORK/import.pb" > /dev/null
 pb_mb=$(python3 -c "import os; print(os.path.getsize('$WORK/import.pb') / 1e6)")
 import_mb=$(python3 -c "import os; print(os.path.getsize('$WORK/import.jsonl') / 1e6)")
 import_spans=$((IMPORT_REQUESTS * 8))

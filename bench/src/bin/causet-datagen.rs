@@ -5,8 +5,8 @@
 //! causet-datagen generate --spans 1000000 --data ./bench-data   # writes truth.json beside it
 //! causet --data ./bench-data report --format json -o report.json
 //! causet-datagen score --truth ./bench-data/truth.json --report report.json
-//! causet-datagen otlp-jsonl --requests 100000 --out traces.jsonl  # for causet import
-//! causet-datagen otlp-jsonl --requests 8000 --protobuf --out traces.pb  # one protobuf request
+//! causet-datagen otlp --requests 100000 --out traces.jsonl  # for causet import
+//! causet-datagen otlp --requests 8000 --protobuf --out traces.pb  # one protobuf request
 //! ```
 
 use std::path::PathBuf;
@@ -43,9 +43,10 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// OTLP/JSON lines (the OpenTelemetry Collector's file exporter format)
-    /// of the ingest workload, for `causet import`.
-    OtlpJsonl {
+    /// The ingest workload as an OTLP file for `causet import`: JSON lines
+    /// (the OpenTelemetry Collector's file exporter format), or with
+    /// `--protobuf` one protobuf request of all the spans.
+    Otlp {
         /// Requests, one per line.
         #[arg(long, default_value_t = 100_000)]
         requests: u64,
@@ -134,7 +135,7 @@ fn main() -> anyhow::Result<()> {
                 truth.display()
             );
         }
-        Command::OtlpJsonl {
+        Command::Otlp {
             requests,
             spans,
             out,
@@ -150,7 +151,7 @@ fn main() -> anyhow::Result<()> {
                 out.display()
             );
         }
-        Command::OtlpJsonl {
+        Command::Otlp {
             requests,
             spans,
             out,
