@@ -340,6 +340,33 @@ async fn grpc_undecodable_message_is_invalid_argument() {
 }
 
 #[tokio::test]
+async fn grpc_other_methods_are_unimplemented() {
+    let c = start(Limits::default()).await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", c.grpc))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    for path in [
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Query",
+        "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+    ] {
+        grpc.ready().await.unwrap();
+        let status = grpc
+            .unary(
+                tonic::Request::new(Vec::new()),
+                http::uri::PathAndQuery::from_static(path),
+                RawCodec,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::Unimplemented, "{path}: {status:?}");
+    }
+    c.stop().await;
+}
+
+#[tokio::test]
 async fn grpc_oversized_and_gzip_bombs_are_resource_exhausted_without_retry_info() {
     let limits = Limits {
         max_request_bytes: 64 << 10,
