@@ -266,19 +266,6 @@ impl Template {
         &self.bytes
     }
 
-    /// Spans in one render.
-    pub fn spans(&self) -> usize {
-        ExportTraceServiceRequest::decode(self.bytes.as_slice())
-            .map(|r| {
-                r.resource_spans
-                    .iter()
-                    .flat_map(|rs| &rs.scope_spans)
-                    .map(|ss| ss.spans.len())
-                    .sum()
-            })
-            .unwrap_or(0)
-    }
-
     /// The request with every id and token rewritten by `key`: distinct
     /// keys give requests that share no id or token.
     pub fn render(&self, key: [u64; 2]) -> Vec<u8> {

@@ -93,6 +93,19 @@ pub struct FlushStats {
     pub torn_bytes: u64,
 }
 
+impl FlushStats {
+    /// Counts `rows` more rows of table `table` (its index in
+    /// [`INGESTED_TABLES`]).
+    fn count(&mut self, table: u8, rows: usize) {
+        let rows = rows as u64;
+        match table {
+            0 => self.spans += rows,
+            1 => self.span_events += rows,
+            _ => self.span_links += rows,
+        }
+    }
+}
+
 /// Longest wait between attempts at a segment whose flush failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// First wait after a failed flush.
@@ -236,7 +249,14 @@ impl Streaming {
     }
 
     fn try_write(&mut self, data_dir: &Path, rows: &Converted) -> Result<()> {
-        for (table, hour, batch) in by_hour(rows)? {
+        let record = wal::WalRecord {
+            batches: rows
+                .tables()
+                .into_iter()
+                .map(|(table, batch)| (table, batch.clone()))
+                .collect(),
+        };
+        for (table, hour, batch) in by_hour(&record)? {
             let part = match self.files.entry((table, hour)) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => {
@@ -246,12 +266,7 @@ impl Streaming {
                 }
             };
             part.writer.write(&batch)?;
-            let n = batch.num_rows() as u64;
-            match table {
-                0 => self.stats.spans += n,
-                1 => self.stats.span_events += n,
-                _ => self.stats.span_links += n,
-            }
+            self.stats.count(table, batch.num_rows());
         }
         Ok(())
     }
@@ -298,7 +313,11 @@ impl Part {
     fn create(data_dir: &Path, dest: PathBuf, schema: arrow::datatypes::SchemaRef) -> Result<Part> {
         let tmp = prepare(data_dir, &dest)?;
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let writer = ArrowWriter::try_new(file, schema, Some(properties()?))?;
+        let writer = properties()
+            .and_then(|props| Ok(ArrowWriter::try_new(file, schema, Some(props))?))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })?;
         Ok(Part { dest, tmp, writer })
     }
 
@@ -321,36 +340,30 @@ impl Part {
     }
 }
 
-/// The rows of `rows` grouped by table and partition hour. Usually one
-/// hour: every span starts in it, so its events and links go there too.
-fn by_hour(rows: &Converted) -> Result<Vec<(u8, i64, RecordBatch)>> {
-    let starts = rows
-        .spans
-        .column_by_name(tables::col::START_TIME)
+/// The rows of one record by table and partition hour. Usually one hour:
+/// every span starts in it, so its events and links go there too; else each
+/// event and link goes to its span's hour ([`partition::record_hours`]).
+fn by_hour(record: &wal::WalRecord) -> Result<Vec<(u8, i64, RecordBatch)>> {
+    let starts = record
+        .batches
+        .iter()
+        .find(|(table, _)| *table == 0)
+        .and_then(|(_, spans)| spans.column_by_name(tables::col::START_TIME))
         .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
         .map(|a| a.values().iter().map(|&t| partition::hour_of(t)));
     let mut hours = starts.into_iter().flatten();
-    let first = hours.next();
-    if let Some(hour) = first
+    if let Some(hour) = hours.next()
         && hours.all(|h| h == hour)
     {
-        return Ok(rows
-            .tables()
-            .into_iter()
+        return Ok(record
+            .batches
+            .iter()
             .filter(|(_, batch)| batch.num_rows() > 0)
-            .map(|(table, batch)| (table, hour, batch.clone()))
+            .map(|(table, batch)| (*table, hour, batch.clone()))
             .collect());
     }
-    // Spans of several hours: each event and link goes to its span's.
-    let record = wal::WalRecord {
-        batches: rows
-            .tables()
-            .into_iter()
-            .map(|(table, batch)| (table, batch.clone()))
-            .collect(),
-    };
     let mut out = Vec::new();
-    for ((table, batch), hours) in record.batches.iter().zip(partition::record_hours(&record)) {
+    for ((table, batch), hours) in record.batches.iter().zip(partition::record_hours(record)) {
         for (hour, rows) in group_rows(&hours) {
             out.push((
                 *table,
@@ -438,12 +451,8 @@ pub fn write_records(data_dir: &Path, seq: u64, records: &[wal::WalRecord]) -> R
     // (table, hour) -> rows.
     let mut parts: BTreeMap<(u8, i64), Vec<RecordBatch>> = BTreeMap::new();
     for record in records {
-        let hours = partition::record_hours(record);
-        for ((table, batch), hours) in record.batches.iter().zip(hours) {
-            for (hour, rows) in group_rows(&hours) {
-                let part = take_record_batch(batch, &UInt32Array::from(rows))?;
-                parts.entry((*table, hour)).or_default().push(part);
-            }
+        for (table, hour, part) in by_hour(record)? {
+            parts.entry((table, hour)).or_default().push(part);
         }
     }
 
@@ -451,18 +460,9 @@ pub fn write_records(data_dir: &Path, seq: u64, records: &[wal::WalRecord]) -> R
         let name = INGESTED_TABLES[usize::from(table)];
         let schema = tables::schema_for(name).ok_or_else(|| Error::Internal(name.into()))?;
         let batch = concat_batches(&schema, &batches)?;
-        let rows = batch.num_rows() as u64;
-        write_parquet(
-            data_dir,
-            &partition::file(data_dir, name, hour, seq),
-            &batch,
-        )?;
+        write_parquet(data_dir, partition::file(data_dir, name, hour, seq), &batch)?;
         stats.files += 1;
-        match table {
-            0 => stats.spans += rows,
-            1 => stats.span_events += rows,
-            _ => stats.span_links += rows,
-        }
+        stats.count(table, batch.num_rows());
     }
 
     Ok(stats)
@@ -480,22 +480,15 @@ fn group_rows(hours: &[i64]) -> BTreeMap<i64, Vec<u32>> {
 /// Writes `batch` to `dest` via a hidden temporary file beside it, fsync'd
 /// before and after the rename. Refuses a `dest` whose folder resolves
 /// outside `data_dir` (a symlink planted in the data folder).
-fn write_parquet(data_dir: &Path, dest: &Path, batch: &RecordBatch) -> Result<()> {
-    let tmp = prepare(data_dir, dest)?;
-    let written = (|| {
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties()?))?;
-        writer.write(batch)?;
-        let file = writer.into_inner()?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))
-    })();
-    if let Err(e) = written {
+fn write_parquet(data_dir: &Path, dest: PathBuf, batch: &RecordBatch) -> Result<()> {
+    let mut part = Part::create(data_dir, dest, batch.schema())?;
+    if let Err(e) = part.writer.write(batch) {
         // A half-written file is never visible under its real name; don't
         // let it hold the space a retry needs either.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+        part.discard();
+        return Err(e.into());
     }
-    publish(data_dir, &tmp, dest)
+    part.commit(data_dir)
 }
 
 /// Creates `dest`'s folder, checks it is inside `data_dir`, and names the

@@ -307,6 +307,16 @@ impl Decoder for RawCodec {
     }
 }
 
+/// A gRPC client that sends raw bytes ([`RawCodec`]) to any path.
+async fn raw_client(addr: std::net::SocketAddr) -> tonic::client::Grpc<tonic::transport::Channel> {
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    tonic::client::Grpc::new(channel)
+}
+
 async fn client(addr: std::net::SocketAddr) -> TraceServiceClient<tonic::transport::Channel> {
     TraceServiceClient::connect(format!("http://{addr}"))
         .await
@@ -317,12 +327,7 @@ async fn client(addr: std::net::SocketAddr) -> TraceServiceClient<tonic::transpo
 #[tokio::test]
 async fn grpc_undecodable_message_is_invalid_argument() {
     let c = start(Limits::default()).await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", c.grpc))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut grpc = tonic::client::Grpc::new(channel);
+    let mut grpc = raw_client(c.grpc).await;
     grpc.ready().await.unwrap();
     let path = http::uri::PathAndQuery::from_static(
         "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
@@ -342,12 +347,7 @@ async fn grpc_undecodable_message_is_invalid_argument() {
 #[tokio::test]
 async fn grpc_other_methods_are_unimplemented() {
     let c = start(Limits::default()).await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", c.grpc))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut grpc = tonic::client::Grpc::new(channel);
+    let mut grpc = raw_client(c.grpc).await;
     for path in [
         "/opentelemetry.proto.collector.trace.v1.TraceService/Query",
         "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
