@@ -50,6 +50,7 @@ class Scenario:
         self.name = name
         self.spans = []  # (node, span json)
         self.expected = []
+        self.incidents = []
 
     def span(self, sid, name, node, start, end, kind="internal", trace=1, parent=None,
              status=None, events=(), links=(), **attributes):
@@ -83,6 +84,11 @@ class Scenario:
     def expect(self, kind, *sids):
         self.expected.append({"kind": kind, "span_ids": sorted(self.span_id(s) for s in sids)})
 
+    def expect_incident(self, cause, anchor, **counts):
+        """An incident the findings must group into: its cause, anchor and
+        findings per kind (written to NAME.incidents.json)."""
+        self.incidents.append({"cause": cause, "anchor": anchor, "counts": counts})
+
     def write(self):
         by_node = {}
         for node, span in self.spans:
@@ -98,6 +104,10 @@ class Scenario:
         with open(os.path.join(HERE, self.name + ".expected.json"), "w") as f:
             json.dump(sorted(self.expected, key=lambda e: (e["kind"], e["span_ids"])), f, indent=1)
             f.write("\n")
+        if self.incidents:
+            with open(os.path.join(HERE, self.name + ".incidents.json"), "w") as f:
+                json.dump(sorted(self.incidents, key=lambda e: (e["cause"], e["anchor"])), f, indent=1)
+                f.write("\n")
 
 
 def rpc(s, cid, sid, client, server, c_start, c_end, s_start, s_end, trace=1, parent=None, c_status=None, s_status=None,
@@ -124,6 +134,7 @@ rpc(s, 0xa1, 0xb1, "web-1", "cache-1", 10, 100, 20, 90, parent=0x10)
 rpc(s, 0xa2, 0xb2, "web-1", "db-1", 110, 300, 120 - 2000, 290 - 2000, parent=0x10)
 s.expect("causality_violation", 0xa2, 0xb2)
 s.expect("skew_exceeds_max_offset", 0xa2, 0xb2)
+s.expect_incident("clock_skew", "db-1", causality_violation=1, skew_exceeds_max_offset=1)
 scenarios.append(s)
 
 s = Scenario("offset-inconsistent")
@@ -192,6 +203,7 @@ s.span(0x10, "PUT /cart", "r-1", 0, 10, kind="server", trace=1, causet__write__k
 s.span(0x20, "PUT /cart", "r-2", 2, 12, kind="server", trace=2, causet__write__key="cart:1", causet__write__value="pear",
        causet__vc=vc(**{"r-2": 1}))
 s.expect("concurrent_write", 0x10, 0x20)
+s.expect_incident("write_conflict", "cart:1", concurrent_write=1)
 scenarios.append(s)
 
 s = Scenario("lww-inversion")
@@ -206,6 +218,7 @@ s.span(0x20, "apply", "r-2", 94, 97, trace=2, events=[
     (96, "write", {"causet__write__key": "k", "causet__write__value": "v2"}),
 ])
 s.expect("lww_inversion", 0x10, 0x20)
+s.expect_incident("clock_skew", "r-1 + r-2", causality_violation=1, lww_inversion=1)
 s.expect("causality_violation", 0x10, 0x20)
 scenarios.append(s)
 
@@ -222,6 +235,7 @@ rpc(s, 0xa2, 0xb2, "web-1", "orders-1", 200, 300, 210, 290, parent=0x10,
     c_attrs=dict(POST, http__request__resend_count=1, http__response__status_code=201),
     s_attrs={"http__request__method": "POST", "http__response__status_code": 201})
 s.expect("duplicate_execution", 0xa1, 0xa2, 0xb1, 0xb2)
+s.expect_incident("retry", "web-1 POST /orders", duplicate_execution=1)
 scenarios.append(s)
 
 s = Scenario("possible-duplicate")
@@ -296,6 +310,26 @@ s = Scenario("clean-server-outlives-timeout")
 s.span(0x10, "checkout", "web-1", 0, 150, kind="server")
 rpc(s, 0xa1, 0xb1, "web-1", "orders-1", 10, 110, 20, 300, parent=0x10, c_status="deadline exceeded",
     c_attrs=dict(POST, error__type="timeout"))
+scenarios.append(s)
+
+# --- incidents ----------------------------------------------------------------
+# (Appended last: a scenario's ids depend on its position.)
+
+s = Scenario("two-skewed-nodes")
+# web calls four peers: cache and auth agree with it, db is 2 s behind and
+# queue 3 s ahead. Two independent clocks are wrong: two incidents, each
+# holding its node's skew finding and the causality violation it caused.
+s.span(0x10, "checkout", "web-1", 0, 1000, kind="server")
+rpc(s, 0xa1, 0xb1, "web-1", "cache-1", 10, 100, 20, 90, parent=0x10)
+rpc(s, 0xa2, 0xb2, "web-1", "auth-1", 110, 200, 120, 190, parent=0x10)
+rpc(s, 0xa3, 0xb3, "web-1", "db-1", 210, 400, 220 - 2000, 390 - 2000, parent=0x10)
+rpc(s, 0xa4, 0xb4, "web-1", "queue-1", 410, 600, 420 + 3000, 590 + 3000, parent=0x10)
+s.expect("causality_violation", 0xa3, 0xb3)
+s.expect("skew_exceeds_max_offset", 0xa3, 0xb3)
+s.expect("causality_violation", 0xa4, 0xb4)
+s.expect("skew_exceeds_max_offset", 0xa4, 0xb4)
+s.expect_incident("clock_skew", "db-1", causality_violation=1, skew_exceeds_max_offset=1)
+s.expect_incident("clock_skew", "queue-1", causality_violation=1, skew_exceeds_max_offset=1)
 scenarios.append(s)
 
 for s in scenarios:

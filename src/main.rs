@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use causet_analyzer::detect::Severity;
 use causet_analyzer::output::Format;
+use causet_analyzer::report::trend;
 use causet_analyzer::windows::WindowSize;
 use causet_analyzer::{Analyzer, DetectConfig, Settings, TimeRange};
 use causet_collector::{Collector, CollectorConfig, Ingest, Limits, Store, StoreConfig};
@@ -235,6 +236,24 @@ struct ReportArgs {
     /// Exit 1 when a finding is at least this severe.
     #[arg(long, default_value = "high", value_parser = severities())]
     fail_on: Severity,
+    /// Exit 1 only when an incident new since the earlier report
+    /// (--compare-to, --history; without one, every incident is new) is at
+    /// least this severe, instead of --fail-on: alert once, not every night.
+    #[arg(long, value_parser = severities())]
+    fail_on_new: Option<Severity>,
+    /// Mark each incident new or continuing against this earlier JSON
+    /// report, and list the incidents it had that are gone.
+    #[arg(long, value_name = "PREVIOUS.json", conflicts_with = "history")]
+    compare_to: Option<PathBuf>,
+    /// Compare with the newest report saved in DIR, then save this one
+    /// there (JSON, each incident's best findings), and chart findings per
+    /// hour over the last 14 reports. Made if missing.
+    #[arg(long, value_name = "DIR")]
+    history: Option<PathBuf>,
+    /// The JSON's findings: all, or each incident's 50 best (HTML and
+    /// Markdown always show each incident's 50 best).
+    #[arg(long, value_enum, default_value_t = FindingsShown::All)]
+    findings: FindingsShown,
     /// Exit 3 when the range holds no spans, or a stretch without spans
     /// longer than this (from the range's start, between spans, or from
     /// the newest span to now with --since): the collector or an exporter
@@ -262,6 +281,15 @@ fn severities() -> impl clap::builder::TypedValueParser<Value = Severity> {
     use clap::builder::TypedValueParser as _;
     clap::builder::PossibleValuesParser::new(Severity::ALL.iter().map(|s| s.as_str()))
         .map(|s| s.parse::<Severity>().unwrap_or(Severity::High))
+}
+
+/// Which findings a JSON report lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FindingsShown {
+    /// Every finding.
+    All,
+    /// Each incident's 50 best; the rest counted in findings_omitted.
+    Top,
 }
 
 /// Formats of `causet report`.
@@ -679,20 +707,107 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
         .await?;
     let ingest_ok = health.ok();
     report.ingest = Some(health);
+    compare(&mut report, &args)?;
+    if args.format == ReportFormat::Html {
+        draw_examples(&analyzer, &mut report, &detected.findings).await;
+    }
     let text = match args.format {
         ReportFormat::Html => causet_analyzer::report::to_html(&report),
         ReportFormat::Md => causet_analyzer::report::to_markdown(&report),
+        ReportFormat::Json if args.findings == FindingsShown::Top => {
+            causet_analyzer::report::to_json(&report.with_top_findings()) + "\n"
+        }
         ReportFormat::Json => causet_analyzer::report::to_json(&report) + "\n",
     };
     write_output(args.output.as_ref(), &text)?;
+    if let Some(dir) = &args.history {
+        let path = dir.join(trend::history_name(options.generated_at_ns));
+        let json = causet_analyzer::report::to_json(&report.with_top_findings()) + "\n";
+        write_atomically(&path, &json)?;
+    }
+    let failed = match args.fail_on_new {
+        Some(threshold) => trend::new_reaches(&report, threshold),
+        None => causet_analyzer::report::reaches(&report, fail_on),
+    };
     Ok(if !ingest_ok {
         // Before the findings: they may be missing what did not arrive.
         ExitCode::from(3)
-    } else if causet_analyzer::report::reaches(&report, fail_on) {
+    } else if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Marks the report's incidents against the earlier report (--compare-to,
+/// or the newest in --history) and charts the history.
+fn compare(report: &mut causet_analyzer::report::Report, args: &ReportArgs) -> anyhow::Result<()> {
+    let saved = match &args.history {
+        Some(dir) => trend::history(dir)?,
+        None => Vec::new(),
+    };
+    let earlier = match args.compare_to.as_ref().or(saved.last()) {
+        Some(path) => Some((trend::read(path)?, path.display().to_string())),
+        None => None,
+    };
+    if earlier.is_some() || args.history.is_some() {
+        trend::compare(report, earlier.as_ref().map(|(e, name)| (e, name.as_str())));
+    }
+    if args.history.is_some() {
+        let charted: Vec<trend::EarlierReport> = saved
+            .iter()
+            .rev()
+            .take(trend::CHARTED - 1)
+            .rev()
+            .filter_map(|path| {
+                trend::read(path)
+                    .inspect_err(|e| tracing::warn!("history: skipping {e}"))
+                    .ok()
+            })
+            .collect();
+        trend::chart(report, &charted);
+    }
+    Ok(())
+}
+
+/// Draws the example trace of the worst incidents into the report, each
+/// from the spans around it only; an example that cannot be drawn (its
+/// trace too large, or gone) is left out with a note in the log.
+async fn draw_examples(
+    analyzer: &Analyzer,
+    report: &mut causet_analyzer::report::Report,
+    findings: &[causet_analyzer::detect::Finding],
+) {
+    use causet_analyzer::report::html::{DRAWN, DRAWN_ROWS};
+    for incident in report.incidents.iter_mut().take(DRAWN) {
+        let Some(trace) = incident.example.trace_ids.first() else {
+            continue;
+        };
+        let time = incident.example.time_ns;
+        match analyzer.diagram_near(trace, time, findings).await {
+            Ok(diagram) if diagram.rows.len() <= DRAWN_ROWS => {
+                incident.diagram = Some(causet_analyzer::explain::to_svg(&diagram));
+            }
+            Ok(diagram) => tracing::info!(
+                trace,
+                events = diagram.rows.len(),
+                "example trace too large to draw inline; `causet explain` draws it"
+            ),
+            Err(e) => tracing::warn!(trace, "cannot draw the example: {e}"),
+        }
+    }
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, so a
+/// reader never sees half a report.
+fn write_atomically(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 async fn explain(data: PathBuf, args: ExplainArgs) -> anyhow::Result<ExitCode> {

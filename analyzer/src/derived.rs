@@ -26,6 +26,7 @@ use crate::detect::offsets::NodeOffset;
 use crate::detect::{self, DetectConfig, Facts, Finding};
 use crate::error::Result;
 use crate::graph::{Graph, tables};
+use crate::incidents::{self, Incident};
 use crate::ingested::DedupTable;
 use crate::scan;
 use crate::settings::{Reach, Settings};
@@ -52,8 +53,12 @@ pub struct Detected {
     pub findings: Vec<Finding>,
     /// Node offsets per window.
     pub offsets: Vec<NodeOffset>,
+    /// The findings grouped by cause, worst first.
+    pub incidents: Vec<Incident>,
     /// `findings`.
     pub findings_batch: RecordBatch,
+    /// `incidents`.
+    pub incidents_batch: RecordBatch,
     /// `node_offsets`.
     pub offsets_batch: RecordBatch,
 }
@@ -203,12 +208,17 @@ impl GraphCache {
 impl Detected {
     /// Findings and offsets with their tables.
     pub fn new(findings: Vec<Finding>, offsets: Vec<NodeOffset>) -> Result<Detected> {
-        let findings_batch = detect::findings_batch(&findings)?;
+        let refs: Vec<&Finding> = findings.iter().collect();
+        let incidents = incidents::group(&refs, &offsets, incidents::DEFAULT_GAP_NS);
+        let findings_batch = detect::findings_batch(&findings, &incidents)?;
+        let incidents_batch = incidents::batch(&incidents, &findings)?;
         let offsets_batch = offsets_batch(&offsets)?;
         Ok(Detected {
             findings,
             offsets,
+            incidents,
             findings_batch,
+            incidents_batch,
             offsets_batch,
         })
     }
@@ -264,6 +274,8 @@ pub enum Which {
     Findings,
     /// `node_offsets`.
     Offsets,
+    /// `incidents`.
+    Incidents,
 }
 
 /// A table whose rows come from the graph.
@@ -288,6 +300,7 @@ impl TableProvider for GraphTable {
             Which::Edges => tables::edges_schema(),
             Which::Findings => detect::findings_schema(),
             Which::Offsets => offsets_schema(),
+            Which::Incidents => incidents::schema(),
         }
     }
 
@@ -316,16 +329,16 @@ impl TableProvider for GraphTable {
                 };
                 batch.map_err(crate::error::to_datafusion)?
             }
-            Which::Findings | Which::Offsets => {
+            Which::Findings | Which::Offsets | Which::Incidents => {
                 let detected = self
                     .cache
                     .detected()
                     .await
                     .map_err(crate::error::to_datafusion)?;
-                if self.which == Which::Findings {
-                    detected.findings_batch.clone()
-                } else {
-                    detected.offsets_batch.clone()
+                match self.which {
+                    Which::Findings => detected.findings_batch.clone(),
+                    Which::Incidents => detected.incidents_batch.clone(),
+                    _ => detected.offsets_batch.clone(),
                 }
             }
         };

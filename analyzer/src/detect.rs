@@ -21,7 +21,8 @@ pub mod writes;
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
-    ArrayRef, Int64Builder, ListBuilder, RecordBatch, StringBuilder, TimestampNanosecondBuilder,
+    ArrayRef, Int64Builder, ListBuilder, RecordBatch, StringArray, StringBuilder,
+    TimestampNanosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use causet_schema::tables::{self, timestamp_type};
@@ -29,6 +30,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::graph::{EventId, Graph, span_hex, trace_hex};
+use crate::incidents::{self, Incident};
 pub use causet_schema::kinds::{Family, FindingKind, Severity};
 pub use facts::Facts;
 
@@ -235,6 +237,8 @@ pub mod names {
     pub const RETRY_FINDINGS: &str = "retry_findings";
     /// Table: estimated node clock offsets.
     pub const NODE_OFFSETS: &str = "node_offsets";
+    /// Table: findings grouped by cause.
+    pub const INCIDENTS: &str = "incidents";
 }
 
 static FINDINGS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
@@ -251,6 +255,7 @@ static FINDINGS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("summary", DataType::Utf8, false),
         Field::new("evidence", DataType::Utf8, false),
         Field::new("witness", DataType::Utf8, false),
+        Field::new("incident_id", DataType::Utf8, false),
     ]))
 });
 
@@ -259,8 +264,9 @@ pub fn findings_schema() -> SchemaRef {
     Arc::clone(&FINDINGS_SCHEMA)
 }
 
-/// `findings` as a batch.
-pub fn findings_batch(findings: &[Finding]) -> Result<RecordBatch> {
+/// `findings` as a batch, each with its incident's id.
+pub fn findings_batch(findings: &[Finding], incidents: &[Incident]) -> Result<RecordBatch> {
+    let of = incidents::of_findings(incidents, findings.len());
     let (mut kind, mut severity, mut key, mut summary, mut evidence, mut witness) = (
         StringBuilder::new(),
         StringBuilder::new(),
@@ -296,6 +302,10 @@ pub fn findings_batch(findings: &[Finding]) -> Result<RecordBatch> {
         evidence.append_value(f.evidence.to_string());
         witness.append_value(f.witness.to_string());
     }
+    let incident_id: StringArray = of
+        .iter()
+        .map(|&n| incidents.get(n as usize).map(|i| i.id.as_str()))
+        .collect();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(kind.finish()),
         Arc::new(severity.finish()),
@@ -308,6 +318,7 @@ pub fn findings_batch(findings: &[Finding]) -> Result<RecordBatch> {
         Arc::new(summary.finish()),
         Arc::new(evidence.finish()),
         Arc::new(witness.finish()),
+        Arc::new(incident_id),
     ];
     Ok(RecordBatch::try_new(findings_schema(), columns)?)
 }

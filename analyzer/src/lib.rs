@@ -33,6 +33,7 @@ pub mod explain;
 pub mod graph;
 pub mod grouped;
 pub mod health;
+pub mod incidents;
 pub mod ingested;
 pub mod output;
 pub mod report;
@@ -108,6 +109,7 @@ impl Analyzer {
             (names::HB_EDGES, Which::Edges),
             (detect::names::FINDINGS, Which::Findings),
             (detect::names::NODE_OFFSETS, Which::Offsets),
+            (detect::names::INCIDENTS, Which::Incidents),
         ];
         for (name, which) in tables {
             ctx.register_table(name, Arc::new(GraphTable::new(Arc::clone(&cache), which)))?;
@@ -180,6 +182,32 @@ impl Analyzer {
         size: windows::WindowSize,
     ) -> Result<(derived::Detected, windows::WindowStats)> {
         self.limited(windows::detect(&self.cache, size).await)
+    }
+
+    /// The diagram of `trace_id` from the spans a window holding `time_ns`
+    /// reads (a lead before, the horizon after, and what was still running),
+    /// so that a report draws an incident's example without building the
+    /// whole range's graph. `findings` mark the events they concern.
+    pub async fn diagram_near(
+        &self,
+        trace_id: &str,
+        time_ns: i64,
+        findings: &[detect::Finding],
+    ) -> Result<explain::Diagram> {
+        let settings = self.cache.settings();
+        let at = TimeRange {
+            from_ns: Some(time_ns),
+            to_ns: Some(time_ns.saturating_add(1)),
+        };
+        let built = self.limited(
+            self.cache
+                .analyse(settings::Reach {
+                    starts: at.extended(settings.lead_ns(), settings.horizon_ns),
+                    running_since: Some(time_ns.saturating_sub(settings.horizon_ns)),
+                })
+                .await,
+        )?;
+        explain::diagram(&built.graph, trace_id, false, findings)
     }
 
     /// Whether the spans of `range` arrived: counts per hour and service,

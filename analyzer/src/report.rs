@@ -5,18 +5,20 @@
 //! schema for pipelines (`"schema": "causet.report/1"`, documented on each
 //! field below). Fields are only ever added within a schema version.
 
-pub(crate) mod html;
+pub mod html;
 mod markdown;
+pub mod trend;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::derived::Detected;
 use crate::detect::{Family, Finding, FindingKind, Severity};
 use crate::health::IngestHealth;
-use causet_schema::kinds::Verdict;
+use crate::incidents::{self, Attribution};
+use causet_schema::kinds::{Cause, Verdict};
 
 pub use html::to_html;
 pub use markdown::to_markdown;
@@ -39,6 +41,10 @@ pub struct ReportOptions {
     pub generated_at_ns: i64,
 }
 
+/// Findings shown per incident (HTML and Markdown always; JSON with
+/// `--findings top`, see [`Report::with_top_findings`]).
+pub const TOP: usize = 50;
+
 /// The report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -54,16 +60,30 @@ pub struct Report {
     pub max_offset_ns: i64,
     /// Counts.
     pub summary: Summary,
+    /// The findings grouped by cause, worst first: what to read first.
+    pub incidents: Vec<ReportIncident>,
+    /// Compared with an earlier report (`--compare-to`, `--history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trend: Option<trend::Trend>,
     /// Findings per time bucket and severity, for the chart.
     pub timeline: Vec<Bucket>,
+    /// Findings per hour and severity (what `--history` charts across
+    /// reports).
+    pub hourly: Vec<Bucket>,
+    /// Findings per hour over this and the earlier reports of `--history`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Bucket>,
     /// Estimated clock offset of each node per window.
     pub node_offsets: Vec<Offset>,
     /// Keys with conflicting writes, most first (top 20).
     pub conflict_keys: Vec<KeyCount>,
     /// Retry findings by verdict.
     pub retries: BTreeMap<String, usize>,
-    /// Every finding, most severe first, then by time.
+    /// Every finding (or, with `--findings top`, each incident's best),
+    /// most severe first, then by time.
     pub findings: Vec<ReportFinding>,
+    /// Findings not in `findings` (`--findings top`).
+    pub findings_omitted: usize,
     /// Whether the range's spans arrived: counts per hour and service, and
     /// the gaps (absent when not measured).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,7 +113,7 @@ pub struct Summary {
 }
 
 /// One bucket of the timeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bucket {
     /// Bucket start (RFC 3339).
     pub start: String,
@@ -133,15 +153,70 @@ pub struct KeyCount {
     pub lww_inversions: usize,
 }
 
+/// An incident as reported: see [`incidents`](crate::incidents) for how
+/// findings are grouped.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportIncident {
+    /// Rank, 1 the worst.
+    pub rank: usize,
+    /// `CAUSE:ANCHOR@FIRST_SEEN`, as in `findings.incident_id`.
+    pub id: String,
+    /// `CAUSE:ANCHOR`: the same cause in another report.
+    pub fingerprint: String,
+    /// The kind of cause.
+    pub cause: Cause,
+    /// What it is about: a node, two nodes, a key, or a client and request.
+    pub anchor: String,
+    /// How the anchor was found: `named`, `inferred` or `pair`.
+    pub attribution: Attribution,
+    /// Its worst finding's severity.
+    pub severity: Severity,
+    /// First finding (RFC 3339).
+    pub first_seen: String,
+    /// Last finding (RFC 3339).
+    pub last_seen: String,
+    /// How many findings it explains.
+    pub findings: usize,
+    /// Findings per kind.
+    pub counts: BTreeMap<FindingKind, usize>,
+    /// Nodes its findings name.
+    pub nodes: Vec<String>,
+    /// Keys its findings name.
+    pub keys: Vec<String>,
+    /// One sentence.
+    pub summary: String,
+    /// Its best witness.
+    pub example: ReportFinding,
+    /// `causet sql` selecting its findings.
+    pub sql: String,
+    /// Against the earlier report: `new` or `continuing` (absent when not
+    /// compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<trend::Status>,
+    /// Its best findings: indexes into the report's `findings`, at most
+    /// [`TOP`] (for the renderers).
+    #[serde(skip)]
+    pub top: Vec<usize>,
+    /// The example's trace drawn as SVG (for the HTML page; set by the
+    /// caller, which holds the data).
+    #[serde(skip)]
+    pub diagram: Option<String>,
+}
+
 /// A finding as reported.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportFinding {
+    /// The incident it belongs to (`incidents[].id`).
+    pub incident_id: String,
     /// Kind.
     pub kind: FindingKind,
     /// Severity.
     pub severity: &'static str,
     /// When (RFC 3339).
     pub time: String,
+    /// When, ns since the epoch.
+    #[serde(skip)]
+    pub time_ns: i64,
     /// Traces.
     pub trace_ids: Vec<String>,
     /// Spans.
@@ -229,6 +304,42 @@ pub fn build(detected: &Detected, options: &ReportOptions) -> Report {
         .map(|f| f.severity)
         .max()
         .map(|s| s.as_str().to_owned());
+
+    let grouped = incidents::group(&findings, &detected.offsets, incidents::DEFAULT_GAP_NS);
+    let of = incidents::of_findings(&grouped, findings.len());
+    let listed: Vec<ReportFinding> = findings
+        .iter()
+        .zip(&of)
+        .map(|(f, &n)| report_finding(f, &grouped[n as usize].id))
+        .collect();
+    let incidents = grouped
+        .iter()
+        .enumerate()
+        .map(|(rank, incident)| ReportIncident {
+            rank: rank + 1,
+            id: incident.id.clone(),
+            fingerprint: incident.fingerprint(),
+            cause: incident.cause,
+            anchor: incident.anchor.clone(),
+            attribution: incident.attribution,
+            severity: incident.severity,
+            first_seen: rfc3339(incident.first_ns),
+            last_seen: rfc3339(incident.last_ns),
+            findings: incident.findings.len(),
+            counts: incident.counts.clone(),
+            nodes: incident.nodes.clone(),
+            keys: incident.keys.clone(),
+            summary: incident.summary.clone(),
+            example: report_finding(findings[incident.best()], &incident.id),
+            sql: format!(
+                "SELECT time, kind, severity, summary FROM findings WHERE incident_id = '{}' ORDER BY time",
+                incident.id.replace('\'', "''")
+            ),
+            status: None,
+            top: incident.findings.iter().take(TOP).copied().collect(),
+            diagram: None,
+        })
+        .collect();
     Report {
         schema: SCHEMA,
         generated_at: rfc3339(options.generated_at_ns),
@@ -244,7 +355,11 @@ pub fn build(detected: &Detected, options: &ReportOptions) -> Report {
             by_kind,
             max_severity,
         },
+        incidents,
+        trend: None,
         timeline: timeline(&findings),
+        hourly: buckets(&findings, 3600, false),
+        history: Vec::new(),
         node_offsets: detected
             .offsets
             .iter()
@@ -261,12 +376,13 @@ pub fn build(detected: &Detected, options: &ReportOptions) -> Report {
             .collect(),
         conflict_keys,
         retries,
-        findings: findings.iter().map(|f| report_finding(f)).collect(),
+        findings: listed,
+        findings_omitted: 0,
         ingest: None,
     }
 }
 
-fn report_finding(f: &Finding) -> ReportFinding {
+fn report_finding(f: &Finding, incident_id: &str) -> ReportFinding {
     let explain = f
         .trace_ids
         .first()
@@ -280,9 +396,11 @@ fn report_finding(f: &Finding) -> ReportFinding {
         _ => None,
     };
     ReportFinding {
+        incident_id: incident_id.to_owned(),
         kind: f.kind,
         severity: f.severity.as_str(),
         time: rfc3339(f.time),
+        time_ns: f.time,
         trace_ids: f.trace_ids.clone(),
         span_ids: f.span_ids.clone(),
         nodes: f.nodes.clone(),
@@ -324,11 +442,23 @@ fn timeline(findings: &[&Finding]) -> Vec<Bucket> {
         .copied()
         .find(|w| span_s / w < 48)
         .unwrap_or(7 * 86400);
-    let width_ns = width * 1_000_000_000;
+    buckets(findings, width, true)
+}
+
+/// Findings per bucket of `width_s` and severity; with `fill`, the empty
+/// buckets between the first and the last too.
+fn buckets(findings: &[&Finding], width_s: i64, fill: bool) -> Vec<Bucket> {
+    let width_ns = width_s * 1_000_000_000;
     let mut buckets: BTreeMap<i64, BTreeMap<String, usize>> = BTreeMap::new();
-    let first = min.div_euclid(width_ns);
-    for b in first..=max.div_euclid(width_ns) {
-        buckets.insert(b, BTreeMap::new());
+    if fill
+        && let (Some(min), Some(max)) = (
+            findings.iter().map(|f| f.time).min(),
+            findings.iter().map(|f| f.time).max(),
+        )
+    {
+        for b in min.div_euclid(width_ns)..=max.div_euclid(width_ns) {
+            buckets.insert(b, BTreeMap::new());
+        }
     }
     for f in findings {
         *buckets
@@ -341,10 +471,39 @@ fn timeline(findings: &[&Finding]) -> Vec<Bucket> {
         .into_iter()
         .map(|(b, by_severity)| Bucket {
             start: rfc3339(b * width_ns),
-            width_s: width,
+            width_s,
             by_severity,
         })
         .collect()
+}
+
+impl Report {
+    /// The same report listing only each incident's best findings (what
+    /// `--findings top` gives, and what `--history` keeps).
+    pub fn with_top_findings(&self) -> Report {
+        let mut kept = vec![usize::MAX; self.findings.len()];
+        for i in &self.incidents {
+            for &n in &i.top {
+                if let Some(k) = kept.get_mut(n) {
+                    *k = 0;
+                }
+            }
+        }
+        let mut findings = Vec::new();
+        for (n, f) in self.findings.iter().enumerate() {
+            if kept[n] != usize::MAX {
+                kept[n] = findings.len();
+                findings.push(f.clone());
+            }
+        }
+        let mut report = self.clone();
+        report.findings_omitted = self.findings_omitted + self.findings.len() - findings.len();
+        report.findings = findings;
+        for i in &mut report.incidents {
+            i.top = i.top.iter().filter_map(|&n| kept.get(n).copied()).collect();
+        }
+        report
+    }
 }
 
 /// The pretty JSON form.
@@ -392,4 +551,204 @@ pub(crate) fn ingest_lines(health: &IngestHealth) -> (String, Vec<String>) {
         })
         .collect();
     (headline, gaps)
+}
+
+/// The range in words: `all data`, or `FROM to TO`.
+pub(crate) fn range_text(report: &Report) -> String {
+    match (&report.range.from, &report.range.to) {
+        (None, None) => "all data".to_owned(),
+        (from, to) => format!(
+            "{} to {}",
+            from.as_deref().unwrap_or("the beginning"),
+            to.as_deref().unwrap_or("now")
+        ),
+    }
+}
+
+/// The first sentence a reader sees: how many incidents, how bad, and
+/// what changed since the earlier report.
+pub(crate) fn headline(report: &Report) -> String {
+    let findings = incidents::thousands(report.summary.findings as u64);
+    let mut text = if report.incidents.is_empty() {
+        "No findings.".to_owned()
+    } else {
+        let mut by: BTreeMap<Severity, usize> = BTreeMap::new();
+        for i in &report.incidents {
+            *by.entry(i.severity).or_default() += 1;
+        }
+        let by: Vec<String> = by.iter().rev().map(|(s, n)| format!("{n} {s}")).collect();
+        format!(
+            "{} incident{} ({}) from {findings} finding{}.",
+            report.incidents.len(),
+            if report.incidents.len() == 1 { "" } else { "s" },
+            by.join(", "),
+            if report.summary.findings == 1 {
+                ""
+            } else {
+                "s"
+            },
+        )
+    };
+    if let Some(t) = &report.trend {
+        match &t.previous_generated_at {
+            Some(at) => text.push_str(&format!(
+                " Since the report of {at}: {} new, {} continuing, {} resolved.",
+                t.new,
+                t.continuing,
+                t.resolved.len()
+            )),
+            None => text.push_str(" No earlier report to compare with: every incident is new."),
+        }
+    }
+    text
+}
+
+/// `new` or `continuing`.
+pub(crate) fn status_word(status: trend::Status) -> &'static str {
+    match status {
+        trend::Status::New => "new",
+        trend::Status::Continuing => "continuing",
+    }
+}
+
+/// An incident's findings per kind, most first.
+pub(crate) fn counts(incident: &ReportIncident) -> String {
+    incidents::counts_text(&incident.counts)
+}
+
+/// `causet sql "…"`, quoted for a POSIX shell.
+pub(crate) fn sql_command(sql: &str) -> String {
+    let mut quoted = String::with_capacity(sql.len() + 2);
+    for c in sql.chars() {
+        if matches!(c, '"' | '\\' | '$' | '`') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    format!("causet sql \"{quoted}\"")
+}
+
+/// `text` cut to at most `max` bytes (at a character boundary), saying so.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n… ({} more bytes: see the JSON report)",
+        &text[..end],
+        text.len() - end
+    )
+}
+
+/// Offset rows a page lists: those not judged healthy, at most
+/// [`html::LISTED`].
+pub(crate) fn offsets_to_list(report: &Report) -> Vec<&Offset> {
+    report
+        .node_offsets
+        .iter()
+        .filter(|o| o.verdict != Verdict::Healthy)
+        .take(html::LISTED)
+        .collect()
+}
+
+/// What the offset table left out.
+pub(crate) fn offsets_note(report: &Report, listed: usize) -> String {
+    format!(
+        "{} node-window estimates, {listed} listed (those not judged healthy, at most {}); all of them: SELECT * FROM node_offsets.",
+        report.node_offsets.len(),
+        html::LISTED
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::offsets::NodeOffset;
+
+    /// 100k findings (conflicts on 1,000 keys, each with a long witness,
+    /// and skew between 60 nodes) and a day of offsets for 60 nodes: the
+    /// pages stay under 5 MB, lead with the incidents, and say what they
+    /// left out; the JSON keeps every finding unless asked for the top.
+    #[test]
+    fn pages_stay_small_whatever_the_number_of_findings() {
+        let t0 = 1_795_600_800_000_000_000i64;
+        let witness: Value = serde_json::json!({"path": vec!["x".repeat(100); 10]});
+        let findings: Vec<Finding> = (0..100_000i64)
+            .map(|i| {
+                let (kind, key, nodes) = if i % 2 == 0 {
+                    (
+                        FindingKind::ConcurrentWrite,
+                        Some(format!("key-{}", i % 2_000)),
+                        vec![format!("r-{}", i % 7), format!("r-{}", i % 11 + 7)],
+                    )
+                } else {
+                    (
+                        FindingKind::CausalityViolation,
+                        None,
+                        vec![format!("n-{}", i % 60), "web-1".to_owned()],
+                    )
+                };
+                Finding {
+                    kind,
+                    severity: Severity::High,
+                    time: t0 + i * 800_000_000,
+                    trace_ids: vec![format!("{i:032x}")],
+                    span_ids: vec![format!("{i:016x}"), format!("{:016x}", i + 1)],
+                    nodes,
+                    key,
+                    magnitude: Some(i),
+                    summary: format!("finding number {i} of a long night, with its explanation"),
+                    evidence: serde_json::json!({"i": i}),
+                    witness: witness.clone(),
+                    events: Vec::new(),
+                }
+            })
+            .collect();
+        let offsets: Vec<NodeOffset> = (0..60 * 1_440)
+            .map(|i| NodeOffset {
+                window_start: t0 + (i / 60) * 60_000_000_000,
+                node: format!("n-{}", i % 60),
+                reference: "web-1".into(),
+                lower_ns: Some(-1_000_000),
+                upper_ns: Some(300_000_000),
+                verdict: if i % 3 == 0 {
+                    Verdict::Unhealthy
+                } else {
+                    Verdict::Ambiguous
+                },
+                rpc_pairs: 3,
+            })
+            .collect();
+        let detected = Detected::new(findings, offsets).unwrap();
+        let report = build(&detected, &ReportOptions::default());
+        assert_eq!(report.findings.len(), 100_000);
+        assert!(report.incidents.len() > 1_000, "{}", report.incidents.len());
+
+        let html = to_html(&report);
+        let md = to_markdown(&report);
+        for (name, page) in [("html", &html), ("markdown", &md)] {
+            assert!(page.len() < 5 << 20, "{name}: {} bytes", page.len());
+            assert!(
+                page.contains("more incidents"),
+                "{name} counts what it left out"
+            );
+        }
+        let incidents = html.find("id=\"incidents\"").unwrap();
+        assert!(incidents < html.find("id=\"timeline\"").unwrap());
+        assert!(incidents < html.find("id=\"offsets\"").unwrap());
+
+        let top = report.with_top_findings();
+        let total = report.incidents.iter().map(|i| i.top.len()).sum::<usize>();
+        assert_eq!(top.findings.len(), total);
+        assert_eq!(top.findings_omitted, 100_000 - total);
+        for i in &top.incidents {
+            for &n in &i.top {
+                assert_eq!(top.findings[n].incident_id, i.id);
+            }
+        }
+    }
 }

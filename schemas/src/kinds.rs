@@ -147,6 +147,40 @@ impl FindingKind {
 }
 
 vocabulary! {
+    /// What an incident is: the one cause its findings share (see
+    /// `FindingKind::cause`).
+    pub enum Cause {
+        /// A node's wall clock is off: skew, jumps, HLC drift and what they
+        /// make look wrong (causality violations, LWW inversions).
+        ClockSkew = "clock_skew",
+        /// A node's logical clock (HLC, vector, Lamport) does not follow its
+        /// protocol: it did not grow along an edge.
+        ClockProtocol = "clock_protocol",
+        /// A node sends clock attributes that cannot be parsed.
+        Instrumentation = "instrumentation",
+        /// Writes to one key that nothing orders.
+        WriteConflict = "write_conflict",
+        /// One client's retries of one operation after uncertain outcomes.
+        Retry = "retry",
+    }
+}
+
+impl FindingKind {
+    /// The kind of cause a finding of this kind is grouped under.
+    pub fn cause(self) -> Cause {
+        use FindingKind::*;
+        match self {
+            CausalityViolation | SkewExceedsMaxOffset | OffsetInconsistent | ClockJump
+            | HlcDrift | LwwInversion => Cause::ClockSkew,
+            HlcRegression | VcViolation | LamportViolation => Cause::ClockProtocol,
+            MalformedClock => Cause::Instrumentation,
+            ConcurrentWrite => Cause::WriteConflict,
+            DuplicateExecution | PossibleDuplicate | UnsafeRetry | Deduplicated => Cause::Retry,
+        }
+    }
+}
+
+vocabulary! {
     /// How bad a finding is, least first.
     pub enum Severity {
         /// Proof that a defence works, or context.
@@ -228,6 +262,9 @@ mod tests {
         }
         for v in Verdict::ALL {
             assert_eq!(v.as_str().parse::<Verdict>(), Ok(*v));
+        }
+        for c in Cause::ALL {
+            assert_eq!(c.as_str().parse::<Cause>(), Ok(*c));
         }
     }
 

@@ -362,3 +362,139 @@ fn a_gap_in_the_data_has_its_own_exit_status() {
     };
     assert_eq!(out.status.code(), Some(by_findings));
 }
+
+/// Incidents in the JSON, and trends: `--history` marks them new, then
+/// continuing; `--fail-on-new` alerts on the new ones only; `--compare-to`
+/// lists what is gone as resolved.
+#[test]
+fn incidents_and_their_trend_across_reports() {
+    let dir = imported(&["two-skewed-nodes"]);
+    let history = dir.path().join("history");
+    let history = history.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["report", "--format", "json", "--history", history];
+        args.extend_from_slice(extra);
+        let out = causet(dir.path(), &args);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), json)
+    };
+    let statuses = |json: &serde_json::Value| -> Vec<String> {
+        json["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{} {}", i["fingerprint"], i["status"]).replace('"', ""))
+            .collect()
+    };
+
+    // First night: every incident is new, and high.
+    let (code, first) = run(&["--fail-on-new", "high"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        statuses(&first),
+        ["clock_skew:db-1 new", "clock_skew:queue-1 new"]
+    );
+    let incident = &first["incidents"][0];
+    assert_eq!(incident["findings"], 2);
+    assert_eq!(incident["example"]["kind"], "skew_exceeds_max_offset");
+    let id = incident["id"].as_str().unwrap();
+    assert!(
+        first["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["incident_id"] == id)
+            .count()
+            == 2
+    );
+    assert!(first["trend"]["compared_to"].is_null());
+
+    // The incident's query selects its findings.
+    let sql = incident["sql"].as_str().unwrap();
+    let out = causet(dir.path(), &["sql", "--format", "json", sql]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .matches("\"kind\"")
+            .count(),
+        2
+    );
+
+    // Second night, same data: continuing, so --fail-on-new stays quiet
+    // while --fail-on still fails.
+    let (code, second) = run(&["--fail-on-new", "high"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        statuses(&second),
+        [
+            "clock_skew:db-1 continuing",
+            "clock_skew:queue-1 continuing"
+        ]
+    );
+    assert_eq!(second["trend"]["new"], 0);
+    assert_eq!(second["trend"]["continuing"], 2);
+    assert!(!second["history"].as_array().unwrap().is_empty());
+    assert_eq!(run(&[]).0, Some(1));
+    let saved = std::fs::read_dir(history).unwrap().count();
+    assert!(saved >= 2, "{saved} reports saved");
+
+    // Another folder holding only a conflicting write, against the first
+    // night: one new incident, both skews resolved.
+    let other = imported(&["concurrent-write"]);
+    let previous = dir.path().join("first.json");
+    std::fs::write(&previous, first.to_string()).unwrap();
+    let out = causet(
+        other.path(),
+        &[
+            "report",
+            "--format",
+            "json",
+            "--compare-to",
+            previous.to_str().unwrap(),
+            "--fail-on-new",
+            "high",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(statuses(&json), ["write_conflict:cart:1 new"]);
+    let resolved: Vec<&str> = json["trend"]["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(resolved, ["clock_skew:db-1", "clock_skew:queue-1"]);
+    let md = causet(
+        other.path(),
+        &[
+            "report",
+            "--format",
+            "md",
+            "--compare-to",
+            previous.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        md.status.code(),
+        Some(1),
+        "a high finding fails --fail-on high"
+    );
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("1 new, 0 continuing, 2 resolved"), "{md}");
+
+    // A file that is not a report is an error, not an empty comparison.
+    let out = causet(
+        other.path(),
+        &[
+            "report",
+            "--compare-to",
+            dir.path().join("nope.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -297,6 +297,7 @@ fn judge(
     };
     f.evidence = json!({
         "method": facts.str(first.method),
+        "request": request,
         "non_idempotent": non_idempotent,
         "idempotency_key": key,
         "attempts": attempts.iter().zip(&outcomes).map(|(&s, o)| {

@@ -38,7 +38,10 @@ td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:to
 .sev{display:inline-block;padding:0 .5em;border-radius:3px;color:#fff;font-size:.85em}\
 .sev-high{background:#c62828}.sev-medium{background:#ef6c00}.sev-low{background:#f9a825;color:#222}.sev-info{background:#1565c0}\
 pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}code{background:#f2f2f2;padding:0 .3em}\
-.muted{color:#666}svg text{font:11px system-ui,sans-serif;fill:#333}";
+.muted{color:#666}svg text{font:11px system-ui,sans-serif;fill:#333}.lead{font-size:1.15em}\
+.warn{background:#fff3e0;border-left:4px solid #ef6c00;padding:.5em .8em}.incident{border-top:1px solid #ddd;margin-top:1em}\
+.status{display:inline-block;padding:0 .4em;margin-left:.3em;border-radius:3px;font-size:.8em;border:1px solid #999}\
+.status-new{background:#ffebee;border-color:#c62828}.diagram{overflow:auto;max-height:480px;border:1px solid #eee}";
 
 /// A table of `headers` and `rows`, every cell escaped.
 fn table(out: &mut String, headers: &[&str], rows: impl Iterator<Item = Vec<String>>) {
@@ -57,7 +60,10 @@ fn table(out: &mut String, headers: &[&str], rows: impl Iterator<Item = Vec<Stri
     let _ = write!(out, "</table>");
 }
 
-/// Renders `report` as HTML.
+/// Renders `report` as HTML: the incidents first (the list, then the
+/// [`DETAILED`] worst with their best example, commands and best findings),
+/// then the charts and the tables. Whatever the number of findings the page
+/// stays small: every list is bounded and says what it left out.
 pub fn to_html(report: &Report) -> String {
     let mut out = String::new();
     let _ = write!(
@@ -66,43 +72,65 @@ pub fn to_html(report: &Report) -> String {
     );
     let _ = write!(
         out,
-        "<h1>causet report</h1><p class=\"muted\">{} findings · {} · made {} · clocks held to ±{}</p>",
-        report.summary.findings,
+        "<h1>causet report</h1><p class=\"muted\">{} · {} · made {} · clocks held to ±{}</p>",
+        esc(&super::range_text(report)),
         esc(&report.data_dir),
         esc(&report.generated_at),
         esc(&ns(Some(report.max_offset_ns)))
     );
-
-    if let Some(health) = &report.ingest {
+    let _ = write!(
+        out,
+        "<p id=\"headline\" class=\"lead\">{}</p>",
+        esc(&super::headline(report))
+    );
+    if let Some(health) = report.ingest.as_ref().filter(|h| !h.ok()) {
         let (headline, gaps) = super::ingest_lines(health);
         let _ = write!(
             out,
-            "<h2>Ingest</h2><p id=\"ingest\">{}</p>",
+            "<p class=\"warn\"><strong>Ingest.</strong> {}",
             esc(&headline)
         );
         for gap in &gaps {
-            let _ = write!(
-                out,
-                "<p class=\"gap\"><strong>Gap.</strong> {}</p>",
-                esc(gap)
-            );
+            let _ = write!(out, " {}", esc(gap));
         }
-        if !health.per_hour.is_empty() {
-            let _ = write!(
-                out,
-                "<details><summary>spans per hour and service</summary>"
-            );
-            table(
-                &mut out,
-                &["hour", "service", "spans"],
-                health
-                    .per_hour
-                    .iter()
-                    .map(|h| vec![h.hour.clone(), h.service.clone(), h.spans.to_string()]),
-            );
-            let _ = write!(out, "</details>");
-        }
+        let _ = write!(out, " The findings may miss what did not arrive.</p>");
     }
+
+    incidents(&mut out, report);
+
+    let _ = write!(
+        out,
+        "<h2>Findings over time</h2>{}",
+        timeline_svg("timeline", &report.timeline)
+    );
+    if !report.history.is_empty() {
+        let _ = write!(
+            out,
+            "<h2>Findings per hour, last reports</h2>{}",
+            timeline_svg("history", &report.history)
+        );
+    }
+    if let Some(trend) = report.trend.as_ref().filter(|t| !t.resolved.is_empty()) {
+        let _ = write!(
+            out,
+            "<h2>Resolved since {}</h2>",
+            esc(trend.previous_generated_at.as_deref().unwrap_or(""))
+        );
+        table(
+            &mut out,
+            &["severity then", "incident", "findings then", "last seen"],
+            trend.resolved.iter().take(LISTED).map(|r| {
+                vec![
+                    r.severity.to_string(),
+                    r.summary.clone(),
+                    r.findings.to_string(),
+                    r.last_seen.clone(),
+                ]
+            }),
+        );
+        more(&mut out, trend.resolved.len(), LISTED, "resolved incidents");
+    }
+
     let _ = write!(
         out,
         "<h2>Summary</h2><table id=\"summary\"><tr><th>severity</th><th>findings</th></tr>"
@@ -128,9 +156,9 @@ pub fn to_html(report: &Report) -> String {
     }
     let _ = write!(out, "</table>");
 
-    let _ = write!(out, "<h2>Findings over time</h2>{}", timeline_svg(report));
     let _ = write!(out, "<h2>Node clock offsets</h2>{}", offsets_svg(report));
-    if !report.node_offsets.is_empty() {
+    let off: Vec<&super::Offset> = super::offsets_to_list(report);
+    if !off.is_empty() {
         let headers = [
             "window",
             "node",
@@ -143,7 +171,7 @@ pub fn to_html(report: &Report) -> String {
         table(
             &mut out,
             &headers,
-            report.node_offsets.iter().map(|o| {
+            off.iter().map(|o| {
                 vec![
                     o.window_start.clone(),
                     o.node.clone(),
@@ -156,6 +184,11 @@ pub fn to_html(report: &Report) -> String {
             }),
         );
     }
+    let _ = write!(
+        out,
+        "<p class=\"muted\">{}</p>",
+        esc(&super::offsets_note(report, off.len()))
+    );
 
     let _ = write!(out, "<h2>Keys with conflicting writes</h2>");
     if report.conflict_keys.is_empty() {
@@ -191,52 +224,211 @@ pub fn to_html(report: &Report) -> String {
         );
     }
 
-    let _ = write!(out, "<h2>Findings</h2>");
-    if report.findings.is_empty() {
-        let _ = write!(out, "<p class=\"muted\">No findings.</p>");
-    }
-    let _ = write!(
-        out,
-        "<table id=\"findings\"><tr><th>severity</th><th>kind</th><th>time</th><th>finding</th></tr>"
-    );
-    for f in &report.findings {
+    if let Some(health) = &report.ingest {
+        let (headline, gaps) = super::ingest_lines(health);
         let _ = write!(
             out,
-            "<tr class=\"finding\"><td><span class=\"sev sev-{sev}\">{sev}</span></td><td>{kind}</td><td>{time}</td><td>{summary}\
-             <div class=\"muted\">nodes {nodes} · spans {spans}{key}</div><div>open: <code>{explain}</code>{why}</div>\
-             <details><summary>evidence and witness</summary><pre>{evidence}</pre><pre>{witness}</pre></details></td></tr>",
-            sev = f.severity,
-            kind = esc(f.kind.as_str()),
-            time = esc(&f.time),
-            summary = esc(&f.summary),
-            nodes = esc(&f.nodes.join(", ")),
-            spans = esc(&f.span_ids.join(", ")),
-            key = f
-                .key
-                .as_ref()
-                .map(|k| format!(" · key <code>{}</code>", esc(k)))
-                .unwrap_or_default(),
-            explain = esc(&f.explain),
-            why = f
-                .why
-                .as_ref()
-                .map(|w| format!(" · relate: <code>{}</code>", esc(w)))
-                .unwrap_or_default(),
-            evidence = esc(&serde_json::to_string_pretty(&f.evidence).unwrap_or_default()),
-            witness = esc(&serde_json::to_string_pretty(&f.witness).unwrap_or_default()),
+            "<h2>Ingest</h2><p id=\"ingest\">{}</p>",
+            esc(&headline)
         );
+        for gap in &gaps {
+            let _ = write!(
+                out,
+                "<p class=\"gap\"><strong>Gap.</strong> {}</p>",
+                esc(gap)
+            );
+        }
+        if !health.per_hour.is_empty() {
+            let _ = write!(
+                out,
+                "<details><summary>spans per hour and service</summary>"
+            );
+            table(
+                &mut out,
+                &["hour", "service", "spans"],
+                health
+                    .per_hour
+                    .iter()
+                    .take(LISTED)
+                    .map(|h| vec![h.hour.clone(), h.service.clone(), h.spans.to_string()]),
+            );
+            more(&mut out, health.per_hour.len(), LISTED, "rows");
+            let _ = write!(out, "</details>");
+        }
     }
-    let _ = writeln!(out, "</table></body></html>");
+    let _ = writeln!(out, "</body></html>");
     out
 }
 
+/// Incidents drawn in full, with their example and best findings.
+pub const DETAILED: usize = 20;
+/// Incidents whose example trace is drawn.
+pub const DRAWN: usize = 5;
+/// Events of the largest example trace drawn inline.
+pub const DRAWN_ROWS: usize = 400;
+/// Rows of any list before the rest is only counted.
+pub const LISTED: usize = 500;
+/// Longest evidence or witness shown, bytes.
+pub(crate) const CLIP: usize = 32 << 10;
+
+fn more(out: &mut String, total: usize, shown: usize, what: &str) {
+    if total > shown {
+        let _ = write!(
+            out,
+            "<p class=\"muted\">… and {} more {what}.</p>",
+            total - shown
+        );
+    }
+}
+
+fn status_badge(incident: &super::ReportIncident) -> String {
+    match incident.status {
+        Some(status) => format!(
+            " <span class=\"status status-{0}\">{0}</span>",
+            super::status_word(status)
+        ),
+        None => String::new(),
+    }
+}
+
+fn incidents(out: &mut String, report: &Report) {
+    let _ = write!(out, "<h2 id=\"incidents\">Incidents</h2>");
+    if report.incidents.is_empty() {
+        let _ = write!(
+            out,
+            "<p class=\"muted\">No incidents: nothing was found in this range.</p>"
+        );
+        return;
+    }
+    let _ = write!(
+        out,
+        "<table id=\"incident-list\"><tr><th>#</th><th>severity</th><th>incident</th><th>findings</th><th>from</th><th>to</th></tr>"
+    );
+    for i in report.incidents.iter().take(LISTED) {
+        let link = if i.rank <= DETAILED {
+            format!("<a href=\"#incident-{}\">{}</a>", i.rank, esc(&i.summary))
+        } else {
+            esc(&i.summary)
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"incident-row\"><td>{rank}</td><td><span class=\"sev sev-{sev}\">{sev}</span>{status}</td><td><strong>{cause}</strong> · <code>{anchor}</code><br>{link}</td><td>{n}</td><td>{first}</td><td>{last}</td></tr>",
+            rank = i.rank,
+            sev = i.severity,
+            status = status_badge(i),
+            cause = i.cause,
+            anchor = esc(&i.anchor),
+            n = i.findings,
+            first = esc(&i.first_seen),
+            last = esc(&i.last_seen),
+        );
+    }
+    let _ = write!(out, "</table>");
+    more(
+        out,
+        report.incidents.len(),
+        LISTED,
+        "incidents (SELECT * FROM incidents ORDER BY rank)",
+    );
+
+    for i in report.incidents.iter().take(DETAILED) {
+        let e = &i.example;
+        let _ = write!(
+            out,
+            "<section class=\"incident\" id=\"incident-{rank}\"><h3>#{rank} <span class=\"sev sev-{sev}\">{sev}</span>{status} {cause} · <code>{anchor}</code></h3><p>{summary}</p>\
+             <p class=\"muted\">{first} to {last} · {counts}{nodes}{keys}</p>\
+             <h4>Best example</h4><p>{example}</p>",
+            rank = i.rank,
+            sev = i.severity,
+            status = status_badge(i),
+            cause = i.cause,
+            anchor = esc(&i.anchor),
+            summary = esc(&i.summary),
+            first = esc(&i.first_seen),
+            last = esc(&i.last_seen),
+            counts = esc(&super::counts(i)),
+            nodes = if i.nodes.is_empty() {
+                String::new()
+            } else {
+                format!(" · nodes {}", esc(&crate::incidents::some(&i.nodes, 20)))
+            },
+            keys = if i.keys.is_empty() {
+                String::new()
+            } else {
+                format!(" · keys {}", esc(&crate::incidents::some(&i.keys, 20)))
+            },
+            example = esc(&e.summary),
+        );
+        if let Some(svg) = &i.diagram {
+            let _ = write!(out, "<div class=\"diagram\">{svg}</div>");
+        }
+        let _ = write!(out, "<p>Dig further: <code>{}</code>", esc(&e.explain));
+        if let Some(why) = &e.why {
+            let _ = write!(out, " · <code>{}</code>", esc(why));
+        }
+        let _ = write!(
+            out,
+            " · <code>{}</code></p><details><summary>evidence and witness</summary><pre>{}</pre><pre>{}</pre></details>",
+            esc(&super::sql_command(&i.sql)),
+            esc(&super::clip(
+                &serde_json::to_string_pretty(&e.evidence).unwrap_or_default(),
+                CLIP
+            )),
+            esc(&super::clip(
+                &serde_json::to_string_pretty(&e.witness).unwrap_or_default(),
+                CLIP
+            )),
+        );
+        let shown: Vec<&super::ReportFinding> = i
+            .top
+            .iter()
+            .filter_map(|&n| report.findings.get(n))
+            .collect();
+        let _ = write!(
+            out,
+            "<details class=\"findings\"><summary>{} findings{}</summary><table><tr><th>severity</th><th>kind</th><th>time</th><th>finding</th></tr>",
+            i.findings,
+            if shown.len() < i.findings {
+                format!(", the {} best shown", shown.len())
+            } else {
+                String::new()
+            }
+        );
+        for f in &shown {
+            let _ = write!(
+                out,
+                "<tr class=\"finding\"><td><span class=\"sev sev-{sev}\">{sev}</span></td><td>{kind}</td><td>{time}</td><td>{summary}<div class=\"muted\">spans {spans} · <code>{explain}</code></div></td></tr>",
+                sev = f.severity,
+                kind = f.kind,
+                time = esc(&f.time),
+                summary = esc(&f.summary),
+                spans = esc(&crate::incidents::some(&f.span_ids, 4)),
+                explain = esc(&f.explain),
+            );
+        }
+        let _ = write!(out, "</table>");
+        more(
+            out,
+            i.findings,
+            shown.len(),
+            "findings: the query above lists them all",
+        );
+        let _ = write!(out, "</details></section>");
+    }
+    more(
+        out,
+        report.incidents.len(),
+        DETAILED,
+        "incidents, listed above without details",
+    );
+}
+
 /// Stacked bars of findings per bucket, by severity.
-fn timeline_svg(report: &Report) -> String {
+fn timeline_svg(id: &str, buckets: &[Bucket]) -> String {
     let (w, h, left, bottom) = (900.0, 180.0, 40.0, 30.0);
     let mut svg = format!(
-        "<svg id=\"timeline\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"findings over time\">"
+        "<svg id=\"{id}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"findings over time\">"
     );
-    let buckets = &report.timeline;
     let max = buckets
         .iter()
         .map(|b| b.by_severity.values().sum::<usize>())
@@ -331,9 +523,26 @@ fn ticks(buckets: &[Bucket], bar: f64) -> Vec<(usize, String)> {
 /// Each node's offset interval per window, against the ±max-offset band.
 fn offsets_svg(report: &Report) -> String {
     let (w, row, left) = (900.0, 34.0, 140.0);
-    let mut nodes: BTreeMap<&str, Vec<&super::Offset>> = BTreeMap::new();
+    let mut nodes: BTreeMap<&str, Vec<super::Offset>> = BTreeMap::new();
     for o in &report.node_offsets {
-        nodes.entry(&o.node).or_default().push(o);
+        nodes.entry(&o.node).or_default().push(o.clone());
+    }
+    // Bounded: the least healthy nodes first, each with its windows merged
+    // into at most DRAWN_WINDOWS intervals.
+    let hidden = nodes.len().saturating_sub(DRAWN_NODES);
+    if hidden > 0 {
+        let mut worst: Vec<(&str, bool)> = nodes
+            .iter()
+            .map(|(n, w)| (*n, w.iter().any(|o| o.verdict == Verdict::Unhealthy)))
+            .collect();
+        worst.sort_by_key(|(n, bad)| (!bad, *n));
+        let keep: Vec<&str> = worst.iter().take(DRAWN_NODES).map(|(n, _)| *n).collect();
+        nodes.retain(|n, _| keep.contains(n));
+    }
+    for windows in nodes.values_mut() {
+        if windows.len() > DRAWN_WINDOWS {
+            *windows = merged(windows, windows.len().div_ceil(DRAWN_WINDOWS));
+        }
     }
     let h = 40.0 + row * nodes.len().max(1) as f64;
     let mut svg = format!(
@@ -412,7 +621,43 @@ fn offsets_svg(report: &Report) -> String {
         );
     }
     svg.push_str("</svg>");
+    if hidden > 0 {
+        let _ = write!(
+            svg,
+            "<p class=\"muted\">{hidden} more nodes not drawn (SELECT * FROM node_offsets).</p>"
+        );
+    }
     svg
+}
+
+/// Nodes drawn in the offsets chart.
+const DRAWN_NODES: usize = 50;
+/// Intervals drawn per node.
+const DRAWN_WINDOWS: usize = 60;
+
+/// Every `n` consecutive windows as one: the widest bounds, the worst verdict.
+fn merged(windows: &[super::Offset], n: usize) -> Vec<super::Offset> {
+    let badness = |v: Verdict| match v {
+        Verdict::Healthy => 0,
+        Verdict::Unknown => 1,
+        Verdict::Ambiguous => 2,
+        Verdict::Unhealthy => 3,
+    };
+    windows
+        .chunks(n.max(1))
+        .map(|chunk| {
+            let mut out = chunk[0].clone();
+            for o in &chunk[1..] {
+                out.lower_ns = out.lower_ns.zip(o.lower_ns).map(|(a, b)| a.min(b));
+                out.upper_ns = out.upper_ns.zip(o.upper_ns).map(|(a, b)| a.max(b));
+                if badness(o.verdict) > badness(out.verdict) {
+                    out.verdict = o.verdict;
+                }
+                out.rpc_pairs += o.rpc_pairs;
+            }
+            out
+        })
+        .collect()
 }
 
 #[cfg(test)]

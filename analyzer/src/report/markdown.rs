@@ -2,32 +2,29 @@
 
 use std::fmt::Write as _;
 
+use super::html::{CLIP, DETAILED, LISTED};
 use super::{Report, ns};
+use crate::incidents::some;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// Renders `report` as Markdown.
+/// Renders `report` as Markdown: the incidents first, each of the
+/// [`DETAILED`] worst with its best example, the commands to dig further
+/// and its best findings; then the tables. Bounded like the HTML page.
 pub fn to_markdown(report: &Report) -> String {
     let mut out = String::new();
-    let range = match (&report.range.from, &report.range.to) {
-        (None, None) => "all data".to_owned(),
-        (from, to) => format!(
-            "{} to {}",
-            from.as_deref().unwrap_or("the beginning"),
-            to.as_deref().unwrap_or("now")
-        ),
-    };
     let _ = writeln!(out, "# causet report\n");
     let _ = writeln!(
         out,
-        "{} findings in {range} ({}), made {}; clocks held to ±{}.\n",
-        report.summary.findings,
+        "{} ({}), made {}; clocks held to ±{}.\n",
+        super::range_text(report),
         report.data_dir,
         report.generated_at,
         ns(Some(report.max_offset_ns))
     );
+    let _ = writeln!(out, "**{}**\n", super::headline(report));
 
     if let Some(health) = &report.ingest {
         let (headline, gaps) = super::ingest_lines(health);
@@ -39,6 +36,130 @@ pub fn to_markdown(report: &Report) -> String {
             let _ = writeln!(out);
         }
     }
+
+    if !report.incidents.is_empty() {
+        let _ = writeln!(out, "## Incidents\n");
+        let _ = writeln!(
+            out,
+            "| # | severity | cause | anchor | findings | from | to |\n|---|---|---|---|---|---|---|"
+        );
+        for i in report.incidents.iter().take(LISTED) {
+            let _ = writeln!(
+                out,
+                "| {} | {}{} | {} | {} | {} | {} | {} |",
+                i.rank,
+                i.severity,
+                i.status
+                    .map(|s| format!(" ({})", super::status_word(s)))
+                    .unwrap_or_default(),
+                i.cause,
+                cell(&i.anchor),
+                i.findings,
+                i.first_seen,
+                i.last_seen
+            );
+        }
+        more(
+            &mut out,
+            report.incidents.len(),
+            LISTED,
+            "incidents (`SELECT * FROM incidents ORDER BY rank`)",
+        );
+        let _ = writeln!(out);
+    }
+    for i in report.incidents.iter().take(DETAILED) {
+        let e = &i.example;
+        let _ = writeln!(
+            out,
+            "### {}. {} · {} ({}{})\n",
+            i.rank,
+            i.cause,
+            i.anchor,
+            i.severity,
+            i.status
+                .map(|s| format!(", {}", super::status_word(s)))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(out, "{}\n", i.summary);
+        let _ = writeln!(out, "- findings: {}", super::counts(i));
+        if !i.nodes.is_empty() {
+            let _ = writeln!(out, "- nodes: {}", some(&i.nodes, 20));
+        }
+        if !i.keys.is_empty() {
+            let _ = writeln!(out, "- keys: {}", some(&i.keys, 20));
+        }
+        let _ = writeln!(out, "- best example: {}", e.summary);
+        let _ = writeln!(out, "- open: `{}`", e.explain);
+        if let Some(why) = &e.why {
+            let _ = writeln!(out, "- relate: `{why}`");
+        }
+        let _ = writeln!(out, "- all its findings: `{}`", super::sql_command(&i.sql));
+        let _ = writeln!(
+            out,
+            "\n<details><summary>evidence and witness of the example</summary>\n\n```json\n{}\n```\n\n```json\n{}\n```\n\n</details>\n",
+            super::clip(
+                &serde_json::to_string_pretty(&e.evidence).unwrap_or_default(),
+                CLIP
+            ),
+            super::clip(
+                &serde_json::to_string_pretty(&e.witness).unwrap_or_default(),
+                CLIP
+            )
+        );
+        let shown: Vec<&super::ReportFinding> = i
+            .top
+            .iter()
+            .filter_map(|&n| report.findings.get(n))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<details><summary>{} findings{}</summary>\n",
+            i.findings,
+            if shown.len() < i.findings {
+                format!(", the {} best shown", shown.len())
+            } else {
+                String::new()
+            }
+        );
+        for f in &shown {
+            let _ = writeln!(
+                out,
+                "- {} {} {}: {} (`{}`)",
+                f.time, f.severity, f.kind, f.summary, f.explain
+            );
+        }
+        more(
+            &mut out,
+            i.findings,
+            shown.len(),
+            "findings: the query above lists them all",
+        );
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    more(
+        &mut out,
+        report.incidents.len(),
+        DETAILED,
+        "incidents, listed above without details",
+    );
+
+    if let Some(trend) = report.trend.as_ref().filter(|t| !t.resolved.is_empty()) {
+        let _ = writeln!(
+            out,
+            "## Resolved since {}\n",
+            trend.previous_generated_at.as_deref().unwrap_or("")
+        );
+        for r in trend.resolved.iter().take(LISTED) {
+            let _ = writeln!(
+                out,
+                "- {} ({}, {} findings then, last seen {})",
+                r.summary, r.severity, r.findings, r.last_seen
+            );
+        }
+        more(&mut out, trend.resolved.len(), LISTED, "resolved incidents");
+        let _ = writeln!(out);
+    }
+
     let _ = writeln!(out, "## Summary\n");
     if report.summary.findings == 0 {
         let _ = writeln!(out, "No findings.\n");
@@ -58,11 +179,14 @@ pub fn to_markdown(report: &Report) -> String {
 
     if !report.node_offsets.is_empty() {
         let _ = writeln!(out, "## Node clock offsets\n");
-        let _ = writeln!(
-            out,
-            "| window | node | against | offset from | offset to | verdict | RPC pairs |\n|---|---|---|---|---|---|---|"
-        );
-        for o in &report.node_offsets {
+        let listed = super::offsets_to_list(report);
+        if !listed.is_empty() {
+            let _ = writeln!(
+                out,
+                "| window | node | against | offset from | offset to | verdict | RPC pairs |\n|---|---|---|---|---|---|---|"
+            );
+        }
+        for o in &listed {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} |",
@@ -75,7 +199,7 @@ pub fn to_markdown(report: &Report) -> String {
                 o.rpc_pairs
             );
         }
-        let _ = writeln!(out);
+        let _ = writeln!(out, "\n{}\n", super::offsets_note(report, listed.len()));
     }
 
     if !report.conflict_keys.is_empty() {
@@ -104,29 +228,11 @@ pub fn to_markdown(report: &Report) -> String {
         }
         let _ = writeln!(out);
     }
-
-    if !report.findings.is_empty() {
-        let _ = writeln!(out, "## Findings\n");
-    }
-    for (i, f) in report.findings.iter().enumerate() {
-        let _ = writeln!(out, "### {}. {} ({})\n", i + 1, f.kind, f.severity);
-        let _ = writeln!(out, "{}\n", f.summary);
-        let _ = writeln!(out, "- time: {}", f.time);
-        let _ = writeln!(out, "- nodes: {}", f.nodes.join(", "));
-        let _ = writeln!(out, "- spans: {}", f.span_ids.join(", "));
-        if let Some(key) = &f.key {
-            let _ = writeln!(out, "- key: `{key}`");
-        }
-        let _ = writeln!(out, "- open: `{}`", f.explain);
-        if let Some(why) = &f.why {
-            let _ = writeln!(out, "- relate: `{why}`");
-        }
-        let _ = writeln!(
-            out,
-            "\n<details><summary>evidence and witness</summary>\n\n```json\n{}\n```\n\n```json\n{}\n```\n\n</details>\n",
-            serde_json::to_string_pretty(&f.evidence).unwrap_or_default(),
-            serde_json::to_string_pretty(&f.witness).unwrap_or_default()
-        );
-    }
     out
+}
+
+fn more(out: &mut String, total: usize, shown: usize, what: &str) {
+    if total > shown {
+        let _ = writeln!(out, "\n… and {} more {what}.", total - shown);
+    }
 }

@@ -65,3 +65,45 @@ async fn every_sample_gives_exactly_its_expected_findings() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The samples that say how their findings group (`NAME.incidents.json`):
+/// exactly those incidents, each with its cause, anchor and findings per kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samples_group_into_their_expected_incidents() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(samples_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(name) = file.strip_suffix(".incidents.json") else {
+            continue;
+        };
+        let want: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut want: Vec<String> = want
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{}:{} {}", i["cause"], i["anchor"], i["counts"]).replace('"', ""))
+            .collect();
+        want.sort();
+        let dir = imported(&[name]).await;
+        let analyzer = Analyzer::open(dir.path()).await.unwrap();
+        let detected = analyzer.findings().await.unwrap();
+        let mut got: Vec<String> = detected
+            .incidents
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {}",
+                    i.fingerprint(),
+                    serde_json::to_string(&i.counts).unwrap()
+                )
+                .replace('"', "")
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} samples say their incidents");
+}
