@@ -234,56 +234,17 @@ fn shiviz_log_has_one_clock_line_per_event() {
 /// cannot skip this; elsewhere it runs when Chromium is installed.
 #[test]
 fn html_report_renders_in_chromium() {
-    let browser = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-    let Some(browser) = browser else {
-        assert!(
-            std::env::var_os("CAUSET_REQUIRE_BROWSER").is_none(),
-            "CAUSET_REQUIRE_BROWSER is set but no Chromium is installed"
-        );
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("skipping: no Chromium (apt-get install chromium)");
-        }
+    let Some(browser) = browser() else {
         return;
     };
     let dir = imported(&["skew-exceeds-max-offset", "duplicate-execution"]);
     let html = dir.path().join("report.html");
     causet(dir.path(), &["report", "-o", html.to_str().unwrap()]);
     let json = causet(dir.path(), &["report", "--format", "json"]);
-    let findings =
-        serde_json::from_slice::<serde_json::Value>(&json.stdout).unwrap()["summary"]["findings"]
-            .as_u64()
-            .unwrap() as usize;
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let findings = json["summary"]["findings"].as_u64().unwrap() as usize;
     assert!(findings >= 3, "{findings}");
-    let profile = tempfile::tempdir().unwrap();
-    let flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ];
-    let url = format!("file://{}", html.display());
-    let run = |extra: &[String]| {
-        Command::new(browser)
-            .args(flags)
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .args(extra)
-            .arg(&url)
-            .output()
-            .unwrap()
-    };
-    let dom = run(&["--dump-dom".into()]);
+    let dom = browser.run(&html, &["--dump-dom".into()]);
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("<svg id=\"timeline\""), "{dom}");
     assert!(dom.contains("class=\"bar\""), "timeline bars");
@@ -296,17 +257,224 @@ fn html_report_renders_in_chromium() {
         findings,
         "finding rows"
     );
+    // The incidents come first, each example drawn.
+    let incidents = json["incidents"].as_array().unwrap().len();
+    assert_eq!(
+        dom.matches("<tr class=\"incident-row\">").count(),
+        incidents
+    );
+    assert!(dom.find("id=\"incidents\"").unwrap() < dom.find("id=\"timeline\"").unwrap());
+    assert_eq!(
+        dom.matches("<div class=\"diagram\"><svg").count(),
+        incidents
+    );
     let png = dir.path().join("report.png");
-    run(&[
-        format!("--screenshot={}", png.display()),
-        "--window-size=1200,1600".into(),
-    ]);
+    browser.run(
+        &html,
+        &[
+            format!("--screenshot={}", png.display()),
+            "--window-size=1200,1600".into(),
+        ],
+    );
     let bytes = std::fs::read(&png).expect("screenshot written");
     assert!(
         bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
         "{} bytes",
         bytes.len()
     );
+}
+
+/// A headless Chromium, if installed; `None` (the test skips) only when
+/// CAUSET_REQUIRE_BROWSER is unset (`.ci/run` sets it and installs one).
+struct Browser {
+    command: &'static str,
+    profile: tempfile::TempDir,
+}
+
+fn browser() -> Option<Browser> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(command) = found else {
+        assert!(
+            std::env::var_os("CAUSET_REQUIRE_BROWSER").is_none(),
+            "CAUSET_REQUIRE_BROWSER is set but no Chromium is installed"
+        );
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("skipping: no Chromium (apt-get install chromium)");
+        }
+        return None;
+    };
+    Some(Browser {
+        command,
+        profile: tempfile::tempdir().unwrap(),
+    })
+}
+
+impl Browser {
+    /// Opens `page` with `extra` flags (`--dump-dom`, `--screenshot=…`).
+    fn run(&self, page: &Path, extra: &[String]) -> std::process::Output {
+        let flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ];
+        Command::new(self.command)
+            .args(flags)
+            .arg(format!("--user-data-dir={}", self.profile.path().display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .unwrap()
+    }
+}
+
+/// `sample`'s spans `copies` times, each `step_ns` later than the one
+/// before and with its own trace and span ids, as JSON lines.
+fn spread(sample: &str, copies: u32, step_ns: i64) -> String {
+    fn walk(v: &mut serde_json::Value, copy: u32, shift: i64) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    match (key.as_str(), value.as_str()) {
+                        ("traceId" | "spanId" | "parentSpanId", Some(id)) if id.len() > 4 => {
+                            *value = format!("{copy:04x}{}", &id[4..]).into();
+                        }
+                        (k, Some(t)) if k.ends_with("UnixNano") => {
+                            let t: i64 = t.parse().unwrap();
+                            *value = (t + shift).to_string().into();
+                        }
+                        _ => walk(value, copy, shift),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    walk(item, copy, shift);
+                }
+            }
+            _ => {}
+        }
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("samples/{sample}.otlp.json"));
+    let request: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    (0..copies)
+        .map(|k| {
+            let mut copy = request.clone();
+            walk(&mut copy, k + 1, i64::from(k) * step_ns);
+            copy.to_string() + "\n"
+        })
+        .collect()
+}
+
+/// The "findings over time" chart of a minute, a day and a month of
+/// findings, laid out by Chromium: the time labels are written for the
+/// range and none overlaps another or leaves the chart. A screenshot of
+/// each chart is kept in the target folder's `tmp/timeline-*.png` for a
+/// person to look at.
+#[test]
+fn time_axis_reads_well_at_three_ranges_in_chromium() {
+    let Some(browser) = browser() else {
+        return;
+    };
+    const S: i64 = 1_000_000_000;
+    // A label's shape: its digits as `d`.
+    let shape = |label: &str| -> String {
+        label
+            .chars()
+            .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+            .collect()
+    };
+    for (name, copies, step_ns, label_shape) in [
+        ("minute", 12, 5 * S, "dd:dd:dd"),
+        ("day", 24, 3600 * S, "dd:dd"),
+        ("month", 30, 86_400 * S, "dddd-dd-dd"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let lines = dir.path().join("spans.jsonl");
+        std::fs::write(&lines, spread("duplicate-execution", copies, step_ns)).unwrap();
+        stdout(&causet(dir.path(), &["import", lines.to_str().unwrap()]));
+        let html = dir.path().join("report.html");
+        causet(
+            dir.path(),
+            &["report", "--max-gap", "0s", "-o", html.to_str().unwrap()],
+        );
+        // The page has no scripts of its own; this copy measures the labels.
+        let probe = dir.path().join("probe.html");
+        let page = std::fs::read_to_string(&html).unwrap();
+        let script = "<script>const svg=document.getElementById('timeline');\
+            const w=svg.getBoundingClientRect();\
+            const t=[...svg.querySelectorAll('text.tick')].map(e=>{const r=e.getBoundingClientRect();\
+            return {label:e.textContent,left:r.left-w.left,right:r.right-w.left};});\
+            document.body.setAttribute('data-ticks',JSON.stringify({width:w.width,ticks:t}));</script></body>";
+        std::fs::write(&probe, page.replace("</body>", script)).unwrap();
+        let dom = browser.run(&probe, &["--dump-dom".into()]);
+        let dom = String::from_utf8_lossy(&dom.stdout);
+        let measured = dom
+            .split_once("data-ticks=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .unwrap_or_else(|| panic!("{name}: no measurement in {dom}"))
+            .0
+            .replace("&quot;", "\"");
+        let measured: serde_json::Value = serde_json::from_str(&measured).unwrap();
+        let ticks = measured["ticks"].as_array().unwrap();
+        let width = measured["width"].as_f64().unwrap();
+        assert!(ticks.len() >= 3, "{name}: {ticks:?}");
+        for tick in ticks {
+            let label = tick["label"].as_str().unwrap();
+            assert_eq!(shape(label), label_shape, "{name}: label {label:?}");
+            assert!(tick["left"].as_f64().unwrap() >= 0.0, "{name}: {tick}");
+            assert!(
+                tick["right"].as_f64().unwrap() <= width,
+                "{name}: {tick} leaves the chart"
+            );
+        }
+        for pair in ticks.windows(2) {
+            assert!(
+                pair[0]["right"].as_f64().unwrap() <= pair[1]["left"].as_f64().unwrap(),
+                "{name}: {} overlaps {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        // The chart alone, for the screenshot.
+        let chart = dir.path().join("chart.html");
+        std::fs::write(
+            &chart,
+            page.replace(
+                "</body>",
+                "<style>body>*:not(#timeline){display:none}</style></body>",
+            ),
+        )
+        .unwrap();
+        let png = dir.path().join(format!("timeline-{name}.png"));
+        browser.run(
+            &chart,
+            &[
+                format!("--screenshot={}", png.display()),
+                "--window-size=1000,260".into(),
+            ],
+        );
+        assert!(
+            std::fs::read(&png).unwrap().starts_with(b"\x89PNG"),
+            "{name}"
+        );
+        // Kept for a person to look at (the temporary folder is not).
+        let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("timeline-{name}.png"));
+        std::fs::copy(&png, keep).unwrap();
+    }
 }
 
 /// A day without spans inside the range (a collector that was down) is a
