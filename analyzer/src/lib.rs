@@ -184,10 +184,11 @@ impl Analyzer {
         self.limited(windows::detect(&self.cache, size).await)
     }
 
-    /// The diagram of `trace_id` from the spans a window holding `time_ns`
-    /// reads (a lead before, the horizon after, and what was still running),
-    /// so that a report draws an incident's example without building the
-    /// whole range's graph. `findings` mark the events they concern.
+    /// The diagram of `trace_id` from its spans that a window holding
+    /// `time_ns` reads (a lead before, the horizon after, and what was still
+    /// running), so that a report draws an incident's example without
+    /// building a graph of anything else. `findings` mark the events they
+    /// concern.
     pub async fn diagram_near(
         &self,
         trace_id: &str,
@@ -204,6 +205,11 @@ impl Analyzer {
                 .analyse(settings::Reach {
                     starts: at.extended(settings.lead_ns(), settings.horizon_ns),
                     running_since: Some(time_ns.saturating_sub(settings.horizon_ns)),
+                    trace: Some(
+                        graph::load::parse_trace(trace_id).ok_or_else(|| {
+                            Error::Usage(format!("{trace_id:?} is not a trace id"))
+                        })?,
+                    ),
                 })
                 .await,
         )?;

@@ -51,7 +51,8 @@ pub(crate) fn source_context(
 ///
 /// Spans are read by their start time and end time (see [`Reach`]; their
 /// `date=`/`hour=` folders pruned by the same bounds), span events and
-/// links from the folders of those hours.
+/// links from the folders of those hours; with [`Reach::trace`], one
+/// trace's rows only.
 pub(crate) async fn load(
     sources: &[Arc<DedupTable>],
     config: &DetectConfig,
@@ -90,6 +91,11 @@ pub(crate) async fn load(
         };
         if let Some(filter) = filter {
             frame = frame.filter(filter)?;
+        }
+        if let Some(trace) = reach.trace {
+            use datafusion::logical_expr::{col, lit};
+            let hex = crate::graph::trace_hex(trace);
+            frame = frame.filter(col(causet_schema::tables::col::TRACE_ID).eq(lit(hex)))?;
         }
         let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
         let mut stream = frame.select_exprs(&columns)?.execute_stream().await?;

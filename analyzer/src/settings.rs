@@ -83,6 +83,8 @@ pub struct Reach {
     pub starts: TimeRange,
     /// Spans starting from here to `starts` are read if they end inside it.
     pub running_since: Option<i64>,
+    /// Only this trace's spans (a diagram of one trace).
+    pub trace: Option<u128>,
 }
 
 impl From<TimeRange> for Reach {
@@ -90,6 +92,7 @@ impl From<TimeRange> for Reach {
         Reach {
             starts,
             running_since: None,
+            trace: None,
         }
     }
 }

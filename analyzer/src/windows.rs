@@ -136,6 +136,7 @@ pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, W
             .analyse(Reach {
                 starts: core.extended(lead, settings.horizon_ns),
                 running_since: core.from_ns.map(|f| f.saturating_sub(settings.horizon_ns)),
+                trace: None,
             })
             .await?;
         let g = &built.graph;
