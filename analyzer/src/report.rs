@@ -731,6 +731,11 @@ mod tests {
         let html = to_html(&report);
         let md = to_markdown(&report);
         for (name, page) in [("html", &html), ("markdown", &md)] {
+            // The figure BENCHMARKS.md quotes (`-- --nocapture`).
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("{name}: {} bytes", page.len());
+            }
             assert!(page.len() < 5 << 20, "{name}: {} bytes", page.len());
             assert!(
                 page.contains("more incidents"),
