@@ -200,19 +200,14 @@ impl Analyzer {
             from_ns: Some(time_ns),
             to_ns: Some(time_ns.saturating_add(1)),
         };
-        let built = self.limited(
-            self.cache
-                .analyse(settings::Reach {
-                    starts: at.extended(settings.lead_ns(), settings.horizon_ns),
-                    running_since: Some(time_ns.saturating_sub(settings.horizon_ns)),
-                    trace: Some(
-                        graph::load::parse_trace(trace_id).ok_or_else(|| {
-                            Error::Usage(format!("{trace_id:?} is not a trace id"))
-                        })?,
-                    ),
-                })
-                .await,
-        )?;
+        let trace = graph::load::parse_trace(trace_id)
+            .ok_or_else(|| Error::Usage(format!("{trace_id:?} is not a trace id")))?;
+        let reach = settings::Reach {
+            starts: at.extended(settings.lead_ns(), settings.horizon_ns),
+            running_since: Some(time_ns.saturating_sub(settings.horizon_ns)),
+            trace: Some(trace),
+        };
+        let built = self.limited(self.cache.analyse(reach).await)?;
         explain::diagram(&built.graph, trace_id, false, findings)
     }
 
