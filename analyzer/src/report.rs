@@ -153,7 +153,7 @@ pub struct KeyCount {
     pub lww_inversions: usize,
 }
 
-/// An incident as reported: see [`incidents`](crate::incidents) for how
+/// An incident as reported: see [`incidents`] for how
 /// findings are grouped.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportIncident {
