@@ -61,7 +61,8 @@ enum Command {
     ///
     /// A and B are SPAN_ID, TRACE_ID:SPAN_ID or TRACE_ID:SPAN_ID#EVENT_INDEX.
     /// Exit status: 0 when one happened before the other, 3 when they are
-    /// concurrent, 2 on errors.
+    /// concurrent, 4 when unknown (only spans or messages that were not
+    /// collected could order them), 2 on errors.
     Why(WhyArgs),
     /// Export a trace for other tools.
     #[command(subcommand)]
@@ -838,13 +839,15 @@ async fn why(data: PathBuf, args: WhyArgs) -> anyhow::Result<ExitCode> {
     let graph = &built.graph;
     let a = causet_analyzer::why::resolve(graph, &args.a)?;
     let b = causet_analyzer::why::resolve(graph, &args.b)?;
-    let relation = causet_analyzer::why::relate(graph, a, b);
+    let max_offset_ns = analyzer.settings().detect.max_offset_ns;
+    let relation = causet_analyzer::why::relate(graph, a, b, max_offset_ns);
     write_output(
         None,
         &causet_analyzer::why::render(graph, &args.a, &args.b, &relation),
     )?;
     Ok(match relation {
         causet_analyzer::why::Relation::Concurrent(_) => ExitCode::from(3),
+        causet_analyzer::why::Relation::Unknown(_) => ExitCode::from(4),
         _ => ExitCode::SUCCESS,
     })
 }

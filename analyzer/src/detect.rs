@@ -212,7 +212,7 @@ pub fn run_all(
     let (node_offsets, offset_findings) = offsets::estimate(graph, config);
     findings.extend(offset_findings);
     findings.extend(clocks::detect(graph, facts, config));
-    findings.extend(writes::detect(graph, facts));
+    findings.extend(writes::detect(graph, facts, config));
     findings.extend(retries::detect(graph, facts, config));
     sort(&mut findings);
     (findings, node_offsets)

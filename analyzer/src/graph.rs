@@ -15,6 +15,7 @@
 //! reachability: `e -> f` iff `dvc(e)[chain(e)] <= dvc(f)[chain(e)]`.
 
 mod edges;
+pub mod gaps;
 pub mod intern;
 pub mod load;
 mod order;
@@ -311,6 +312,8 @@ pub struct Graph {
     dvc_offsets: Vec<u32>,
     /// Events that lie on a cycle.
     pub cyclic: Vec<EventId>,
+    /// Where spans or messages that were not collected may hide edges.
+    pub gaps: gaps::Gaps,
 }
 
 /// [`Graph::lamport`] of an event on a cycle.
@@ -381,7 +384,8 @@ impl Graph {
             events: self.events.capacity() * size_of::<Event>(),
             edges: self.edges.capacity() * size_of::<Edge>()
                 + adjacency(&self.out)
-                + adjacency(&self.inn),
+                + adjacency(&self.inn)
+                + self.gaps.heap_bytes(),
             derived: self.derived_lamport.capacity() * 4
                 + self.position.capacity() * size_of::<Position>()
                 + self.dvc_entries.capacity() * 8

@@ -480,9 +480,25 @@ fn summary(incident: &Incident, largest: u64) -> String {
                 .get(&FindingKind::ConcurrentWrite)
                 .copied()
                 .unwrap_or(0);
+            let possible = incident
+                .counts
+                .get(&FindingKind::PossibleConcurrentWrite)
+                .copied()
+                .unwrap_or(0);
+            let pairs = match (pairs, possible) {
+                (n, 0) => format!("{} of concurrent writes", counted(n, "pair", "pairs")),
+                (0, p) => format!(
+                    "{} of writes that nothing collected orders (spans not collected could)",
+                    counted(p, "pair", "pairs")
+                ),
+                (n, p) => format!(
+                    "{} of concurrent writes and {} that spans not collected could order",
+                    counted(n, "pair", "pairs"),
+                    thousands(p as u64)
+                ),
+            };
             format!(
-                "Key {anchor} got {} of concurrent writes from {} ({}) {when}.",
-                counted(pairs, "pair", "pairs"),
+                "Key {anchor} got {pairs} from {} ({}) {when}.",
                 counted(incident.nodes.len(), "writer", "writers"),
                 some(&incident.nodes, 5)
             )

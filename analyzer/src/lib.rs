@@ -159,6 +159,11 @@ impl Analyzer {
         &self.ctx
     }
 
+    /// What the analyzer was told.
+    pub fn settings(&self) -> &Settings {
+        self.cache.settings()
+    }
+
     /// The data folder.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir

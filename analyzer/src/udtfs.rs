@@ -6,7 +6,10 @@
 //!   events that happen after it.
 //! - `hb_path(trace_a, span_a, trace_b, span_b)` / `hb_path(event_a, event_b)`:
 //!   the shortest chain of edges from A's start (or event A) to B's, one row
-//!   per edge with its source; no rows when A does not happen before B.
+//!   per edge with its source; no rows when nothing collected orders A
+//!   before B. That is not proof they are concurrent when spans were not
+//!   collected: `causet why` says "unknown" then (see
+//!   [`gaps`](crate::graph::gaps)), and so does `possible_concurrent_write`.
 //! - `concurrent_writes(key)`: the pairs of writes to `key` that neither
 //!   write's vector clock orders (what a self-join on `spans` with
 //!   `vc_compare(a.vc, b.vc) = 'concurrent'` gives, without the join).

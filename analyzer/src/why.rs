@@ -5,12 +5,16 @@
 //! ended before the other started (its end happens before the other's
 //! start); an event is a point. When neither happens before the other they
 //! are concurrent, and the answer names their fork point: the last event
-//! both causally follow.
+//! both causally follow. Unless spans or messages that were not collected
+//! could order them (see [`gaps`](crate::graph::gaps)): then the answer is
+//! *unknown*, naming the gaps a path would run through, rather than a
+//! "concurrent" that sampling may have made up.
 
 use std::fmt::Write as _;
 
 use crate::detect::event_json;
 use crate::error::{Error, Result};
+use crate::graph::gaps::Gap;
 use crate::graph::load::{parse_span, parse_trace};
 use crate::graph::{EventId, EventType, Graph, search, span_hex, trace_hex};
 
@@ -32,6 +36,10 @@ pub enum Relation {
     After(Vec<u32>),
     /// Neither; the last event both follow, if any.
     Concurrent(Option<EventId>),
+    /// No collected path either way, but one could run through what was
+    /// not collected: for each direction that could (A to B, then B to A),
+    /// the gap it would leave by and the gap it would come back in by.
+    Unknown(Vec<(Gap, Gap)>),
 }
 
 /// Finds the span or event `name` in `graph`.
@@ -83,8 +91,9 @@ pub fn resolve(graph: &Graph, name: &str) -> Result<Subject> {
     }
 }
 
-/// How `a` relates to `b`.
-pub fn relate(graph: &Graph, a: Subject, b: Subject) -> Relation {
+/// How `a` relates to `b`; `max_offset_ns` bounds the clocks when a path
+/// through gaps is timed.
+pub fn relate(graph: &Graph, a: Subject, b: Subject, max_offset_ns: i64) -> Relation {
     let path = |from: EventId, to: EventId| {
         if from == to {
             Some(Vec::new())
@@ -97,6 +106,13 @@ pub fn relate(graph: &Graph, a: Subject, b: Subject) -> Relation {
     }
     if let Some(p) = path(b.last, a.first) {
         return Relation::After(p);
+    }
+    let through: Vec<(Gap, Gap)> = [(a.last, b.first), (b.last, a.first)]
+        .into_iter()
+        .filter_map(|(x, y)| graph.gaps.possible_path(graph, x, y, max_offset_ns))
+        .collect();
+    if !through.is_empty() {
+        return Relation::Unknown(through);
     }
     Relation::Concurrent(search::last_common_ancestor(graph, a.first, b.first))
 }
@@ -172,6 +188,26 @@ pub fn render(graph: &Graph, a_name: &str, b_name: &str, relation: &Relation) ->
                 path.len()
             );
             steps(&mut out, path);
+        }
+        Relation::Unknown(through) => {
+            let _ = writeln!(
+                out,
+                "unknown: nothing collected orders {a_name} and {b_name}, but spans or messages that were not collected could:"
+            );
+            for (exit, entry) in through {
+                let _ = writeln!(
+                    out,
+                    "  from {}\n    to {} (not collected)\n    ... back through {} (not collected)\n    to {}",
+                    describe(graph, exit.event),
+                    exit.missing.describe(graph),
+                    entry.missing.describe(graph),
+                    describe(graph, entry.event),
+                );
+            }
+            let _ = writeln!(
+                out,
+                "Collect those spans (sampling keeps whole traces only when every service samples alike) to know."
+            );
         }
         Relation::Concurrent(fork) => {
             let _ = writeln!(

@@ -99,6 +99,9 @@ vocabulary! {
         MalformedClock = "malformed_clock",
         /// Two writes to one key, neither before the other.
         ConcurrentWrite = "concurrent_write",
+        /// Two writes to one key that nothing collected orders, though
+        /// spans or messages that were not collected could.
+        PossibleConcurrentWrite = "possible_concurrent_write",
         /// Last-writer-wins would keep the causally older write.
         LwwInversion = "lww_inversion",
         /// A non-idempotent request ran twice on the server.
@@ -132,7 +135,7 @@ impl FindingKind {
             | HlcDrift | HlcRegression | VcViolation | LamportViolation | MalformedClock => {
                 Family::Clock
             }
-            ConcurrentWrite | LwwInversion => Family::Write,
+            ConcurrentWrite | PossibleConcurrentWrite | LwwInversion => Family::Write,
             DuplicateExecution | PossibleDuplicate | UnsafeRetry | Deduplicated => Family::Retry,
         }
     }
@@ -174,7 +177,7 @@ impl FindingKind {
             | HlcDrift | LwwInversion => Cause::ClockSkew,
             HlcRegression | VcViolation | LamportViolation => Cause::ClockProtocol,
             MalformedClock => Cause::Instrumentation,
-            ConcurrentWrite => Cause::WriteConflict,
+            ConcurrentWrite | PossibleConcurrentWrite => Cause::WriteConflict,
             DuplicateExecution | PossibleDuplicate | UnsafeRetry | Deduplicated => Cause::Retry,
         }
     }

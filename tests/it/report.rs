@@ -200,6 +200,29 @@ fn why_answers_the_classic_pairs() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Writes whose parents were sampled away: `why` cannot say they are
+/// concurrent (exit 4, naming the spans not collected), while two writes
+/// with no gap near them are concurrent (exit 3).
+#[test]
+fn why_says_unknown_where_spans_were_not_collected() {
+    let dir = imported(&["possible-concurrent-write"]);
+    let out = causet(dir.path(), &["why", "0000001600000010", "0000001600000020"]);
+    assert_eq!(out.status.code(), Some(4));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("unknown: nothing collected orders"),
+        "{text}"
+    );
+    for missing in [
+        "0000001600000001 (not collected)",
+        "0000001600000002 (not collected)",
+    ] {
+        assert!(text.contains(missing), "{text}");
+    }
+    let out = causet(dir.path(), &["why", "0000001600000030", "0000001600000040"]);
+    assert_eq!(out.status.code(), Some(3));
+}
+
 #[test]
 fn shiviz_log_has_one_clock_line_per_event() {
     let dir = imported(&["lamport-seed"]);

@@ -13,6 +13,11 @@
 //! something the span did after starting (one of its events, or its end)
 //! happens before the later write begins, as when a replica writes and then
 //! replicates within one span.
+//!
+//! A pair the graph alone calls concurrent (no vector clocks on both) is
+//! reported as `possible_concurrent_write` instead when spans or messages
+//! that were not collected could order it (see
+//! [`gaps`](crate::graph::gaps)): the witness names the gaps.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +25,8 @@ use causet_schema::clocks::CausalOrder;
 use serde_json::json;
 
 use super::facts::Write;
-use super::{Facts, Finding, FindingKind, Severity, event_json, path_json};
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json, path_json};
+use crate::graph::gaps::Gap;
 use crate::graph::{EventId, EventType, Graph, Vc, search};
 
 /// Most conflicting pairs reported per key; the evidence counts the rest.
@@ -68,7 +74,7 @@ fn before(g: &Graph, a: &Write, b: &Write) -> bool {
         .any(|e| e == b_start || g.happens_before(e, b_start))
 }
 
-pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
+pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
     let mut by_key: BTreeMap<&str, Vec<&Write>> = BTreeMap::new();
     for w in &facts.writes {
         by_key.entry(facts.text.resolve(w.key)).or_default().push(w);
@@ -91,7 +97,7 @@ pub fn detect(g: &Graph, facts: &Facts) -> Vec<Finding> {
                 } else {
                     conflicts += 1;
                     if conflicts <= MAX_PAIRS_PER_KEY {
-                        out.push(conflict(g, facts, key, f, w));
+                        out.push(conflict(g, facts, config, key, f, w));
                     }
                     keep.push(f);
                 }
@@ -120,19 +126,35 @@ fn write_json(g: &Graph, facts: &Facts, w: &Write) -> serde_json::Value {
     json
 }
 
-fn conflict(g: &Graph, facts: &Facts, key: &str, a: &Write, b: &Write) -> Finding {
+fn conflict(
+    g: &Graph,
+    facts: &Facts,
+    config: &DetectConfig,
+    key: &str,
+    a: &Write,
+    b: &Write,
+) -> Finding {
     let differ = a.value != b.value;
-    let severity = if differ {
-        Severity::High
+    let by_clocks = clock(g, a).is_some() && clock(g, b).is_some();
+    // Paths either way that could run through what was not collected.
+    let gaps: Vec<(Gap, Gap)> = if by_clocks {
+        Vec::new()
     } else {
-        Severity::Low
+        [(a, b), (b, a)]
+            .into_iter()
+            .filter_map(|(x, y)| {
+                let (_, done) = extent(g, x);
+                let (start, _) = extent(g, y);
+                g.gaps.possible_path(g, done, start, config.max_offset_ns)
+            })
+            .collect()
     };
-    let mut f = Finding::about(
-        g,
-        FindingKind::ConcurrentWrite,
-        severity,
-        &[a.event, b.event],
-    );
+    let (kind, severity) = match (gaps.is_empty(), differ) {
+        (false, _) => (FindingKind::PossibleConcurrentWrite, Severity::Low),
+        (true, true) => (FindingKind::ConcurrentWrite, Severity::High),
+        (true, false) => (FindingKind::ConcurrentWrite, Severity::Low),
+    };
+    let mut f = Finding::about(g, kind, severity, &[a.event, b.event]);
     // The earlier write, whichever the sweep met first: a window analysis
     // decides by this time which window reports the pair.
     f.time = g.events[a.event as usize]
@@ -145,26 +167,40 @@ fn conflict(g: &Graph, facts: &Facts, key: &str, a: &Write, b: &Write) -> Findin
         &g.nodes[g.events[a.event as usize].node as usize],
         &g.nodes[g.events[b.event as usize].node as usize],
     );
-    f.summary = format!(
-        "{na} and {nb} wrote {key} concurrently{}: neither write happened before the other{}.",
-        if differ {
-            " with different values"
-        } else {
-            " (the same value)"
-        },
-        match fork {
-            Some(e) => format!(
-                ", both after {} on {}",
-                g.event_name(e),
-                g.nodes[g.events[e as usize].node as usize]
-            ),
-            None => ", and they share no causal past".to_owned(),
-        }
-    );
+    let mut missing: Vec<String> = gaps
+        .iter()
+        .flat_map(|(exit, entry)| [exit.missing.describe(g), entry.missing.describe(g)])
+        .collect();
+    missing.sort();
+    missing.dedup();
+    f.summary = if !gaps.is_empty() {
+        format!(
+            "{na} and {nb} may have written {key} concurrently: nothing collected orders the writes, but {} {} not collected and could.",
+            missing.join(", "),
+            if missing.len() == 1 { "was" } else { "were" }
+        )
+    } else {
+        format!(
+            "{na} and {nb} wrote {key} concurrently{}: neither write happened before the other{}.",
+            if differ {
+                " with different values"
+            } else {
+                " (the same value)"
+            },
+            match fork {
+                Some(e) => format!(
+                    ", both after {} on {}",
+                    g.event_name(e),
+                    g.nodes[g.events[e as usize].node as usize]
+                ),
+                None => ", and they share no causal past".to_owned(),
+            }
+        )
+    };
     f.evidence = json!({
         "key": key,
         "values_differ": differ,
-        "by": if clock(g, a).is_some() && clock(g, b).is_some() { "vector_clock" } else { "graph" },
+        "by": if by_clocks { "vector_clock" } else { "graph" },
         "writes": [write_json(g, facts, a), write_json(g, facts, b)],
     });
     f.witness = json!({
@@ -172,6 +208,20 @@ fn conflict(g: &Graph, facts: &Facts, key: &str, a: &Write, b: &Write) -> Findin
         "fork_to_first": fork.and_then(|e| search::path(g, e, a.event)).map(|p| path_json(g, &p)),
         "fork_to_second": fork.and_then(|e| search::path(g, e, b.event)).map(|p| path_json(g, &p)),
     });
+    if !gaps.is_empty() {
+        f.evidence["not_collected"] = missing.into();
+        f.witness["gaps"] = gaps
+            .iter()
+            .map(|(exit, entry)| {
+                json!({
+                    "leaves_at": event_json(g, exit.event),
+                    "missing_after": exit.missing.describe(g),
+                    "missing_before": entry.missing.describe(g),
+                    "comes_back_at": event_json(g, entry.event),
+                })
+            })
+            .collect();
+    }
     f
 }
 

@@ -4,6 +4,7 @@ use hashbrown::{HashMap, HashSet};
 
 use causet_schema::attributes;
 
+use super::gaps::{Gap, Gaps, Missing};
 use super::load::Link;
 use super::{Edge, EdgeSource, EventId, Graph, SpanKind, Sym, Vc};
 use crate::grouped::Grouped;
@@ -32,14 +33,18 @@ pub(super) fn add_all(g: &mut Graph, links: &[Link]) {
         edges: Vec::with_capacity(g.events.len() * 2),
         seen: HashSet::with_capacity(g.events.len() * 2),
     };
+    let mut gaps = Gaps::default();
     within_spans(g, &mut e);
-    parents(g, &mut e);
-    messages(g, &mut e);
-    self::links(g, links, &mut e);
+    parents(g, &mut e, &mut gaps);
+    messages(g, &mut e, &mut gaps);
+    self::links(g, links, &mut e, &mut gaps);
     logical_program_order(g, &mut e);
     vector_clocks(g, &mut e);
     sequential_siblings(g, &mut e);
     g.edges = e.edges;
+    gaps.into.shrink_to_fit();
+    gaps.out_of.shrink_to_fit();
+    g.gaps = gaps;
 }
 
 /// Start, span events in recorded order, end: one thread of one node.
@@ -58,9 +63,30 @@ fn within_spans(g: &Graph, e: &mut Edges) {
 /// nesting. Asynchronous children and children that outlive their parent
 /// give no end->end edge; nor does a server whose client gave up first
 /// (the client failed and ended before the server did: no reply arrived).
-fn parents(g: &Graph, e: &mut Edges) {
+///
+/// A parent that was not collected is a gap: it started before the child
+/// and, unless the child is a consumer, may have ended after it.
+fn parents(g: &Graph, e: &mut Edges, gaps: &mut Gaps) {
     for span in &g.spans {
-        let Some(p) = span.parent else { continue };
+        let Some(p) = span.parent else {
+            if let Some(parent) = span.parent_id {
+                let missing = Missing::Span {
+                    trace: span.trace_id,
+                    span: parent,
+                };
+                gaps.into.push(Gap {
+                    event: span.start_event,
+                    missing,
+                });
+                if span.kind != SpanKind::Consumer {
+                    gaps.out_of.push(Gap {
+                        event: span.end_event,
+                        missing,
+                    });
+                }
+            }
+            continue;
+        };
         let parent = &g.spans[p as usize];
         let asynchronous = parent.kind == SpanKind::Producer || span.kind == SpanKind::Consumer;
         if asynchronous {
@@ -107,8 +133,9 @@ fn parents(g: &Graph, e: &mut Edges) {
 
 /// Sends before receives of one `causet.msg.id`: span events named
 /// `causet.send` / `causet.receive`, and PRODUCER / CONSUMER spans that carry
-/// the id themselves (their start is the send or the receive).
-fn messages(g: &Graph, e: &mut Edges) {
+/// the id themselves (their start is the send or the receive). A receive
+/// without its send, or a send without its receive, is a gap.
+fn messages(g: &Graph, e: &mut Edges, gaps: &mut Gaps) {
     let send = g.symbols.get(attributes::EVENT_SEND);
     let receive = g.symbols.get(attributes::EVENT_RECEIVE);
     let mut sends: Vec<(Sym, EventId)> = Vec::new();
@@ -134,26 +161,54 @@ fn messages(g: &Graph, e: &mut Edges) {
         }
     }
     let sends = Grouped::new(sends);
-    for (msg, receivers) in Grouped::new(receives).groups() {
+    let receives = Grouped::new(receives);
+    for (msg, receivers) in receives.groups() {
         for to in receivers {
+            let mut sent = false;
             for from in sends.get(msg) {
                 e.add(from, to, EdgeSource::Messaging, false);
+                sent = true;
             }
+            if !sent {
+                gaps.into.push(Gap {
+                    event: to,
+                    missing: Missing::Message(msg),
+                });
+            }
+        }
+    }
+    for (msg, senders) in sends.groups() {
+        if receives.get(msg).next().is_none() {
+            gaps.out_of.extend(senders.map(|event| Gap {
+                event,
+                missing: Missing::Message(msg),
+            }));
         }
     }
 }
 
-/// A linked span started before the span that links to it.
-fn links(g: &Graph, links: &[Link], e: &mut Edges) {
+/// A linked span started before the span that links to it; a link to a
+/// span that was not collected is a gap.
+fn links(g: &Graph, links: &[Link], e: &mut Edges, gaps: &mut Gaps) {
     for &((trace, span), (to_trace, to_span)) in links {
-        if let (Some(linking), Some(linked)) = (g.span(trace, span), g.span(to_trace, to_span)) {
-            let (linking, linked) = (&g.spans[linking as usize], &g.spans[linked as usize]);
-            e.add(
-                linked.start_event,
+        let Some(linking) = g.span(trace, span) else {
+            continue;
+        };
+        let linking = &g.spans[linking as usize];
+        match g.span(to_trace, to_span) {
+            Some(linked) => e.add(
+                g.spans[linked as usize].start_event,
                 linking.start_event,
                 EdgeSource::Link,
                 false,
-            );
+            ),
+            None => gaps.into.push(Gap {
+                event: linking.start_event,
+                missing: Missing::Span {
+                    trace: to_trace,
+                    span: to_span,
+                },
+            }),
         }
     }
 }
