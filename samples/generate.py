@@ -353,6 +353,19 @@ s.expect_incident("write_conflict", "order:9", possible_concurrent_write=1)
 s.expect_incident("write_conflict", "order:10", concurrent_write=1)
 scenarios.append(s)
 
+s = Scenario("critical-path-through-queue")
+# checkout publishes an order to a queue (producer), a worker consumes it
+# (consumer, asynchronous child) and, when done, sends web a message that
+# checkout waits for before it answers. The critical path of the checkout
+# runs through the queue and the worker, not only through checkout's own
+# spans. Clean: no finding.
+s.span(0x10, "checkout", "web-1", 0, 300, kind="server",
+       events=[(260, "causet.receive", {"causet__msg__id": "order-done"})])
+s.span(0x20, "publish order", "web-1", 10, 20, kind="producer", parent=0x10, causet__msg__id="order-new")
+s.span(0x30, "process order", "worker-1", 100, 250, kind="consumer", parent=0x20, causet__msg__id="order-new",
+       events=[(249, "causet.send", {"causet__msg__id": "order-done"})])
+scenarios.append(s)
+
 for s in scenarios:
     s.write()
 print("wrote", len(scenarios), "scenarios")

@@ -318,6 +318,11 @@ struct ExplainArgs {
     /// Also draw the traces this one reaches through links, messages or clocks.
     #[arg(long)]
     follow_links: bool,
+    /// Mark the critical path: the chain of events that bounded the
+    /// trace's end-to-end latency, followed through every happens-before
+    /// edge (messages too), with its longest waits.
+    #[arg(long)]
+    critical_path: bool,
     #[command(flatten)]
     detect: DetectArgs,
 }
@@ -815,12 +820,15 @@ async fn explain(data: PathBuf, args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let analyzer = open(&data, args.detect.settings()).await?;
     let detected = analyzer.findings().await?;
     let built = analyzer.graph().await?;
-    let diagram = causet_analyzer::explain::diagram(
+    let mut diagram = causet_analyzer::explain::diagram(
         &built.graph,
         &args.trace_id,
         args.follow_links,
         &detected.findings,
     )?;
+    if args.critical_path {
+        diagram = diagram.with_critical_path(&built.graph);
+    }
     if let Some(path) = &args.svg {
         write_output(Some(path), &causet_analyzer::explain::to_svg(&diagram))?;
     }

@@ -3,8 +3,17 @@
 //! One lane per node, one row per event in a linear extension of
 //! happens-before (derived Lamport number, then wall time), wall times
 //! alongside, arrows for the edges that cross lanes (requests, replies,
-//! messages, links), findings marked on the events they concern. Rendered
-//! as text for a terminal, or as SVG / HTML with hover text.
+//! messages, links), findings marked on the events they concern, and, when
+//! asked, the critical path. Rendered as text for a terminal, or as SVG /
+//! HTML with hover text.
+//!
+//! The critical path is the chain of events that bounded the trace's
+//! end-to-end latency: from the trace's last event, each step goes back to
+//! the cause that happened last (the dependency the event waited for),
+//! through every happens-before edge, not only the parent tree, so a reply
+//! that came back through a message queue is followed through the queue.
+//! It reads wall times, so a skewed clock can bend it; the findings say
+//! when one is.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -56,6 +65,85 @@ pub struct Diagram {
     pub rows: Vec<Row>,
     /// Cross-lane edges.
     pub arrows: Vec<Arrow>,
+    /// The critical path, as rows in order (empty unless
+    /// [`Diagram::with_critical_path`]).
+    pub critical: Vec<usize>,
+}
+
+impl Diagram {
+    /// The diagram with its critical path marked.
+    pub fn with_critical_path(mut self, graph: &Graph) -> Diagram {
+        let row_of: HashMap<EventId, usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.event, i))
+            .collect();
+        let latest = |rows: &mut dyn Iterator<Item = usize>| {
+            rows.max_by_key(|&r| (self.rows[r].time, std::cmp::Reverse(r)))
+        };
+        let Some(mut at) = latest(&mut (0..self.rows.len())) else {
+            return self;
+        };
+        let mut path = vec![at];
+        let mut seen: std::collections::HashSet<usize> = std::collections::HashSet::from([at]);
+        while let Some(cause) = latest(
+            &mut graph
+                .inn
+                .of(self.rows[at].event)
+                .filter_map(|(from, _)| row_of.get(&from).copied()),
+        ) {
+            if !seen.insert(cause) {
+                break;
+            }
+            path.push(cause);
+            at = cause;
+        }
+        path.reverse();
+        self.critical = path;
+        self
+    }
+
+    /// The critical path in one sentence, with its longest waits.
+    pub fn critical_summary(&self) -> Option<String> {
+        let (&first, &last) = (self.critical.first()?, self.critical.last()?);
+        let what = |r: usize| {
+            format!(
+                "{} on {}",
+                self.rows[r].label, self.lanes[self.rows[r].lane]
+            )
+        };
+        let mut steps: Vec<(i64, usize, usize)> = self
+            .critical
+            .windows(2)
+            .map(|p| (self.rows[p[1]].time - self.rows[p[0]].time, p[0], p[1]))
+            .collect();
+        steps.sort_by_key(|&(d, a, _)| (std::cmp::Reverse(d), a));
+        let longest: Vec<String> = steps
+            .iter()
+            .take(3)
+            .map(|&(d, a, b)| {
+                format!(
+                    "{} from {} to {}",
+                    crate::detect::human_ns(d),
+                    what(a),
+                    what(b)
+                )
+            })
+            .collect();
+        Some(format!(
+            "critical path: {} events, {} from {} to {}; longest waits: {}",
+            self.critical.len(),
+            crate::detect::human_ns(self.rows[last].time - self.rows[first].time),
+            what(first),
+            what(last),
+            if longest.is_empty() {
+                "none".to_owned()
+            } else {
+                longest.join("; ")
+            }
+        ))
+    }
 }
 
 /// Builds the diagram of `trace_id`; with `follow_links`, of every trace
@@ -179,6 +267,7 @@ pub fn diagram(
         lanes,
         rows,
         arrows,
+        critical: Vec::new(),
     })
 }
 
@@ -226,6 +315,7 @@ pub fn to_text(d: &Diagram) -> String {
             m.entry(a.to).or_default().push(a);
             m
         });
+    let critical: std::collections::HashSet<usize> = d.critical.iter().copied().collect();
     for (i, row) in d.rows.iter().enumerate() {
         let mut cells: Vec<char> = vec![' '; width * d.lanes.len()];
         for lane in 0..d.lanes.len() {
@@ -258,8 +348,9 @@ pub fn to_text(d: &Diagram) -> String {
         let line: String = cells.into_iter().collect();
         let _ = write!(
             out,
-            "{:>time_width$}  {}  {}",
+            "{:>time_width$} {}{}  {}",
             clock_time(row.time),
+            if critical.contains(&i) { '#' } else { ' ' },
             line.trim_end(),
             row.label
         );
@@ -273,8 +364,16 @@ pub fn to_text(d: &Diagram) -> String {
     }
     let _ = writeln!(
         out,
-        "\nS span start  E span end  * span event  ! concerned by a finding  +--> edge across nodes (source named on the right)"
+        "\nS span start  E span end  * span event  ! concerned by a finding  +--> edge across nodes (source named on the right){}",
+        if d.critical.is_empty() {
+            ""
+        } else {
+            "  # on the critical path"
+        }
     );
+    if let Some(summary) = d.critical_summary() {
+        let _ = writeln!(out, "{summary}");
+    }
     out
 }
 
@@ -312,6 +411,19 @@ pub fn to_svg(d: &Diagram) -> String {
             a.source,
             esc(&from.detail),
             esc(&to.detail)
+        );
+    }
+    if d.critical.len() > 1 {
+        let points: Vec<String> = d
+            .critical
+            .iter()
+            .map(|&r| format!("{:.1},{:.1}", x(d.rows[r].lane), y(r)))
+            .collect();
+        let _ = write!(
+            svg,
+            "<polyline class=\"critical\" points=\"{}\" fill=\"none\" stroke=\"#ff9800\" stroke-width=\"6\" stroke-opacity=\"0.45\" stroke-linejoin=\"round\"><title>{}</title></polyline>",
+            points.join(" "),
+            esc(&d.critical_summary().unwrap_or_default())
         );
     }
     for (i, row) in d.rows.iter().enumerate() {
@@ -369,9 +481,15 @@ pub fn to_html(d: &Diagram) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>causet explain {}</title>\
          <style>body{{font:14px system-ui,sans-serif;margin:1.5em}}</style></head><body><h1>trace {}</h1>\
          <p>One lane per node; events top to bottom in happens-before order; arrows are edges between nodes. \
-         Hover an event or arrow for ids and clocks; red events are concerned by a finding.</p>{}</body></html>\n",
+         Hover an event or arrow for ids and clocks; red events are concerned by a finding.</p>{}{}</body></html>\n",
         esc(&d.traces.join(", ")),
         esc(&d.traces.join(", ")),
+        d.critical_summary()
+            .map(|c| format!(
+                "<p class=\"critical\">The orange line is the {}</p>",
+                esc(&c)
+            ))
+            .unwrap_or_default(),
         to_svg(d)
     )
 }

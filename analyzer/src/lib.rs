@@ -193,7 +193,7 @@ impl Analyzer {
     /// `time_ns` reads (a lead before, the horizon after, and what was still
     /// running), so that a report draws an incident's example without
     /// building a graph of anything else. `findings` mark the events they
-    /// concern.
+    /// concern; the critical path is marked.
     pub async fn diagram_near(
         &self,
         trace_id: &str,
@@ -213,7 +213,8 @@ impl Analyzer {
             trace: Some(trace),
         };
         let built = self.limited(self.cache.analyse(reach).await)?;
-        explain::diagram(&built.graph, trace_id, false, findings)
+        Ok(explain::diagram(&built.graph, trace_id, false, findings)?
+            .with_critical_path(&built.graph))
     }
 
     /// Whether the spans of `range` arrived: counts per hour and service,

@@ -166,6 +166,51 @@ fn explain_draws_samples() {
     }
 }
 
+/// The critical path of a checkout that waits for a worker's report: it
+/// runs through the queue and the worker, not only checkout's own spans.
+#[test]
+fn critical_path_follows_the_queue() {
+    let dir = imported(&["critical-path-through-queue"]);
+    let trace = "0ca05e70000000000000000000170001";
+    let text = stdout(&causet(dir.path(), &["explain", trace, "--critical-path"]));
+    let marked: Vec<&str> = text
+        .lines()
+        .filter(|l| l.get(16..17) == Some("#"))
+        .collect();
+    assert_eq!(marked.len(), 6, "{text}");
+    for (line, label) in marked.iter().zip([
+        "start checkout (server)",
+        "start publish order (producer)",
+        "start process order (consumer)",
+        "causet.send [process order]",
+        "causet.receive [checkout]",
+        "end checkout",
+    ]) {
+        assert!(line.contains(label), "{label} not on the path:\n{text}");
+    }
+    assert!(
+        text.contains("critical path: 6 events, 300.000 ms")
+            && text.contains("longest waits: 149.000 ms from start process order"),
+        "{text}"
+    );
+    // Without the flag, nothing is marked.
+    let plain = stdout(&causet(dir.path(), &["explain", trace]));
+    assert!(!plain.contains("critical path"));
+    let html = dir.path().join("t.html");
+    stdout(&causet(
+        dir.path(),
+        &[
+            "explain",
+            trace,
+            "--critical-path",
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    ));
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(page.contains("<polyline class=\"critical\""));
+}
+
 #[test]
 fn why_answers_the_classic_pairs() {
     let dir = imported(&["lamport-seed"]);
