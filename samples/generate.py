@@ -366,6 +366,33 @@ s.span(0x30, "process order", "worker-1", 100, 250, kind="consumer", parent=0x20
        events=[(249, "causet.send", {"causet__msg__id": "order-done"})])
 scenarios.append(s)
 
+s = Scenario("skewed-cut")
+# queue's clock runs 3 s ahead (the call from web bounds it: 2.98 to 3.01 s;
+# cache agrees with web).
+# queue restocks (writes stock:1 = 5) and tells web by message; web receives
+# it at 150 ms and then writes stock:1 = 4. At 10:00:01 by the wall clocks,
+# the snapshot holds web's receive and write but not queue's send (3.11 s on
+# queue's clock): inconsistent. The consistent cut corrects queue's clock and
+# holds both; stock:1 = "4" there. r-1 and r-2 wrote cart:9 concurrently:
+# two siblings at the cut.
+s.span(0x10, "checkout", "web-1", 0, 2000, kind="server", events=[
+    (150, "causet.receive", {"causet__msg__id": "restocked"}),
+    (200, "reserve", {"causet__write__key": "stock:1", "causet__write__value": "4"}),
+])
+rpc(s, 0xa1, 0xb1, "web-1", "queue-1", 10, 60, 3020, 3040, parent=0x10)
+rpc(s, 0xa2, 0xb2, "web-1", "cache-1", 70, 90, 75, 85, parent=0x10)
+s.span(0x20, "restock", "queue-1", 3100, 3120, trace=2, causet__write__key="stock:1", causet__write__value="5",
+       events=[(3110, "causet.send", {"causet__msg__id": "restocked"})])
+s.span(0x30, "PUT /cart", "r-1", 300, 310, kind="server", trace=3, causet__write__key="cart:9", causet__write__value="a")
+s.span(0x40, "PUT /cart", "r-2", 305, 315, kind="server", trace=4, causet__write__key="cart:9", causet__write__value="b")
+s.expect("skew_exceeds_max_offset", 0xa1, 0xb1)
+s.expect("causality_violation", 0xa1, 0xb1)
+s.expect("lww_inversion", 0x10, 0x20)
+s.expect("concurrent_write", 0x30, 0x40)
+s.expect_incident("clock_skew", "queue-1", causality_violation=1, lww_inversion=1, skew_exceeds_max_offset=1)
+s.expect_incident("write_conflict", "cart:9", concurrent_write=1)
+scenarios.append(s)
+
 for s in scenarios:
     s.write()
 print("wrote", len(scenarios), "scenarios")

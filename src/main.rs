@@ -64,6 +64,12 @@ enum Command {
     /// concurrent, 4 when unknown (only spans or messages that were not
     /// collected could order them), 2 on errors.
     Why(WhyArgs),
+    /// The state of the system at TIME as a consistent cut: the largest set
+    /// of events closed under happens-before none of which is later than
+    /// TIME on its node's clock (corrected by the node's estimated offset),
+    /// each node's frontier, each key's last write(s) inside it, and where
+    /// the wall-clock snapshot at TIME differs.
+    Cut(CutArgs),
     /// Export a trace for other tools.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -328,6 +334,22 @@ struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
+struct CutArgs {
+    /// The moment (RFC 3339, e.g. 2026-11-25T10:04:05Z).
+    #[arg(long)]
+    at: humantime::Timestamp,
+    /// Only these keys' states (repeatable); default every key written.
+    #[arg(long = "key")]
+    keys: Vec<String>,
+    /// How far before TIME spans are read: writes and events older than
+    /// this are not seen.
+    #[arg(long, default_value = "10m")]
+    lookback: humantime::Duration,
+    #[command(flatten)]
+    detect: DetectArgs,
+}
+
+#[derive(Debug, Args)]
 struct WhyArgs {
     /// The first span or event.
     a: String,
@@ -454,6 +476,7 @@ fn main() -> ExitCode {
             Command::Report(args) => report(cli.data, args).await,
             Command::Explain(args) => explain(cli.data, args).await,
             Command::Why(args) => why(cli.data, args).await,
+            Command::Cut(args) => cut(cli.data, args).await,
             Command::Export(ExportCommand::Shiviz {
                 trace_id,
                 follow_links,
@@ -838,6 +861,18 @@ async fn explain(data: PathBuf, args: ExplainArgs) -> anyhow::Result<ExitCode> {
     if args.svg.is_none() && args.html.is_none() {
         write_output(None, &causet_analyzer::explain::to_text(&diagram))?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
+    let analyzer = open(&data, args.detect.settings()).await?;
+    let at = args
+        .at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(nanos)
+        .unwrap_or(0);
+    let text = analyzer.cut(at, nanos(*args.lookback), &args.keys).await?;
+    write_output(None, &text)?;
     Ok(ExitCode::SUCCESS)
 }
 

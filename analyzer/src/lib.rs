@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cut;
 pub mod derived;
 pub mod detect;
 pub mod error;
@@ -215,6 +216,33 @@ impl Analyzer {
         let built = self.limited(self.cache.analyse(reach).await)?;
         Ok(explain::diagram(&built.graph, trace_id, false, findings)?
             .with_critical_path(&built.graph))
+    }
+
+    /// The consistent cut at `at_ns` (see [`cut`]) as text, from the spans
+    /// of the `lookback_ns` before it (and a lead after, for clocks that run
+    /// behind); key states for `keys`, every key written when empty.
+    pub async fn cut(&self, at_ns: i64, lookback_ns: i64, keys: &[String]) -> Result<String> {
+        let settings = self.cache.settings();
+        let from = at_ns.saturating_sub(lookback_ns);
+        let reach = settings::Reach {
+            starts: TimeRange {
+                from_ns: Some(from),
+                to_ns: Some(at_ns.saturating_add(settings.lead_ns())),
+            },
+            running_since: Some(from.saturating_sub(settings.horizon_ns)),
+            trace: None,
+        };
+        let built = self.limited(self.cache.analyse(reach).await)?;
+        let (offsets, _) = detect::offsets::estimate(&built.graph, &settings.detect);
+        let cut = cut::cut(
+            &built.graph,
+            Some(&built.facts),
+            &offsets,
+            settings.detect.window_ns,
+            at_ns,
+            keys,
+        );
+        Ok(cut::to_text(&built.graph, &cut))
     }
 
     /// Whether the spans of `range` arrived: counts per hour and service,

@@ -13,9 +13,16 @@
 //! - `concurrent_writes(key)`: the pairs of writes to `key` that neither
 //!   write's vector clock orders (what a self-join on `spans` with
 //!   `vc_compare(a.vc, b.vc) = 'concurrent'` gives, without the join).
+//! - `consistent_cut(time)`: the frontier of the consistent cut at `time`
+//!   (RFC 3339 text, a timestamp or ns), one `causal_events` row per node:
+//!   its last event in the largest happens-before-closed set of events none
+//!   later than `time` on its node's offset-corrected clock (see
+//!   [`crate::cut`]; `causet cut` adds key states and the snapshot's
+//!   inconsistencies).
 
 mod cone;
 mod conflicts;
+mod cut;
 mod path;
 
 use std::sync::Arc;
@@ -31,6 +38,7 @@ use crate::graph::{EventId, Graph};
 
 pub use cone::CausalCone;
 pub use conflicts::ConcurrentWrites;
+pub use cut::ConsistentCut;
 pub use path::HbPath;
 
 /// Registers the table functions on `ctx`.
@@ -47,6 +55,10 @@ pub fn register_all(ctx: &SessionContext, cache: &Arc<GraphCache>) {
     ctx.register_udtf(
         "concurrent_writes",
         Arc::new(ConcurrentWrites::new(Arc::clone(cache))),
+    );
+    ctx.register_udtf(
+        "consistent_cut",
+        Arc::new(ConsistentCut::new(Arc::clone(cache))),
     );
 }
 

@@ -211,6 +211,39 @@ fn critical_path_follows_the_queue() {
     assert!(page.contains("<polyline class=\"critical\""));
 }
 
+/// The state at 10:00:01 with queue's clock 3 s ahead: the wall-clock
+/// snapshot holds web's receive without queue's send; the consistent cut
+/// corrects queue's clock, holds both, and gives each key's last write(s).
+#[test]
+fn a_consistent_cut_corrects_the_skewed_clock() {
+    let dir = imported(&["skewed-cut"]);
+    let text = stdout(&causet(
+        dir.path(),
+        &["cut", "--at", "2026-11-25T10:00:01Z"],
+    ));
+    for expected in [
+        "queue-1 (clock offset 2.995 s subtracted; 5 events): restock (end of",
+        "(corrected: 2026-11-25T10:00:00.125Z)",
+        "The wall-clock snapshot at that time is inconsistent: it holds 7 events whose causes it leaves out",
+        "causet.receive (0ca05e70000000000000000000180001:0000001800000010#0) on web-1 at 2026-11-25T10:00:00.150Z\n    follows causet.send",
+        "stock:1 = \"4\" by web-1",
+        "cart:9 has 2 concurrent last writes (siblings)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    // Before anything happened: an empty cut, and a consistent snapshot.
+    let text = stdout(&causet(
+        dir.path(),
+        &["cut", "--at", "2026-11-25T09:59:59Z", "--key", "stock:1"],
+    ));
+    assert!(text.contains(": 0 events"), "{text}");
+    assert!(
+        text.contains("snapshot at that time is consistent"),
+        "{text}"
+    );
+    assert!(!text.contains("stock:1 ="), "{text}");
+}
+
 #[test]
 fn why_answers_the_classic_pairs() {
     let dir = imported(&["lamport-seed"]);

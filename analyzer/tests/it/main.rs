@@ -2,6 +2,7 @@
 
 mod common;
 mod conflicts;
+mod cut;
 mod lamport_seed;
 mod limits;
 mod samples;
