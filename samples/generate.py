@@ -393,6 +393,23 @@ s.expect_incident("clock_skew", "queue-1", causality_violation=1, lww_inversion=
 s.expect_incident("write_conflict", "cart:9", concurrent_write=1)
 scenarios.append(s)
 
+s = Scenario("diff-traces")
+# Three checkouts. Trace 1, good: web calls auth, then db. Trace 2, bad:
+# web calls db first, then auth (reordered), and calls db a second time (an
+# extra attempt). Trace 3: like the good one, only slower (db takes 300 ms).
+# `causet diff` on 1 and 2 exits 1; on 1 and 3 it exits 0. Clean.
+s.span(0x10, "checkout", "web-1", 0, 200, kind="server", trace=1)
+rpc(s, 0xa1, 0xb1, "web-1", "auth-1", 10, 50, 15, 45, trace=1, parent=0x10)
+rpc(s, 0xa2, 0xb2, "web-1", "db-1", 60, 150, 65, 145, trace=1, parent=0x10)
+s.span(0x20, "checkout", "web-1", 1000, 1300, kind="server", trace=2)
+rpc(s, 0xc1, 0xd1, "web-1", "db-1", 1010, 1100, 1015, 1095, trace=2, parent=0x20)
+rpc(s, 0xc2, 0xd2, "web-1", "auth-1", 1110, 1150, 1115, 1145, trace=2, parent=0x20)
+rpc(s, 0xc3, 0xd3, "web-1", "db-1", 1160, 1250, 1165, 1245, trace=2, parent=0x20)
+s.span(0x30, "checkout", "web-1", 2000, 2450, kind="server", trace=3)
+rpc(s, 0xe1, 0xf1, "web-1", "auth-1", 2010, 2050, 2015, 2045, trace=3, parent=0x30)
+rpc(s, 0xe2, 0xf2, "web-1", "db-1", 2060, 2400, 2065, 2395, trace=3, parent=0x30)
+scenarios.append(s)
+
 for s in scenarios:
     s.write()
 print("wrote", len(scenarios), "scenarios")

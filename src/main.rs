@@ -70,6 +70,14 @@ enum Command {
     /// each node's frontier, each key's last write(s) inside it, and where
     /// the wall-clock snapshot at TIME differs.
     Cut(CutArgs),
+    /// How a bad trace differs from a good one of the same operation: spans
+    /// only in one (extra attempts named), pairs whose happens-before order
+    /// differs, and the largest latency differences on the bad trace's
+    /// critical path.
+    ///
+    /// Exit status: 0 when the causal structure is the same (timing aside),
+    /// 1 when it differs, 2 on errors.
+    Diff(DiffArgs),
     /// Export a trace for other tools.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -350,6 +358,16 @@ struct CutArgs {
 }
 
 #[derive(Debug, Args)]
+struct DiffArgs {
+    /// The good trace.
+    good: String,
+    /// The bad trace.
+    bad: String,
+    #[command(flatten)]
+    detect: DetectArgs,
+}
+
+#[derive(Debug, Args)]
 struct WhyArgs {
     /// The first span or event.
     a: String,
@@ -477,6 +495,7 @@ fn main() -> ExitCode {
             Command::Explain(args) => explain(cli.data, args).await,
             Command::Why(args) => why(cli.data, args).await,
             Command::Cut(args) => cut(cli.data, args).await,
+            Command::Diff(args) => diff(cli.data, args).await,
             Command::Export(ExportCommand::Shiviz {
                 trace_id,
                 follow_links,
@@ -874,6 +893,29 @@ async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
     let text = analyzer.cut(at, nanos(*args.lookback), &args.keys).await?;
     write_output(None, &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn diff(data: PathBuf, args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let analyzer = open(&data, args.detect.settings()).await?;
+    let built = analyzer.graph().await?;
+    let graph = &built.graph;
+    let bad =
+        causet_analyzer::explain::diagram(graph, &args.bad, false, &[])?.with_critical_path(graph);
+    let critical: Vec<u32> = bad
+        .critical
+        .iter()
+        .map(|&r| graph.events[bad.rows[r].event as usize].span)
+        .collect();
+    let diff = causet_analyzer::diff::diff(graph, &args.good, &args.bad, &critical)?;
+    write_output(
+        None,
+        &causet_analyzer::diff::to_text(graph, &args.good, &args.bad, &diff),
+    )?;
+    Ok(if diff.differs() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn why(data: PathBuf, args: WhyArgs) -> anyhow::Result<ExitCode> {

@@ -29,6 +29,7 @@
 pub mod cut;
 pub mod derived;
 pub mod detect;
+pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod graph;

@@ -244,6 +244,40 @@ fn a_consistent_cut_corrects_the_skewed_clock() {
     assert!(!text.contains("stock:1 ="), "{text}");
 }
 
+/// Two checkouts that differ by a reordering and an extra attempt differ
+/// (exit 1); two that differ only in timing do not (exit 0).
+#[test]
+fn diff_tells_structure_from_timing() {
+    let dir = imported(&["diff-traces"]);
+    let trace = |n: u32| format!("0ca05e7000000000000000000019000{n}");
+    let out = causet(dir.path(), &["diff", &trace(1), &trace(2)]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "5 spans matched by structure",
+        "only in the bad trace:\n  call db-1 (client) on web-1 [00000019000000c3]  (an extra attempt",
+        "good: call auth-1 (client) on web-1 [00000019000000a1] before call db-1 (client) on web-1 [00000019000000a2]\n   bad: call auth-1 (client) on web-1 [00000019000000c2] after call db-1",
+        "The causal structure differs.",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    assert_eq!(
+        text.matches("  good: ").count(),
+        1,
+        "siblings only:\n{text}"
+    );
+    let out = causet(dir.path(), &["diff", &trace(1), &trace(3)]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("+250.000 ms handle (server) on db-1"),
+        "{text}"
+    );
+    assert!(text.contains("only timing differs"), "{text}");
+    let out = causet(dir.path(), &["diff", &trace(1), &trace(9)]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn why_answers_the_classic_pairs() {
     let dir = imported(&["lamport-seed"]);
