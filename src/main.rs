@@ -359,10 +359,18 @@ struct CutArgs {
 
 #[derive(Debug, Args)]
 struct DiffArgs {
-    /// The good trace.
-    good: String,
-    /// The bad trace.
-    bad: String,
+    /// GOOD BAD, or BAD with --baseline.
+    #[arg(value_name = "TRACE", num_args = 1..=2, required = true)]
+    traces: Vec<String>,
+    /// Compare BAD with a trace of the most common structure among the
+    /// other traces of its operation (its root span's name and kind) in
+    /// the data folder.
+    #[arg(long)]
+    baseline: bool,
+    /// Also write both traces drawn side by side, and the differences, as
+    /// a self-contained HTML page here.
+    #[arg(long)]
+    html: Option<PathBuf>,
     #[command(flatten)]
     detect: DetectArgs,
 }
@@ -896,22 +904,42 @@ async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn diff(data: PathBuf, args: DiffArgs) -> anyhow::Result<ExitCode> {
+    use causet_analyzer::{diff, explain};
     let analyzer = open(&data, args.detect.settings()).await?;
     let built = analyzer.graph().await?;
     let graph = &built.graph;
-    let bad =
-        causet_analyzer::explain::diagram(graph, &args.bad, false, &[])?.with_critical_path(graph);
-    let critical: Vec<u32> = bad
+    let mut text = String::new();
+    let (good, bad) = match (&args.traces[..], args.baseline) {
+        ([bad], true) => match diff::baseline(graph, bad)? {
+            Some(base) => {
+                text = format!(
+                    "baseline: {} ({} of the {} other traces of the operation share its structure)\n",
+                    base.trace, base.sharing, base.of
+                );
+                (base.trace, bad.clone())
+            }
+            None => anyhow::bail!("no other trace of {bad}'s operation to compare with"),
+        },
+        ([good, bad], false) => (good.clone(), bad.clone()),
+        _ => anyhow::bail!("give GOOD BAD, or BAD with --baseline"),
+    };
+    let bad_diagram = explain::diagram(graph, &bad, false, &[])?.with_critical_path(graph);
+    let critical: Vec<u32> = bad_diagram
         .critical
         .iter()
-        .map(|&r| graph.events[bad.rows[r].event as usize].span)
+        .map(|&r| graph.events[bad_diagram.rows[r].event as usize].span)
         .collect();
-    let diff = causet_analyzer::diff::diff(graph, &args.good, &args.bad, &critical)?;
-    write_output(
-        None,
-        &causet_analyzer::diff::to_text(graph, &args.good, &args.bad, &diff),
-    )?;
-    Ok(if diff.differs() {
+    let found = diff::diff(graph, &good, &bad, &critical)?;
+    text.push_str(&diff::to_text(graph, &good, &bad, &found));
+    if let Some(path) = &args.html {
+        let good_diagram = explain::diagram(graph, &good, false, &[])?.with_critical_path(graph);
+        write_output(
+            Some(path),
+            &diff::to_html(&text, &good_diagram, &bad_diagram),
+        )?;
+    }
+    write_output(None, &text)?;
+    Ok(if found.differs() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

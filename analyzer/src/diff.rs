@@ -18,14 +18,18 @@
 //!   trace's critical path (see [`explain`](crate::explain)).
 //!
 //! The causal structure is the same when no span is only in one trace and
-//! no pair is reordered; timing alone does not make it differ.
+//! no pair is reordered; timing alone does not make it differ. Instances
+//! are not part of the match (a retry may land on another replica); the
+//! service is implied by where a span sits. [`baseline`] finds the good
+//! trace for a bad one: one of the most common structure among the traces
+//! of its operation (the name and kind of its root span).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
 use crate::graph::load::parse_trace;
-use crate::graph::{Graph, SpanKind, span_hex};
+use crate::graph::{Graph, SpanKind, span_hex, trace_hex};
 
 /// How two spans of one trace relate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,11 +92,12 @@ impl Diff {
 /// Most spans of a trace whose pairs are compared for reordering.
 const MAX_PAIRED: usize = 400;
 
-/// The spans of `trace` and, for each, its children in start order; roots first.
+/// The roots of `trace` and, for each span, its children, in start order.
 fn tree(g: &Graph, trace: u128) -> (Vec<u32>, BTreeMap<u32, Vec<u32>>) {
-    let spans: Vec<u32> = (0..g.spans.len() as u32)
-        .filter(|&s| g.spans[s as usize].trace_id == trace)
-        .collect();
+    // Spans are in (trace id, span id) order: the trace is one run.
+    let first = g.spans.partition_point(|s| s.trace_id < trace);
+    let end = g.spans.partition_point(|s| s.trace_id <= trace);
+    let spans: Vec<u32> = (first as u32..end as u32).collect();
     let mut roots = Vec::new();
     let mut children: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for &s in &spans {
@@ -243,6 +248,78 @@ pub fn diff(g: &Graph, good: &str, bad: &str, critical: &[u32]) -> Result<Diff> 
     Ok(d)
 }
 
+/// A trace's structure as text: each span's name and kind, its children
+/// inside, in start order.
+fn shape(g: &Graph, trace: u128) -> String {
+    fn write(g: &Graph, s: u32, children: &BTreeMap<u32, Vec<u32>>, out: &mut String) {
+        let span = &g.spans[s as usize];
+        let _ = write!(out, "{}|{}(", g.text(span.name), span.kind.as_str());
+        for &c in children.get(&s).into_iter().flatten() {
+            write(g, c, children, out);
+        }
+        out.push(')');
+    }
+    let (roots, children) = tree(g, trace);
+    let mut out = String::new();
+    for r in roots {
+        write(g, r, &children, &mut out);
+    }
+    out
+}
+
+/// The structure most traces of an operation share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    /// A trace with that structure (the earliest).
+    pub trace: String,
+    /// Traces with it.
+    pub sharing: usize,
+    /// Traces of the operation (the bad one excluded).
+    pub of: usize,
+}
+
+/// The most common structure among the other traces whose first root span
+/// has the name and kind of `bad`'s, and one trace of it; `None` when no
+/// other trace of the operation was read.
+pub fn baseline(g: &Graph, bad: &str) -> Result<Option<Baseline>> {
+    let bad = parse_trace(bad)
+        .filter(|id| g.spans.iter().any(|s| s.trace_id == *id))
+        .ok_or_else(|| Error::Usage(format!("no trace {bad}")))?;
+    let operation = |trace: u128| {
+        tree(g, trace).0.first().map(|&r| {
+            let span = &g.spans[r as usize];
+            (span.name, span.kind, span.start)
+        })
+    };
+    let Some((name, kind, _)) = operation(bad) else {
+        return Ok(None);
+    };
+    let mut traces: Vec<u128> = g.spans.iter().map(|s| s.trace_id).collect();
+    traces.dedup();
+    // shape -> (traces, earliest (start, trace)).
+    let mut shapes: BTreeMap<String, (usize, (i64, u128))> = BTreeMap::new();
+    let mut of = 0;
+    for t in traces {
+        match operation(t) {
+            Some((n, k, start)) if t != bad && n == name && k == kind => {
+                of += 1;
+                let entry = shapes.entry(shape(g, t)).or_insert((0, (start, t)));
+                entry.0 += 1;
+                entry.1 = entry.1.min((start, t));
+            }
+            _ => {}
+        }
+    }
+    Ok(shapes
+        .into_values()
+        .max_by_key(|&(n, (start, t))| (n, std::cmp::Reverse((start, t))))
+        .map(|(sharing, (_, t))| Baseline {
+            trace: trace_hex(t),
+            sharing,
+            of,
+        }))
+}
+
 /// The differences as text.
 pub fn to_text(g: &Graph, good: &str, bad: &str, d: &Diff) -> String {
     let name = |s: u32| {
@@ -327,4 +404,24 @@ pub fn to_text(g: &Graph, good: &str, bad: &str, d: &Diff) -> String {
         }
     );
     out
+}
+
+/// The differences and both traces drawn side by side, as one page.
+pub fn to_html(
+    text: &str,
+    good: &crate::explain::Diagram,
+    bad: &crate::explain::Diagram,
+) -> String {
+    use crate::report::html::esc;
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>causet diff</title>\
+         <style>body{{font:14px system-ui,sans-serif;margin:1.5em}}.side{{display:flex;gap:1em;align-items:flex-start}}\
+         .side>div{{overflow:auto;border:1px solid #eee}}pre{{background:#f7f7f7;padding:.6em}}</style></head><body>\
+         <h1>causet diff</h1><pre id=\"differences\">{}</pre><div class=\"side\"><div><h2>good {}</h2>{}</div><div><h2>bad {}</h2>{}</div></div></body></html>\n",
+        esc(text),
+        esc(&good.traces.join(", ")),
+        crate::explain::to_svg(good),
+        esc(&bad.traces.join(", ")),
+        crate::explain::to_svg(bad),
+    )
 }

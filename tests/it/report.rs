@@ -276,6 +276,31 @@ fn diff_tells_structure_from_timing() {
     assert!(text.contains("only timing differs"), "{text}");
     let out = causet(dir.path(), &["diff", &trace(1), &trace(9)]);
     assert_eq!(out.status.code(), Some(2));
+    // Against the most common structure of its operation: traces 1 and 3
+    // share one, trace 2 is alone; the baseline is the earliest, trace 1.
+    let html = dir.path().join("diff.html");
+    let out = causet(
+        dir.path(),
+        &[
+            "diff",
+            "--baseline",
+            &trace(2),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(&format!(
+            "baseline: {} (2 of the 2 other traces of the operation share its structure)",
+            trace(1)
+        )),
+        "{text}"
+    );
+    let page = std::fs::read_to_string(html).unwrap();
+    assert_eq!(page.matches("<svg").count(), 2);
+    assert!(page.contains("The causal structure differs."));
 }
 
 #[test]
@@ -333,6 +358,15 @@ fn why_says_unknown_where_spans_were_not_collected() {
     }
     let out = causet(dir.path(), &["why", "0000001600000030", "0000001600000040"]);
     assert_eq!(out.status.code(), Some(3));
+    // hb_path gives no rows either way: no collected path (its documented
+    // meaning), which `why` refuses to call concurrent.
+    let trace = "0ca05e70000000000000000000160001";
+    let sql = format!(
+        "SELECT count(*) AS n FROM hb_path('{trace}', '0000001600000010', '{trace}', '0000001600000020') \
+         UNION ALL SELECT count(*) FROM hb_path('{trace}', '0000001600000020', '{trace}', '0000001600000010')"
+    );
+    let out = stdout(&causet(dir.path(), &["sql", "--format", "csv", &sql]));
+    assert_eq!(out.lines().filter(|l| *l == "0").count(), 2, "{out}");
 }
 
 #[test]
