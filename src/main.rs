@@ -371,6 +371,13 @@ struct DiffArgs {
     /// a self-contained HTML page here.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Only read spans from here (RFC 3339): the range the baseline is
+    /// drawn from, which must hold the traces compared.
+    #[arg(long)]
+    from: Option<humantime::Timestamp>,
+    /// Only read spans before this (RFC 3339).
+    #[arg(long)]
+    to: Option<humantime::Timestamp>,
     #[command(flatten)]
     detect: DetectArgs,
 }
@@ -905,12 +912,26 @@ async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
 
 async fn diff(data: PathBuf, args: DiffArgs) -> anyhow::Result<ExitCode> {
     use causet_analyzer::{diff, explain};
-    let analyzer = open(&data, args.detect.settings()).await?;
+    let ns = |t: Option<humantime::Timestamp>| {
+        t.map(|t| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map(nanos)
+                .unwrap_or(0)
+        })
+    };
+    let settings = Settings {
+        range: TimeRange {
+            from_ns: ns(args.from),
+            to_ns: ns(args.to),
+        },
+        ..args.detect.settings()
+    };
+    let analyzer = open(&data, settings).await?;
     let built = analyzer.graph().await?;
     let graph = &built.graph;
     let mut text = String::new();
     let (good, bad) = match (&args.traces[..], args.baseline) {
-        ([bad], true) => match diff::baseline(graph, bad)? {
+        ([bad], true) => match diff::baseline(graph, bad, analyzer.settings().range)? {
             Some(base) => {
                 text = format!(
                     "baseline: {} ({} of the {} other traces of the operation share its structure)\n",

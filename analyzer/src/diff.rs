@@ -30,6 +30,7 @@ use std::fmt::Write as _;
 use crate::error::{Error, Result};
 use crate::graph::load::parse_trace;
 use crate::graph::{Graph, SpanKind, span_hex, trace_hex};
+use crate::settings::TimeRange;
 
 /// How two spans of one trace relate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,9 +280,9 @@ pub struct Baseline {
 }
 
 /// The most common structure among the other traces whose first root span
-/// has the name and kind of `bad`'s, and one trace of it; `None` when no
-/// other trace of the operation was read.
-pub fn baseline(g: &Graph, bad: &str) -> Result<Option<Baseline>> {
+/// has the name and kind of `bad`'s and starts in `range`, and one trace of
+/// it; `None` when there is no other such trace.
+pub fn baseline(g: &Graph, bad: &str, range: TimeRange) -> Result<Option<Baseline>> {
     let bad = parse_trace(bad)
         .filter(|id| g.spans.iter().any(|s| s.trace_id == *id))
         .ok_or_else(|| Error::Usage(format!("no trace {bad}")))?;
@@ -301,7 +302,7 @@ pub fn baseline(g: &Graph, bad: &str) -> Result<Option<Baseline>> {
     let mut of = 0;
     for t in traces {
         match operation(t) {
-            Some((n, k, start)) if t != bad && n == name && k == kind => {
+            Some((n, k, start)) if t != bad && n == name && k == kind && range.contains(start) => {
                 of += 1;
                 let entry = shapes.entry(shape(g, t)).or_insert((0, (start, t)));
                 entry.0 += 1;

@@ -301,6 +301,23 @@ fn diff_tells_structure_from_timing() {
     let page = std::fs::read_to_string(html).unwrap();
     assert_eq!(page.matches("<svg").count(), 2);
     assert!(page.contains("The causal structure differs."));
+    // Only traces starting in --from/--to are candidates: trace 3.
+    let out = causet(
+        dir.path(),
+        &[
+            "diff",
+            "--baseline",
+            &trace(2),
+            "--from",
+            "2026-11-25T10:00:01.500Z",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with(&format!("baseline: {} (1 of the 1", trace(3))),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
