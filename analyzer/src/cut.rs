@@ -191,14 +191,19 @@ pub fn cut(
     }
     let keys = writes
         .into_iter()
-        .map(|(key, ws)| {
-            // The last writes: those no other write in the cut follows.
-            let last: Vec<(EventId, Option<String>)> = ws
+        .map(|(key, mut ws)| {
+            // The last writes: those no other write in the cut follows. In a
+            // linear extension of happens-before (derived Lamport number), a
+            // write can only follow writes met before it, so a sweep keeping
+            // the writes nothing has followed yet finds them.
+            ws.sort_by_key(|w| (g.lamport(w.event).unwrap_or(u64::MAX), w.event));
+            let mut last: Vec<&Write> = Vec::new();
+            for w in ws {
+                last.retain(|f| !crate::detect::writes::before(g, f, w));
+                last.push(w);
+            }
+            let last: Vec<(EventId, Option<String>)> = last
                 .iter()
-                .filter(|w| {
-                    !ws.iter()
-                        .any(|o| o.event != w.event && crate::detect::writes::before(g, w, o))
-                })
                 .map(|w| (w.event, facts.str(w.value).map(str::to_owned)))
                 .collect();
             KeyState {
@@ -216,6 +221,9 @@ pub fn cut(
         keys,
     }
 }
+
+/// Keys whose state the text shows; `--key` picks others.
+const SHOWN_KEYS: usize = 100;
 
 /// The cut as text: frontier, where the snapshot differs, key states.
 pub fn to_text(g: &Graph, cut: &Cut) -> String {
@@ -281,7 +289,7 @@ pub fn to_text(g: &Graph, cut: &Cut) -> String {
     if !cut.keys.is_empty() {
         let _ = writeln!(out, "\nkeys at the cut (the last write inside it):");
     }
-    for k in &cut.keys {
+    for k in cut.keys.iter().take(SHOWN_KEYS) {
         let value = |(e, v): &(EventId, Option<String>)| {
             format!(
                 "{} by {} at {}",
@@ -306,6 +314,13 @@ pub fn to_text(g: &Graph, cut: &Cut) -> String {
                 );
             }
         }
+    }
+    if cut.keys.len() > SHOWN_KEYS {
+        let _ = writeln!(
+            out,
+            "  ... and {} more keys (--key K shows any)",
+            cut.keys.len() - SHOWN_KEYS
+        );
     }
     out
 }
