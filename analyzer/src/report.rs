@@ -603,6 +603,36 @@ pub(crate) fn headline(report: &Report) -> String {
     text
 }
 
+impl ReportIncident {
+    /// Its best findings listed in `report`.
+    pub(crate) fn shown<'r>(&self, report: &'r Report) -> Vec<&'r ReportFinding> {
+        self.top
+            .iter()
+            .filter_map(|&n| report.findings.get(n))
+            .collect()
+    }
+
+    /// `12 findings`, or `1,234 findings, the 50 best shown`.
+    pub(crate) fn findings_caption(&self, shown: usize) -> String {
+        let total = incidents::thousands(self.findings as u64);
+        if shown < self.findings {
+            format!("{total} findings, the {shown} best shown")
+        } else {
+            format!("{total} findings")
+        }
+    }
+
+    /// Its example's evidence and witness as pretty JSON, each cut to
+    /// `max` bytes.
+    pub(crate) fn example_json(&self, max: usize) -> (String, String) {
+        let pretty = |v: &Value| clip(&serde_json::to_string_pretty(v).unwrap_or_default(), max);
+        (
+            pretty(&self.example.evidence),
+            pretty(&self.example.witness),
+        )
+    }
+}
+
 /// `new` or `continuing`.
 pub(crate) fn status_word(status: trend::Status) -> &'static str {
     match status {

@@ -362,6 +362,7 @@ fn incidents(out: &mut String, report: &Report) {
         if let Some(svg) = &i.diagram {
             let _ = write!(out, "<div class=\"diagram\">{svg}</div>");
         }
+        let (evidence, witness) = i.example_json(CLIP);
         let _ = write!(out, "<p>Dig further: <code>{}</code>", esc(&e.explain));
         if let Some(why) = &e.why {
             let _ = write!(out, " · <code>{}</code>", esc(why));
@@ -370,29 +371,14 @@ fn incidents(out: &mut String, report: &Report) {
             out,
             " · <code>{}</code></p><details><summary>evidence and witness</summary><pre>{}</pre><pre>{}</pre></details>",
             esc(&super::sql_command(&i.sql)),
-            esc(&super::clip(
-                &serde_json::to_string_pretty(&e.evidence).unwrap_or_default(),
-                CLIP
-            )),
-            esc(&super::clip(
-                &serde_json::to_string_pretty(&e.witness).unwrap_or_default(),
-                CLIP
-            )),
+            esc(&evidence),
+            esc(&witness),
         );
-        let shown: Vec<&super::ReportFinding> = i
-            .top
-            .iter()
-            .filter_map(|&n| report.findings.get(n))
-            .collect();
+        let shown = i.shown(report);
         let _ = write!(
             out,
-            "<details class=\"findings\"><summary>{} findings{}</summary><table><tr><th>severity</th><th>kind</th><th>time</th><th>finding</th></tr>",
-            i.findings,
-            if shown.len() < i.findings {
-                format!(", the {} best shown", shown.len())
-            } else {
-                String::new()
-            }
+            "<details class=\"findings\"><summary>{}</summary><table><tr><th>severity</th><th>kind</th><th>time</th><th>finding</th></tr>",
+            i.findings_caption(shown.len())
         );
         for f in &shown {
             let _ = write!(

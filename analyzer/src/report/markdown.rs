@@ -94,32 +94,16 @@ pub fn to_markdown(report: &Report) -> String {
             let _ = writeln!(out, "- relate: `{why}`");
         }
         let _ = writeln!(out, "- all its findings: `{}`", super::sql_command(&i.sql));
+        let (evidence, witness) = i.example_json(CLIP);
         let _ = writeln!(
             out,
-            "\n<details><summary>evidence and witness of the example</summary>\n\n```json\n{}\n```\n\n```json\n{}\n```\n\n</details>\n",
-            super::clip(
-                &serde_json::to_string_pretty(&e.evidence).unwrap_or_default(),
-                CLIP
-            ),
-            super::clip(
-                &serde_json::to_string_pretty(&e.witness).unwrap_or_default(),
-                CLIP
-            )
+            "\n<details><summary>evidence and witness of the example</summary>\n\n```json\n{evidence}\n```\n\n```json\n{witness}\n```\n\n</details>\n"
         );
-        let shown: Vec<&super::ReportFinding> = i
-            .top
-            .iter()
-            .filter_map(|&n| report.findings.get(n))
-            .collect();
+        let shown = i.shown(report);
         let _ = writeln!(
             out,
-            "<details><summary>{} findings{}</summary>\n",
-            i.findings,
-            if shown.len() < i.findings {
-                format!(", the {} best shown", shown.len())
-            } else {
-                String::new()
-            }
+            "<details><summary>{}</summary>\n",
+            i.findings_caption(shown.len())
         );
         for f in &shown {
             let _ = writeln!(
