@@ -231,6 +231,13 @@ fn nanos(d: Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
+/// Nanoseconds since the epoch (0 before it).
+fn epoch_ns(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(nanos)
+        .unwrap_or(0)
+}
+
 #[derive(Debug, Args)]
 struct ReportArgs {
     /// Report the last DUR (e.g. 24h).
@@ -725,14 +732,9 @@ fn spinner(message: &'static str) -> indicatif::ProgressBar {
 async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let fail_on = args.fail_on;
     let now = std::time::SystemTime::now();
-    let since_epoch = |t: std::time::SystemTime| {
-        t.duration_since(std::time::UNIX_EPOCH)
-            .map(nanos)
-            .unwrap_or(0)
-    };
     let (from_ns, to_ns) = match (args.since, args.from, args.to) {
-        (Some(since), _, _) => (Some(since_epoch(now - *since)), None),
-        (None, from, to) => (from.map(|t| since_epoch(*t)), to.map(|t| since_epoch(*t))),
+        (Some(since), _, _) => (Some(epoch_ns(now - *since)), None),
+        (None, from, to) => (from.map(|t| epoch_ns(*t)), to.map(|t| epoch_ns(*t))),
     };
     let settings = Settings {
         range: TimeRange { from_ns, to_ns },
@@ -744,7 +746,7 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
         to_ns,
         max_offset_ns: settings.detect.max_offset_ns,
         data_dir: data.display().to_string(),
-        generated_at_ns: since_epoch(now),
+        generated_at_ns: epoch_ns(now),
     };
     let bar = spinner("analysing");
     let analyzer = open(&data, settings).await?;
@@ -765,7 +767,7 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
         .ingest_health(
             TimeRange { from_ns, to_ns },
             nanos(*args.max_gap),
-            since_epoch(now),
+            epoch_ns(now),
         )
         .await?;
     let ingest_ok = health.ok();
@@ -900,11 +902,7 @@ async fn explain(data: PathBuf, args: ExplainArgs) -> anyhow::Result<ExitCode> {
 
 async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
     let analyzer = open(&data, args.detect.settings()).await?;
-    let at = args
-        .at
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(nanos)
-        .unwrap_or(0);
+    let at = epoch_ns(*args.at);
     let text = analyzer.cut(at, nanos(*args.lookback), &args.keys).await?;
     write_output(None, &text)?;
     Ok(ExitCode::SUCCESS)
@@ -912,13 +910,7 @@ async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
 
 async fn diff(data: PathBuf, args: DiffArgs) -> anyhow::Result<ExitCode> {
     use causet_analyzer::{diff, explain};
-    let ns = |t: Option<humantime::Timestamp>| {
-        t.map(|t| {
-            t.duration_since(std::time::UNIX_EPOCH)
-                .map(nanos)
-                .unwrap_or(0)
-        })
-    };
+    let ns = |t: Option<humantime::Timestamp>| t.map(|t| epoch_ns(*t));
     let settings = Settings {
         range: TimeRange {
             from_ns: ns(args.from),
@@ -1028,10 +1020,7 @@ async fn demo(data: PathBuf, data_given: bool, args: DemoArgs) -> anyhow::Result
         std::fs::create_dir_all(&data)
             .with_context(|| format!("cannot create {}", data.display()))?;
     }
-    let start_ns = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(nanos)
-        .unwrap_or(0);
+    let start_ns = epoch_ns(std::time::SystemTime::now());
     let config = causet_demo::DemoConfig {
         nodes: args.nodes,
         clients: args.clients,
