@@ -29,7 +29,7 @@ use crate::graph::{Graph, tables};
 use crate::incidents::{self, Incident};
 use crate::ingested::DedupTable;
 use crate::scan;
-use crate::settings::{Reach, Settings};
+use crate::settings::{Reach, Settings, TimeRange};
 
 /// The ingested tables a graph is built from, and the graph once built.
 #[derive(Debug)]
@@ -44,7 +44,12 @@ struct Snapshot {
     sources: Vec<Arc<DedupTable>>,
     built: Arc<OnceCell<Arc<Built>>>,
     detected: Arc<OnceCell<Arc<Detected>>>,
+    /// The last span count asked for: its range and slot, and its rows.
+    counts: Arc<Mutex<Option<SpanCounts>>>,
 }
+
+/// Spans per slot and service of a range (see [`scan::span_counts`]).
+type SpanCounts = ((TimeRange, i64), Arc<Vec<(i64, String, u64)>>);
 
 /// Findings and node offsets of a graph.
 #[derive(Debug)]
@@ -126,7 +131,33 @@ impl GraphCache {
             sources,
             built: Arc::default(),
             detected: Arc::default(),
+            counts: Arc::default(),
         };
+    }
+
+    /// Spans per `slot_ns` of start time and service inside `range`, by
+    /// slot then service, in the current snapshot. The last answer is kept:
+    /// a report cuts its windows and measures its ingest health with the
+    /// same per-minute counts, and reads them once.
+    pub(crate) async fn span_counts(
+        &self,
+        range: TimeRange,
+        slot_ns: i64,
+    ) -> Result<Arc<Vec<(i64, String, u64)>>> {
+        let counts = {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(&state.counts)
+        };
+        if let Some((asked, rows)) = counts.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && *asked == (range, slot_ns)
+        {
+            return Ok(Arc::clone(rows));
+        }
+        let rows =
+            Arc::new(scan::span_counts(&self.sources(), &self.runtime, range, slot_ns).await?);
+        *counts.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(((range, slot_ns), Arc::clone(&rows)));
+        Ok(rows)
     }
 
     /// The settings.

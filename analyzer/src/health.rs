@@ -14,7 +14,6 @@ use serde::Serialize;
 use crate::derived::GraphCache;
 use crate::error::Result;
 use crate::report::rfc3339;
-use crate::scan;
 use crate::settings::TimeRange;
 
 const MINUTE_NS: i64 = 60_000_000_000;
@@ -78,8 +77,8 @@ pub async fn measure(
     max_gap_ns: i64,
     now_ns: i64,
 ) -> Result<IngestHealth> {
-    let rows = scan::span_counts(&cache.sources(), cache.runtime(), range, MINUTE_NS).await?;
-    Ok(summarise(rows, range, max_gap_ns, now_ns))
+    let rows = cache.span_counts(range, MINUTE_NS).await?;
+    Ok(summarise(rows.to_vec(), range, max_gap_ns, now_ns))
 }
 
 fn summarise(

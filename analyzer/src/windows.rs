@@ -50,7 +50,6 @@ use crate::Result;
 use crate::derived::{Detected, GraphCache};
 use crate::detect::offsets::NodeOffset;
 use crate::detect::{self, Family, Finding};
-use crate::scan;
 use crate::settings::{Reach, TimeRange};
 
 /// What a windowed analysis did, for a person sizing it.
@@ -233,7 +232,7 @@ async fn span_counts(
     range: TimeRange,
     slot_ns: i64,
 ) -> Result<Vec<(i64, u64)>> {
-    let rows = scan::span_counts(&cache.sources(), cache.runtime(), range, slot_ns).await?;
+    let rows = cache.span_counts(range, slot_ns).await?;
     // By slot, then service: each slot's services are one run.
     Ok(rows
         .chunk_by(|a, b| a.0 == b.0)

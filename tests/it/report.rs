@@ -276,6 +276,8 @@ fn diff_tells_structure_from_timing() {
     assert!(text.contains("only timing differs"), "{text}");
     let out = causet(dir.path(), &["diff", &trace(1), &trace(9)]);
     assert_eq!(out.status.code(), Some(2));
+    let out = causet(dir.path(), &["diff", &trace(1), &trace(1)]);
+    assert_eq!(out.status.code(), Some(0));
     // Against the most common structure of its operation: traces 1 and 3
     // share one, trace 2 is alone; the baseline is the earliest, trace 1.
     let html = dir.path().join("diff.html");
