@@ -410,6 +410,29 @@ rpc(s, 0xe1, 0xf1, "web-1", "auth-1", 2010, 2050, 2015, 2045, trace=3, parent=0x
 rpc(s, 0xe2, 0xf2, "web-1", "db-1", 2060, 2400, 2065, 2395, trace=3, parent=0x30)
 scenarios.append(s)
 
+s = Scenario("heartbeat-suspected")
+# monitor-1 receives heartbeats (spans with causet.heartbeat.from) once a
+# second from four nodes. n-1 pauses from 11 s to 19 s, then resumes: a
+# false suspicion, slow not dead (medium). n-2 stops at 20 s and never comes
+# back while the others go on to 30 s (high). Near misses: n-3's heartbeats
+# jitter by up to 150 ms (no suspicion), n-4 sent only three (too few to
+# judge).
+JITTER = [0, 150, -100, 50, -150, 100, -50, 120, -120, 0]
+def beats(node_index, node, times):
+    for k, t in enumerate(times):
+        s.span(0x1000 + node_index * 0x100 + k, "heartbeat", "monitor-1", t, t + 1, kind="server",
+               trace=10 + node_index, causet__heartbeat__from=node)
+    return [0x1000 + node_index * 0x100 + k for k in range(len(times))]
+n1 = beats(1, "n-1", [t for t in range(0, 30001, 1000) if not 11000 < t < 19000])
+n2 = beats(2, "n-2", list(range(0, 20001, 1000)))
+beats(3, "n-3", [t + JITTER[i % len(JITTER)] for i, t in enumerate(range(1000, 30001, 1000))])
+beats(4, "n-4", [0, 1000, 2000])
+s.expect("suspected", n1[11], n1[12])
+s.expect("suspected", n2[-1])
+s.expect_incident("node_failure", "n-1", suspected=1)
+s.expect_incident("node_failure", "n-2", suspected=1)
+scenarios.append(s)
+
 for s in scenarios:
     s.write()
 print("wrote", len(scenarios), "scenarios")

@@ -164,6 +164,10 @@ struct DetectArgs {
     /// db.collection.name and the application's key attribute).
     #[arg(long = "write-key-attribute")]
     write_key_attributes: Vec<String>,
+    /// Phi-accrual suspicion (of heartbeat spans, `causet.heartbeat.from`)
+    /// above which a silent node is reported `suspected`.
+    #[arg(long, default_value_t = 8.0)]
+    phi_threshold: f64,
     #[command(flatten)]
     memory: MemoryArgs,
 }
@@ -176,6 +180,7 @@ impl DetectArgs {
             reference_node: self.reference_node.clone(),
             non_idempotent_rpc: self.non_idempotent_rpc.clone(),
             write_key_attributes: self.write_key_attributes.clone(),
+            phi_threshold: self.phi_threshold,
             ..DetectConfig::default()
         }
     }

@@ -14,6 +14,7 @@
 
 pub mod clocks;
 pub mod facts;
+pub mod heartbeats;
 pub mod offsets;
 pub mod retries;
 pub mod writes;
@@ -54,6 +55,9 @@ pub struct DetectConfig {
     /// has all of them, unless its `db.operation.name` is a read
     /// ([`READ_OPERATIONS`]). Empty: only `causet.write.key` names writes.
     pub write_key_attributes: Vec<String>,
+    /// Phi-accrual suspicion above which a silent node is `suspected`
+    /// (default 8: a one in 10^8 chance of a heartbeat that late).
+    pub phi_threshold: f64,
 }
 
 /// `db.operation.name` values (any case) that read and so are never writes.
@@ -83,6 +87,7 @@ impl Default for DetectConfig {
             clock_jump_ns: 1_000_000,
             non_idempotent_rpc: Vec::new(),
             write_key_attributes: Vec::new(),
+            phi_threshold: 8.0,
         }
     }
 }
@@ -214,6 +219,7 @@ pub fn run_all(
     findings.extend(clocks::detect(graph, facts, config));
     findings.extend(writes::detect(graph, facts, config));
     findings.extend(retries::detect(graph, facts, config));
+    findings.extend(heartbeats::detect(graph, facts, config));
     sort(&mut findings);
     (findings, node_offsets)
 }
@@ -235,6 +241,8 @@ pub mod names {
     pub const WRITE_CONFLICTS: &str = "write_conflicts";
     /// View: retry findings.
     pub const RETRY_FINDINGS: &str = "retry_findings";
+    /// View: failure findings (`suspected`).
+    pub const FAILURE_FINDINGS: &str = "failure_findings";
     /// Table: estimated node clock offsets.
     pub const NODE_OFFSETS: &str = "node_offsets";
     /// Table: findings grouped by cause.

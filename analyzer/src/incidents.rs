@@ -25,7 +25,8 @@
 //!    - clock protocol: the node whose clock should have grown (the
 //!      effect's); instrumentation: the node that sent the attribute;
 //!    - write conflict: the key;
-//!    - retry: the client node and the request (`POST /orders`).
+//!    - retry: the client node and the request (`POST /orders`);
+//!    - node failure: the node suspected.
 //! 3. **Time**: the findings of one anchor form one incident as long as
 //!    each comes within [`DEFAULT_GAP_NS`] (30 minutes) of the one before;
 //!    a longer quiet stretch starts a new incident.
@@ -210,6 +211,7 @@ fn anchors<'a>(
             Cause::Instrumentation => Some(first_node(f)),
             Cause::WriteConflict => Some(f.key.clone().unwrap_or_default()),
             Cause::Retry => Some(retry_anchor(f)),
+            Cause::NodeFailure => Some(first_node(f)),
         })
         .collect();
 
@@ -514,6 +516,9 @@ fn summary(incident: &Incident, largest: u64) -> String {
                 counted(incident.findings.len(), "retry was", "retries were")
             )
         }
+        Cause::NodeFailure => format!(
+            "{anchor} went silent {when}: its monitors stopped receiving its heartbeats ({counts})."
+        ),
         Cause::Retry => {
             let (client, request) = anchor.split_once(' ').unwrap_or((anchor, "?"));
             format!("{client} retried {request} after uncertain outcomes {when}: {counts}.")

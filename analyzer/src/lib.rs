@@ -120,6 +120,7 @@ impl Analyzer {
             (detect::names::CLOCK_FINDINGS, detect::Family::Clock),
             (detect::names::WRITE_CONFLICTS, detect::Family::Write),
             (detect::names::RETRY_FINDINGS, detect::Family::Retry),
+            (detect::names::FAILURE_FINDINGS, detect::Family::Failure),
         ] {
             // The kinds are our own words (no quotes to escape).
             let list: Vec<String> = detect::FindingKind::of(family)

@@ -70,6 +70,11 @@ pub const EVENT_RECEIVE: &str = "causet.receive";
 /// Message identity joining a [`EVENT_SEND`] to its [`EVENT_RECEIVE`], a string.
 pub const MSG_ID: &str = "causet.msg.id";
 
+/// On a heartbeat span: the node whose heartbeat it is (the monitored
+/// node), a string; the span's own node is the monitor that received it,
+/// and the span's start is the arrival. See `suspected` findings.
+pub const HEARTBEAT_FROM: &str = "causet.heartbeat.from";
+
 /// Resource attribute naming the service instance (semantic conventions).
 pub const SERVICE_INSTANCE_ID: &str = "service.instance.id";
 /// Resource attribute naming the service (semantic conventions).

@@ -112,6 +112,9 @@ vocabulary! {
         UnsafeRetry = "unsafe_retry",
         /// A retry was answered from the server's deduplication cache.
         Deduplicated = "deduplicated",
+        /// A monitor's phi-accrual suspicion of a node passed the threshold:
+        /// its heartbeats stopped arriving.
+        Suspected = "suspected",
     }
 }
 
@@ -124,6 +127,8 @@ pub enum Family {
     Write,
     /// Retries: `retry_findings`.
     Retry,
+    /// Failures of nodes and links: `failure_findings`.
+    Failure,
 }
 
 impl FindingKind {
@@ -137,6 +142,7 @@ impl FindingKind {
             }
             ConcurrentWrite | PossibleConcurrentWrite | LwwInversion => Family::Write,
             DuplicateExecution | PossibleDuplicate | UnsafeRetry | Deduplicated => Family::Retry,
+            Suspected => Family::Failure,
         }
     }
 
@@ -165,6 +171,8 @@ vocabulary! {
         WriteConflict = "write_conflict",
         /// One client's retries of one operation after uncertain outcomes.
         Retry = "retry",
+        /// A node its monitors stopped hearing from (dead, paused or cut off).
+        NodeFailure = "node_failure",
     }
 }
 
@@ -179,6 +187,7 @@ impl FindingKind {
             MalformedClock => Cause::Instrumentation,
             ConcurrentWrite | PossibleConcurrentWrite => Cause::WriteConflict,
             DuplicateExecution | PossibleDuplicate | UnsafeRetry | Deduplicated => Cause::Retry,
+            Suspected => Cause::NodeFailure,
         }
     }
 }
@@ -273,7 +282,7 @@ mod tests {
 
     #[test]
     fn families_cover_every_kind_once() {
-        let total: usize = [Family::Clock, Family::Write, Family::Retry]
+        let total: usize = [Family::Clock, Family::Write, Family::Retry, Family::Failure]
             .into_iter()
             .map(|f| FindingKind::of(f).count())
             .sum();

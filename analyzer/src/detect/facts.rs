@@ -52,6 +52,7 @@ const GRPC_STATUS: &str = "grpc_status";
 const ERROR_TYPE: &str = "error_type";
 const PEER: &str = "peer";
 const ROUTE: &str = "route";
+const HEARTBEAT: &str = "heartbeat_from";
 
 /// A write: the key and value written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +88,8 @@ pub struct SpanFacts {
     pub peer: Option<Sym>,
     /// Route or URL template.
     pub route: Option<Sym>,
+    /// On a heartbeat span: the node whose heartbeat it is.
+    pub heartbeat_from: Option<Sym>,
 }
 
 /// Everything the detectors read besides the graph.
@@ -166,6 +169,7 @@ pub fn span_columns(config: &DetectConfig) -> Vec<String> {
             attr(key::HTTP_ROUTE),
             attr(key::URL_TEMPLATE)
         ),
+        format!("{} AS {HEARTBEAT}", attr(key::HEARTBEAT_FROM)),
     ]
 }
 
@@ -219,6 +223,7 @@ impl FactsLoader {
         let (method, rpc, rpc_service) = (c.str(METHOD)?, c.bool(RPC)?, c.str(RPC_SERVICE)?);
         let (http_status, grpc_status) = (c.i64(HTTP_STATUS)?, c.i64(GRPC_STATUS)?);
         let (error_type, peer, route) = (c.str(ERROR_TYPE)?, c.str(PEER)?, c.str(ROUTE)?);
+        let heartbeat = c.str(HEARTBEAT)?;
         let int = |a: &Int64Array, row: usize| a.is_valid(row).then(|| a.value(row));
         let flag = |a: &BooleanArray, row: usize| a.is_valid(row) && a.value(row);
         for row in 0..batch.num_rows() {
@@ -244,6 +249,7 @@ impl FactsLoader {
                 || attempt.is_valid(row)
                 || clock_error.is_valid(row)
                 || replayed.is_valid(row)
+                || heartbeat.is_valid(row)
                 || matches!(
                     SpanKind::parse_lenient(kind.value(row)),
                     SpanKind::Client | SpanKind::Server
@@ -273,6 +279,7 @@ impl FactsLoader {
                 error_type: sym(error_type),
                 peer: sym(peer),
                 route: sym(route),
+                heartbeat_from: sym(heartbeat),
             };
             self.spans.push((t, s, facts));
         }

@@ -1,0 +1,211 @@
+//! Phi-accrual suspicion from heartbeats: `suspected`.
+//!
+//! A heartbeat is a span carrying `causet.heartbeat.from` (the node whose
+//! heartbeat it is); the span's own node is the monitor that received it,
+//! and its start is the arrival. For each (monitor, monitored) pair the
+//! detector replays the arrivals as a phi-accrual failure detector would
+//! (Hayashibara et al.; as in Cassandra and Akka): after each arrival, the
+//! suspicion of the next one grows as
+//! `phi(t) = -log10(P(the next heartbeat comes later than t))`, with the
+//! inter-arrival times of the last [`WINDOW`] heartbeats as a normal
+//! distribution (Akka's logistic approximation of its tail; the standard
+//! deviation is at least a tenth of the mean, so a perfectly regular sender
+//! is not suspected for a millisecond of jitter). When the silence lasts
+//! past the moment phi reaches `--phi-threshold` (default 8: a one in 10^8
+//! chance of a heartbeat that late), the node is suspected, from that moment:
+//!
+//! - until the next heartbeat, when one came: a false suspicion, the node
+//!   was slow or paused, not dead (medium);
+//! - to the end of the data read, when none came: it never came back (high).
+//!
+//! Nothing is judged before [`MIN_INTERVALS`] intervals are known.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde_json::json;
+
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json, human_ns};
+use crate::graph::{EventId, Graph, Sym};
+
+/// Intervals a monitor remembers per node.
+pub const WINDOW: usize = 100;
+/// Intervals needed before a node is judged.
+pub const MIN_INTERVALS: usize = 5;
+
+/// `phi` of a silence `y` standard deviations past the mean (Akka's
+/// logistic approximation of the normal tail).
+fn phi(y: f64) -> f64 {
+    let e = (-y * (1.5976 + 0.070566 * y * y)).exp();
+    if y > 0.0 {
+        -(e / (1.0 + e)).log10()
+    } else {
+        -(1.0 - 1.0 / (1.0 + e)).log10()
+    }
+}
+
+/// How many standard deviations past the mean phi reaches `threshold`.
+fn deviations_at(threshold: f64) -> f64 {
+    let (mut lo, mut hi) = (-10.0, 60.0);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if phi(mid) < threshold {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
+}
+
+/// The detector's state for one monitored node.
+struct History {
+    intervals: VecDeque<f64>,
+}
+
+impl History {
+    /// When the silence after `last` becomes a suspicion, if judged yet;
+    /// with the mean and standard deviation used.
+    fn deadline(&self, last: i64, deviations: f64) -> Option<(i64, f64, f64)> {
+        if self.intervals.len() < MIN_INTERVALS {
+            return None;
+        }
+        let n = self.intervals.len() as f64;
+        let mean = self.intervals.iter().sum::<f64>() / n;
+        let var = self
+            .intervals
+            .iter()
+            .map(|x| (x - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        let sd = var.sqrt().max(mean / 10.0);
+        Some((last + (mean + deviations * sd) as i64, mean, sd))
+    }
+
+    fn push(&mut self, interval: i64) {
+        if self.intervals.len() == WINDOW {
+            self.intervals.pop_front();
+        }
+        self.intervals.push_back(interval as f64);
+    }
+}
+
+pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
+    let mut beats: BTreeMap<(u32, Sym), Vec<(i64, EventId)>> = BTreeMap::new();
+    for (i, span) in g.spans.iter().enumerate() {
+        if let Some(from) = facts.of(i as u32).and_then(|f| f.heartbeat_from) {
+            beats
+                .entry((span.node, from))
+                .or_default()
+                .push((span.start, span.start_event));
+        }
+    }
+    let Some(end) = g.events.iter().map(|e| e.time).max() else {
+        return Vec::new();
+    };
+    let deviations = deviations_at(config.phi_threshold);
+    let mut out = Vec::new();
+    for ((monitor, from), mut arrivals) in beats {
+        arrivals.sort_unstable();
+        arrivals.dedup_by_key(|a| a.0);
+        let from = facts.str(Some(from)).unwrap_or("?");
+        let mut history = History {
+            intervals: VecDeque::new(),
+        };
+        for pair in arrivals.windows(2) {
+            let (last, next) = (pair[0], pair[1]);
+            if let Some(judged) = history.deadline(last.0, deviations)
+                && next.0 > judged.0
+            {
+                out.push(finding(g, config, monitor, from, last, Some(next), judged));
+            }
+            history.push(next.0 - last.0);
+        }
+        if let Some(&last) = arrivals.last()
+            && let Some(judged) = history.deadline(last.0, deviations)
+            && end > judged.0
+        {
+            let mut f = finding(g, config, monitor, from, last, None, judged);
+            f.magnitude = Some(end - last.0);
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn finding(
+    g: &Graph,
+    config: &DetectConfig,
+    monitor: u32,
+    from: &str,
+    last: (i64, EventId),
+    next: Option<(i64, EventId)>,
+    (suspected_at, mean, sd): (i64, f64, f64),
+) -> Finding {
+    let came_back = next.is_some();
+    let severity = if came_back {
+        Severity::Medium
+    } else {
+        Severity::High
+    };
+    let events: Vec<EventId> = [Some(last.1), next.map(|n| n.1)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut f = Finding::about(g, FindingKind::Suspected, severity, &events);
+    let monitor = &g.nodes[monitor as usize];
+    f.nodes = vec![from.to_owned(), monitor.clone()];
+    f.time = suspected_at;
+    let end = g.events.iter().map(|e| e.time).max().unwrap_or(last.0);
+    let silent = next.map_or(end, |n| n.0) - last.0;
+    f.magnitude = Some(silent);
+    let at = crate::report::rfc3339;
+    f.summary = match next {
+        Some(n) => format!(
+            "{monitor} suspected {from} from {} (phi over {} after {} without a heartbeat; usually one every {}): {from} was silent for {}, then came back at {}: slow or paused, not dead.",
+            at(suspected_at),
+            config.phi_threshold,
+            human_ns(suspected_at - last.0),
+            human_ns(mean as i64),
+            human_ns(silent),
+            at(n.0)
+        ),
+        None => format!(
+            "{monitor} suspected {from} from {} (phi over {} after {} without a heartbeat; usually one every {}): no heartbeat came after {} up to the end of the data read, {} later.",
+            at(suspected_at),
+            config.phi_threshold,
+            human_ns(suspected_at - last.0),
+            human_ns(mean as i64),
+            at(last.0),
+            human_ns(silent)
+        ),
+    };
+    f.evidence = json!({
+        "monitor": monitor,
+        "monitored": from,
+        "phi_threshold": config.phi_threshold,
+        "mean_interval_ns": mean as i64,
+        "stddev_ns": sd as i64,
+        "suspected_at_ns": suspected_at,
+        "silent_ns": silent,
+        "came_back": came_back,
+    });
+    f.witness = json!({
+        "last_heartbeat": event_json(g, last.1),
+        "next_heartbeat": next.map(|n| event_json(g, n.1)),
+    });
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phi_grows_with_silence_and_crosses_eight_near_five_deviations() {
+        assert!(phi(0.0) > 0.29 && phi(0.0) < 0.31, "{}", phi(0.0));
+        assert!(phi(1.0) < phi(2.0) && phi(2.0) < phi(3.0));
+        let y = deviations_at(8.0);
+        assert!((phi(y) - 8.0).abs() < 1e-6);
+        assert!(y > 5.0 && y < 6.0, "{y}");
+    }
+}
