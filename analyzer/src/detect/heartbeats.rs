@@ -116,7 +116,15 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
             if let Some(judged) = history.deadline(last.0, deviations)
                 && next.0 > judged.0
             {
-                out.push(finding(g, config, monitor, from, last, Some(next), judged));
+                out.push(finding(
+                    g,
+                    config,
+                    (monitor, from),
+                    last,
+                    Some(next),
+                    judged,
+                    end,
+                ));
             }
             history.push(next.0 - last.0);
         }
@@ -124,22 +132,22 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
             && let Some(judged) = history.deadline(last.0, deviations)
             && end > judged.0
         {
-            let mut f = finding(g, config, monitor, from, last, None, judged);
-            f.magnitude = Some(end - last.0);
-            out.push(f);
+            out.push(finding(g, config, (monitor, from), last, None, judged, end));
         }
     }
     out
 }
 
+/// The finding of a suspicion: `from`'s silence after `last` as its
+/// `monitor` judged it, until `next` or the data's `end`.
 fn finding(
     g: &Graph,
     config: &DetectConfig,
-    monitor: u32,
-    from: &str,
+    (monitor, from): (u32, &str),
     last: (i64, EventId),
     next: Option<(i64, EventId)>,
     (suspected_at, mean, sd): (i64, f64, f64),
+    end: i64,
 ) -> Finding {
     let came_back = next.is_some();
     let severity = if came_back {
@@ -155,7 +163,6 @@ fn finding(
     let monitor = &g.nodes[monitor as usize];
     f.nodes = vec![from.to_owned(), monitor.clone()];
     f.time = suspected_at;
-    let end = g.events.iter().map(|e| e.time).max().unwrap_or(last.0);
     let silent = next.map_or(end, |n| n.0) - last.0;
     f.magnitude = Some(silent);
     let at = crate::report::rfc3339;
