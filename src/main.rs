@@ -750,6 +750,7 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
         from_ns,
         to_ns,
         max_offset_ns: settings.detect.max_offset_ns,
+        phi_threshold: settings.detect.phi_threshold,
         data_dir: data.display().to_string(),
         generated_at_ns: epoch_ns(now),
     };

@@ -9,7 +9,8 @@
 use std::sync::{Arc, LazyLock, Mutex};
 
 use arrow::array::{
-    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt64Array,
+    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray,
+    UInt64Array,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
@@ -22,8 +23,9 @@ use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use tokio::sync::OnceCell;
 
+use crate::detect::heartbeats::PhiSample;
 use crate::detect::offsets::NodeOffset;
-use crate::detect::{self, DetectConfig, Facts, Finding};
+use crate::detect::{self, DetectConfig, Estimates, Facts, Finding};
 use crate::error::Result;
 use crate::graph::{Graph, tables};
 use crate::incidents::{self, Incident};
@@ -58,6 +60,8 @@ pub struct Detected {
     pub findings: Vec<Finding>,
     /// Node offsets per window.
     pub offsets: Vec<NodeOffset>,
+    /// Phi at each heartbeat's arrival.
+    pub phi: Vec<PhiSample>,
     /// The findings grouped by cause, worst first.
     pub incidents: Vec<Incident>,
     /// `findings`.
@@ -66,6 +70,8 @@ pub struct Detected {
     pub incidents_batch: RecordBatch,
     /// `node_offsets`.
     pub offsets_batch: RecordBatch,
+    /// `node_phi`.
+    pub phi_batch: RecordBatch,
 }
 
 /// A graph and its two tables, each made the first time a query reads it:
@@ -227,9 +233,9 @@ impl GraphCache {
         let detected = snapshot
             .detected
             .get_or_try_init(|| async {
-                let (findings, offsets) =
+                let (findings, estimates) =
                     detect::run_all(&built.graph, &built.facts, &self.settings.detect);
-                Ok::<_, crate::Error>(Arc::new(Detected::new(findings, offsets)?))
+                Ok::<_, crate::Error>(Arc::new(Detected::new(findings, estimates)?))
             })
             .await?;
         Ok(Arc::clone(detected))
@@ -237,16 +243,20 @@ impl GraphCache {
 }
 
 impl Detected {
-    /// Findings and offsets with their tables.
-    pub fn new(findings: Vec<Finding>, offsets: Vec<NodeOffset>) -> Result<Detected> {
+    /// Findings and estimates with their tables.
+    pub fn new(findings: Vec<Finding>, estimates: Estimates) -> Result<Detected> {
+        let Estimates { offsets, phi } = estimates;
         let refs: Vec<&Finding> = findings.iter().collect();
         let incidents = incidents::group(&refs, &offsets, incidents::DEFAULT_GAP_NS);
         let findings_batch = detect::findings_batch(&findings, &incidents)?;
         let incidents_batch = incidents::batch(&incidents, &findings)?;
         let offsets_batch = offsets_batch(&offsets)?;
+        let phi_batch = phi_batch(&phi)?;
         Ok(Detected {
             findings,
             offsets,
+            phi,
+            phi_batch,
             incidents,
             findings_batch,
             incidents_batch,
@@ -294,6 +304,36 @@ fn offsets_batch(offsets: &[NodeOffset]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(offsets_schema(), columns)?)
 }
 
+static PHI_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("monitor", DataType::Utf8, false),
+        Field::new("node", DataType::Utf8, false),
+        Field::new("time", timestamp_type(), false),
+        Field::new("phi", DataType::Float64, false),
+    ]))
+});
+
+/// Schema of `node_phi`: per heartbeat arrival, the monitor's suspicion of
+/// the node just before it (see [`detect::heartbeats`]).
+pub fn phi_schema() -> SchemaRef {
+    Arc::clone(&PHI_SCHEMA)
+}
+
+fn phi_batch(phi: &[PhiSample]) -> Result<RecordBatch> {
+    let at: TimestampNanosecondArray = phi.iter().map(|p| Some(p.at)).collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            phi.iter().map(|p| p.monitor.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            phi.iter().map(|p| p.node.as_str()),
+        )),
+        Arc::new(at.with_timezone(UTC)),
+        Arc::new(Float64Array::from_iter_values(phi.iter().map(|p| p.phi))),
+    ];
+    Ok(RecordBatch::try_new(phi_schema(), columns)?)
+}
+
 /// Which derived table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
@@ -307,6 +347,8 @@ pub enum Which {
     Offsets,
     /// `incidents`.
     Incidents,
+    /// `node_phi`.
+    Phi,
 }
 
 /// A table whose rows come from the graph.
@@ -332,6 +374,7 @@ impl TableProvider for GraphTable {
             Which::Findings => detect::findings_schema(),
             Which::Offsets => offsets_schema(),
             Which::Incidents => incidents::schema(),
+            Which::Phi => phi_schema(),
         }
     }
 
@@ -360,7 +403,7 @@ impl TableProvider for GraphTable {
                 };
                 batch.map_err(crate::error::to_datafusion)?
             }
-            Which::Findings | Which::Offsets | Which::Incidents => {
+            Which::Findings | Which::Offsets | Which::Incidents | Which::Phi => {
                 let detected = self
                     .cache
                     .detected()
@@ -369,6 +412,7 @@ impl TableProvider for GraphTable {
                 match self.which {
                     Which::Findings => detected.findings_batch.clone(),
                     Which::Incidents => detected.incidents_batch.clone(),
+                    Which::Phi => detected.phi_batch.clone(),
                     _ => detected.offsets_batch.clone(),
                 }
             }

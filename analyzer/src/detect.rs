@@ -206,12 +206,17 @@ pub fn path_json(graph: &Graph, edges: &[u32]) -> Value {
     )
 }
 
+/// What the detectors found besides findings: the estimates behind them.
+#[derive(Debug, Default)]
+pub struct Estimates {
+    /// Node clock offsets per window (`node_offsets`).
+    pub offsets: Vec<offsets::NodeOffset>,
+    /// Phi at each heartbeat's arrival (`node_phi`).
+    pub phi: Vec<heartbeats::PhiSample>,
+}
+
 /// Runs every detector.
-pub fn run_all(
-    graph: &Graph,
-    facts: &Facts,
-    config: &DetectConfig,
-) -> (Vec<Finding>, Vec<offsets::NodeOffset>) {
+pub fn run_all(graph: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>, Estimates) {
     let mut findings = Vec::new();
     findings.extend(offsets::causality_violations(graph, config));
     let (node_offsets, offset_findings) = offsets::estimate(graph, config);
@@ -219,9 +224,16 @@ pub fn run_all(
     findings.extend(clocks::detect(graph, facts, config));
     findings.extend(writes::detect(graph, facts, config));
     findings.extend(retries::detect(graph, facts, config));
-    findings.extend(heartbeats::detect(graph, facts, config));
+    let (suspected, phi) = heartbeats::detect(graph, facts, config);
+    findings.extend(suspected);
     sort(&mut findings);
-    (findings, node_offsets)
+    (
+        findings,
+        Estimates {
+            offsets: node_offsets,
+            phi,
+        },
+    )
 }
 
 /// Findings in report order: by time, then kind, then spans.
@@ -247,6 +259,8 @@ pub mod names {
     pub const NODE_OFFSETS: &str = "node_offsets";
     /// Table: findings grouped by cause.
     pub const INCIDENTS: &str = "incidents";
+    /// Table: phi-accrual suspicion at each heartbeat's arrival.
+    pub const NODE_PHI: &str = "node_phi";
 }
 
 static FINDINGS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {

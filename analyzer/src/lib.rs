@@ -112,6 +112,7 @@ impl Analyzer {
             (detect::names::FINDINGS, Which::Findings),
             (detect::names::NODE_OFFSETS, Which::Offsets),
             (detect::names::INCIDENTS, Which::Incidents),
+            (detect::names::NODE_PHI, Which::Phi),
         ];
         for (name, which) in tables {
             ctx.register_table(name, Arc::new(GraphTable::new(Arc::clone(&cache), which)))?;

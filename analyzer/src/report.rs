@@ -35,6 +35,8 @@ pub struct ReportOptions {
     pub to_ns: Option<i64>,
     /// The max-offset the detectors used, ns.
     pub max_offset_ns: i64,
+    /// The phi threshold the heartbeat detector used.
+    pub phi_threshold: f64,
     /// The data folder, as the user named it.
     pub data_dir: String,
     /// When the report was made, ns since the epoch.
@@ -75,6 +77,13 @@ pub struct Report {
     pub history: Vec<Bucket>,
     /// Estimated clock offset of each node per window.
     pub node_offsets: Vec<Offset>,
+    /// Each monitor's phi-accrual suspicion of each node it hears
+    /// heartbeats from, at most [`PHI_POINTS`] points per pair (the highest
+    /// of each stretch); absent without heartbeats.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub node_phi: Vec<PhiSeries>,
+    /// The phi threshold of `suspected`.
+    pub phi_threshold: f64,
     /// Keys with conflicting writes, most first (top 20).
     pub conflict_keys: Vec<KeyCount>,
     /// Retry findings by verdict.
@@ -141,6 +150,25 @@ pub struct Offset {
     /// RPC pairs behind the estimate.
     pub rpc_pairs: u64,
 }
+
+/// One monitor's suspicion of one node over time.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhiSeries {
+    /// The monitor.
+    pub monitor: String,
+    /// The node.
+    pub node: String,
+    /// The highest phi reached, at arrivals.
+    pub max_phi: f64,
+    /// (arrival time RFC 3339, phi just before it), in time order.
+    pub points: Vec<(String, f64)>,
+    /// The same times, ns (for the chart).
+    #[serde(skip)]
+    pub times_ns: Vec<i64>,
+}
+
+/// Points of one phi series in a report.
+pub const PHI_POINTS: usize = 120;
 
 /// Conflicts on one key.
 #[derive(Debug, Clone, Serialize)]
@@ -374,6 +402,8 @@ pub fn build(detected: &Detected, options: &ReportOptions) -> Report {
                 rpc_pairs: o.rpc_pairs,
             })
             .collect(),
+        node_phi: phi_series(detected, options),
+        phi_threshold: options.phi_threshold,
         conflict_keys,
         retries,
         findings: listed,
@@ -412,6 +442,38 @@ fn report_finding(f: &Finding, incident_id: &str) -> ReportFinding {
         explain,
         why,
     }
+}
+
+/// Each (monitor, node)'s phi in range, the highest of each of at most
+/// [`PHI_POINTS`] equal runs of arrivals; the most suspicious pair first.
+fn phi_series(detected: &Detected, options: &ReportOptions) -> Vec<PhiSeries> {
+    let mut by_pair: BTreeMap<(&str, &str), Vec<(i64, f64)>> = BTreeMap::new();
+    for p in detected.phi.iter().filter(|p| in_range(p.at, options)) {
+        by_pair
+            .entry((p.monitor.as_str(), p.node.as_str()))
+            .or_default()
+            .push((p.at, p.phi));
+    }
+    let mut series: Vec<PhiSeries> = by_pair
+        .into_iter()
+        .map(|((monitor, node), mut points)| {
+            points.sort_by_key(|p| p.0);
+            let run = points.len().div_ceil(PHI_POINTS).max(1);
+            let kept: Vec<(i64, f64)> = points
+                .chunks(run)
+                .filter_map(|c| c.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1)))
+                .collect();
+            PhiSeries {
+                monitor: monitor.to_owned(),
+                node: node.to_owned(),
+                max_phi: kept.iter().map(|p| p.1).fold(0.0, f64::max),
+                points: kept.iter().map(|&(t, phi)| (rfc3339(t), phi)).collect(),
+                times_ns: kept.iter().map(|p| p.0).collect(),
+            }
+        })
+        .collect();
+    series.sort_by(|a, b| b.max_phi.total_cmp(&a.max_phi).then(a.node.cmp(&b.node)));
+    series
 }
 
 /// Buckets of a width that gives at most 48 of them.
@@ -753,7 +815,14 @@ mod tests {
                 rpc_pairs: 3,
             })
             .collect();
-        let detected = Detected::new(findings, offsets).unwrap();
+        let detected = Detected::new(
+            findings,
+            crate::detect::Estimates {
+                offsets,
+                phi: Vec::new(),
+            },
+        )
+        .unwrap();
         let report = build(&detected, &ReportOptions::default());
         assert_eq!(report.findings.len(), 100_000);
         assert!(report.incidents.len() > 1_000, "{}", report.incidents.len());

@@ -114,6 +114,7 @@ pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, W
     };
     let mut findings: Vec<Finding> = Vec::new();
     let mut offsets: Vec<NodeOffset> = Vec::new();
+    let mut phi = Vec::new();
     // Spans of the retry chains reported, by their chain's anchor.
     let mut chains: HashMap<String, i64> = HashMap::new();
     for (i, pair) in cuts.windows(2).enumerate() {
@@ -170,15 +171,20 @@ pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, W
         findings.extend(kept);
         offsets.extend(
             estimated
+                .offsets
                 .into_iter()
                 .filter(|o| keep.contains(o.window_start)),
         );
+        phi.extend(estimated.phi.into_iter().filter(|p| keep.contains(p.at)));
         drop(built);
     }
     detect::sort(&mut findings);
     // Offsets stay as estimated: by window (windows come in time order),
     // then by node as each window's graph numbers them.
-    Ok((Detected::new(findings, offsets)?, stats))
+    Ok((
+        Detected::new(findings, detect::Estimates { offsets, phi })?,
+        stats,
+    ))
 }
 
 /// Window boundaries (in slots) every `per` slots, aligned to multiples of

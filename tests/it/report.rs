@@ -322,6 +322,32 @@ fn diff_tells_structure_from_timing() {
     );
 }
 
+/// Heartbeats give `node_phi` (phi at each arrival) and its chart: n-1's
+/// 8 s pause goes far past the threshold, n-3's jitter stays under it.
+#[test]
+fn heartbeats_give_node_phi_and_its_chart() {
+    let dir = imported(&["heartbeat-suspected"]);
+    let csv = stdout(&causet(
+        dir.path(),
+        &[
+            "sql",
+            "--format",
+            "csv",
+            "SELECT node, max(phi) > 8 AS over FROM node_phi GROUP BY node ORDER BY node",
+        ],
+    ));
+    assert_eq!(
+        csv.trim(),
+        "node,over\nn-1,true\nn-2,false\nn-3,false",
+        "{csv}"
+    );
+    let html = dir.path().join("r.html");
+    causet(dir.path(), &["report", "-o", html.to_str().unwrap()]);
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(page.contains("<svg id=\"phi\""));
+    assert_eq!(page.matches("<polyline class=\"phi\"").count(), 3);
+}
+
 #[test]
 fn why_answers_the_classic_pairs() {
     let dir = imported(&["lamport-seed"]);

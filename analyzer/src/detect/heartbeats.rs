@@ -27,20 +27,32 @@ use serde_json::json;
 use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json, human_ns};
 use crate::graph::{EventId, Graph, Sym};
 
+/// A monitor's suspicion of a node as a heartbeat arrived: the peak of
+/// the silence it ends (a row of `node_phi`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhiSample {
+    /// The monitor.
+    pub monitor: String,
+    /// The node whose heartbeat it is.
+    pub node: String,
+    /// When the heartbeat arrived, ns.
+    pub at: i64,
+    /// Phi just before it arrived.
+    pub phi: f64,
+}
+
 /// Intervals a monitor remembers per node.
 pub const WINDOW: usize = 100;
 /// Intervals needed before a node is judged.
 pub const MIN_INTERVALS: usize = 5;
 
 /// `phi` of a silence `y` standard deviations past the mean (Akka's
-/// logistic approximation of the normal tail).
+/// logistic approximation of the normal tail), written so that a long
+/// silence gives a large finite phi rather than the log of an underflow.
 fn phi(y: f64) -> f64 {
-    let e = (-y * (1.5976 + 0.070566 * y * y)).exp();
-    if y > 0.0 {
-        -(e / (1.0 + e)).log10()
-    } else {
-        -(1.0 - 1.0 / (1.0 + e)).log10()
-    }
+    // P(later) = e / (1 + e) with e = exp(-x).
+    let x = y * (1.5976 + 0.070566 * y * y);
+    x / std::f64::consts::LN_10 + (-x).exp().ln_1p() / std::f64::consts::LN_10
 }
 
 /// How many standard deviations past the mean phi reaches `threshold`.
@@ -63,9 +75,8 @@ struct History {
 }
 
 impl History {
-    /// When the silence after `last` becomes a suspicion, if judged yet;
-    /// with the mean and standard deviation used.
-    fn deadline(&self, last: i64, deviations: f64) -> Option<(i64, f64, f64)> {
+    /// The mean and standard deviation of the intervals, once judged.
+    fn stats(&self) -> Option<(f64, f64)> {
         if self.intervals.len() < MIN_INTERVALS {
             return None;
         }
@@ -77,8 +88,20 @@ impl History {
             .map(|x| (x - mean).powi(2))
             .sum::<f64>()
             / n;
-        let sd = var.sqrt().max(mean / 10.0);
+        Some((mean, var.sqrt().max(mean / 10.0)))
+    }
+
+    /// When the silence after `last` becomes a suspicion, if judged yet;
+    /// with the mean and standard deviation used.
+    fn deadline(&self, last: i64, deviations: f64) -> Option<(i64, f64, f64)> {
+        let (mean, sd) = self.stats()?;
         Some((last + (mean + deviations * sd) as i64, mean, sd))
+    }
+
+    /// Phi after a silence of `silence` ns, if judged yet.
+    fn phi_after(&self, silence: i64) -> Option<f64> {
+        let (mean, sd) = self.stats()?;
+        Some(phi((silence as f64 - mean) / sd))
     }
 
     fn push(&mut self, interval: i64) {
@@ -89,7 +112,8 @@ impl History {
     }
 }
 
-pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
+/// The suspicions, and phi at each heartbeat's arrival.
+pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>, Vec<PhiSample>) {
     let mut beats: BTreeMap<(u32, Sym), Vec<(i64, EventId)>> = BTreeMap::new();
     for (i, span) in g.spans.iter().enumerate() {
         if let Some(from) = facts.of(i as u32).and_then(|f| f.heartbeat_from) {
@@ -100,8 +124,9 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         }
     }
     let Some(end) = g.events.iter().map(|e| e.time).max() else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
+    let mut samples = Vec::new();
     let deviations = deviations_at(config.phi_threshold);
     let mut out = Vec::new();
     for ((monitor, from), mut arrivals) in beats {
@@ -113,6 +138,14 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         };
         for pair in arrivals.windows(2) {
             let (last, next) = (pair[0], pair[1]);
+            if let Some(phi) = history.phi_after(next.0 - last.0) {
+                samples.push(PhiSample {
+                    monitor: g.nodes[monitor as usize].clone(),
+                    node: from.to_owned(),
+                    at: next.0,
+                    phi,
+                });
+            }
             if let Some(judged) = history.deadline(last.0, deviations)
                 && next.0 > judged.0
             {
@@ -135,7 +168,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
             out.push(finding(g, config, (monitor, from), last, None, judged, end));
         }
     }
-    out
+    (out, samples)
 }
 
 /// The finding of a suspicion: `from`'s silence after `last` as its
@@ -214,5 +247,7 @@ mod tests {
         let y = deviations_at(8.0);
         assert!((phi(y) - 8.0).abs() < 1e-6);
         assert!(y > 5.0 && y < 6.0, "{y}");
+        // A long silence: large and finite.
+        assert!(phi(70.0).is_finite() && phi(70.0) > 1e4);
     }
 }

@@ -156,6 +156,9 @@ pub fn to_html(report: &Report) -> String {
     }
     let _ = write!(out, "</table>");
 
+    if !report.node_phi.is_empty() {
+        let _ = write!(out, "<h2>Heartbeat suspicion (phi)</h2>{}", phi_svg(report));
+    }
     let _ = write!(out, "<h2>Node clock offsets</h2>{}", offsets_svg(report));
     let off: Vec<&super::Offset> = super::offsets_to_list(report);
     if !off.is_empty() {
@@ -611,6 +614,86 @@ fn offsets_svg(report: &Report) -> String {
         let _ = write!(
             svg,
             "<p class=\"muted\">{hidden} more nodes not drawn (SELECT * FROM node_offsets).</p>"
+        );
+    }
+    svg
+}
+
+/// Series drawn in the phi chart.
+const DRAWN_SERIES: usize = 12;
+
+/// Each monitor's phi of each node over time, the most suspicious first,
+/// clipped at twice the threshold, with the threshold drawn.
+fn phi_svg(report: &Report) -> String {
+    const COLORS: [&str; 6] = [
+        "#c62828", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f",
+    ];
+    let (w, h, left, top, bottom) = (900.0, 200.0, 40.0, 20.0, 24.0);
+    let series = &report.node_phi[..report.node_phi.len().min(DRAWN_SERIES)];
+    let times = series.iter().flat_map(|s| s.times_ns.iter().copied());
+    let (t0, t1) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+    let span = (t1 - t0).max(1) as f64;
+    let top_phi = report.phi_threshold * 2.0;
+    let x = |t: i64| left + (w - left - 160.0) * (t - t0) as f64 / span;
+    let y = |phi: f64| top + (h - top - bottom) * (1.0 - phi.min(top_phi) / top_phi);
+    let mut svg = format!(
+        "<svg id=\"phi\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"phi over time\">\
+         <line x1=\"{left}\" y1=\"{ty:.1}\" x2=\"{x2:.1}\" y2=\"{ty:.1}\" stroke=\"#999\" stroke-dasharray=\"4,3\"><title>--phi-threshold</title></line>\
+         <text x=\"2\" y=\"{lt:.1}\">{th}</text><text x=\"2\" y=\"{zy:.1}\">0</text>",
+        ty = y(report.phi_threshold),
+        x2 = w - 160.0,
+        lt = y(report.phi_threshold) + 4.0,
+        th = report.phi_threshold,
+        zy = y(0.0),
+    );
+    for (i, s) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let points: Vec<String> = s
+            .times_ns
+            .iter()
+            .zip(&s.points)
+            .map(|(&t, p)| format!("{:.1},{:.1}", x(t), y(p.1)))
+            .collect();
+        let _ = write!(
+            svg,
+            "<polyline class=\"phi\" points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"><title>{} on {}: highest phi {:.1}</title></polyline>\
+             <text x=\"{:.1}\" y=\"{:.1}\" fill=\"{color}\">{} ← {}</text>",
+            points.join(" "),
+            esc(&s.node),
+            esc(&s.monitor),
+            s.max_phi,
+            w - 150.0,
+            top + 14.0 * i as f64 + 4.0,
+            esc(&s.node),
+            esc(&s.monitor)
+        );
+    }
+    if let (Some(first), Some(last)) = (
+        series
+            .iter()
+            .filter_map(|s| s.points.first())
+            .min_by(|a, b| a.0.cmp(&b.0)),
+        series
+            .iter()
+            .filter_map(|s| s.points.last())
+            .max_by(|a, b| a.0.cmp(&b.0)),
+    ) {
+        let _ = write!(
+            svg,
+            "<text x=\"{left}\" y=\"{:.1}\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            h - 6.0,
+            esc(&first.0),
+            w - 160.0,
+            h - 6.0,
+            esc(&last.0)
+        );
+    }
+    svg.push_str("</svg>");
+    if report.node_phi.len() > DRAWN_SERIES {
+        let _ = write!(
+            svg,
+            "<p class=\"muted\">{} more monitor/node pairs not drawn (SELECT * FROM node_phi).</p>",
+            report.node_phi.len() - DRAWN_SERIES
         );
     }
     svg
