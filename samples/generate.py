@@ -433,6 +433,16 @@ s.expect_incident("node_failure", "n-1", suspected=1)
 s.expect_incident("node_failure", "n-2", suspected=1)
 scenarios.append(s)
 
+s = Scenario("heartbeat-rpc")
+# leader-1 sends a Heartbeat RPC to f-1 every 500 ms and pauses from 5 s to
+# 9 s. Nothing marks these spans as heartbeats, so by default there is no
+# finding; with `--heartbeat-span Heartbeat` f-1 suspects leader-1 (the
+# node of each server span's parent) during the pause.
+for k, t in enumerate([t for t in range(0, 12001, 500) if not 5000 < t < 9000]):
+    rpc(s, 0x100 + k, 0x200 + k, "leader-1", "f-1", t, t + 20, t + 5, t + 15, trace=1 + k)
+    s.spans[-1][1]["name"] = "Heartbeat"
+scenarios.append(s)
+
 for s in scenarios:
     s.write()
 print("wrote", len(scenarios), "scenarios")

@@ -168,6 +168,10 @@ struct DetectArgs {
     /// above which a silent node is reported `suspected`.
     #[arg(long, default_value_t = 8.0)]
     phi_threshold: f64,
+    /// A span name that is a heartbeat received (e.g. a heartbeat RPC's
+    /// server span; its parent's node is the sender); repeatable.
+    #[arg(long = "heartbeat-span")]
+    heartbeat_spans: Vec<String>,
     #[command(flatten)]
     memory: MemoryArgs,
 }
@@ -181,6 +185,7 @@ impl DetectArgs {
             non_idempotent_rpc: self.non_idempotent_rpc.clone(),
             write_key_attributes: self.write_key_attributes.clone(),
             phi_threshold: self.phi_threshold,
+            heartbeat_spans: self.heartbeat_spans.clone(),
             ..DetectConfig::default()
         }
     }

@@ -58,6 +58,9 @@ pub struct DetectConfig {
     /// Phi-accrual suspicion above which a silent node is `suspected`
     /// (default 8: a one in 10^8 chance of a heartbeat that late).
     pub phi_threshold: f64,
+    /// Span names that are heartbeats received (a heartbeat RPC's server
+    /// span), besides spans with `causet.heartbeat.from`.
+    pub heartbeat_spans: Vec<String>,
 }
 
 /// `db.operation.name` values (any case) that read and so are never writes.
@@ -88,6 +91,7 @@ impl Default for DetectConfig {
             non_idempotent_rpc: Vec::new(),
             write_key_attributes: Vec::new(),
             phi_threshold: 8.0,
+            heartbeat_spans: Vec::new(),
         }
     }
 }

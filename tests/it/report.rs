@@ -348,6 +348,26 @@ fn heartbeats_give_node_phi_and_its_chart() {
     assert_eq!(page.matches("<polyline class=\"phi\"").count(), 3);
 }
 
+/// Heartbeat RPCs count as heartbeats when named by `--heartbeat-span`:
+/// the server span's node monitors its parent's node.
+#[test]
+fn heartbeat_rpcs_are_heartbeats_when_named() {
+    let dir = imported(&["heartbeat-rpc"]);
+    let report = |extra: &[&str]| {
+        let mut args = vec!["report", "--format", "json", "--fail-on", "info"];
+        args.extend_from_slice(extra);
+        let out = causet(dir.path(), &args);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(report(&[])["summary"]["findings"], 0);
+    let json = report(&["--heartbeat-span", "Heartbeat"]);
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["kind"], "suspected");
+    assert_eq!(findings[0]["severity"], "medium");
+    assert_eq!(findings[0]["nodes"], serde_json::json!(["leader-1", "f-1"]));
+}
+
 #[test]
 fn why_answers_the_classic_pairs() {
     let dir = imported(&["lamport-seed"]);

@@ -1,8 +1,10 @@
 //! Phi-accrual suspicion from heartbeats: `suspected`.
 //!
 //! A heartbeat is a span carrying `causet.heartbeat.from` (the node whose
-//! heartbeat it is); the span's own node is the monitor that received it,
-//! and its start is the arrival. For each (monitor, monitored) pair the
+//! heartbeat it is), or a span named by `--heartbeat-span NAME` (a
+//! heartbeat RPC's server span: the node of its parent, the call that sent
+//! it, is the node whose heartbeat it is); the span's own node is the
+//! monitor that received it, and its start is the arrival. For each (monitor, monitored) pair the
 //! detector replays the arrivals as a phi-accrual failure detector would
 //! (Hayashibara et al.; as in Cassandra and Akka): after each arrival, the
 //! suspicion of the next one grows as
@@ -114,9 +116,23 @@ impl History {
 
 /// The suspicions, and phi at each heartbeat's arrival.
 pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>, Vec<PhiSample>) {
-    let mut beats: BTreeMap<(u32, Sym), Vec<(i64, EventId)>> = BTreeMap::new();
+    let named: Vec<Sym> = config
+        .heartbeat_spans
+        .iter()
+        .filter_map(|n| g.symbols.get(n))
+        .collect();
+    let mut beats: BTreeMap<(u32, &str), Vec<(i64, EventId)>> = BTreeMap::new();
     for (i, span) in g.spans.iter().enumerate() {
-        if let Some(from) = facts.of(i as u32).and_then(|f| f.heartbeat_from) {
+        let from = match facts.of(i as u32).and_then(|f| f.heartbeat_from) {
+            Some(from) => facts.str(Some(from)),
+            // A span of a --heartbeat-span name: the heartbeat of the
+            // node its parent (the call that sent it) ran on.
+            None if named.contains(&span.name) => span
+                .parent
+                .map(|p| g.nodes[g.spans[p as usize].node as usize].as_str()),
+            None => None,
+        };
+        if let Some(from) = from {
             beats
                 .entry((span.node, from))
                 .or_default()
@@ -132,7 +148,6 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>,
     for ((monitor, from), mut arrivals) in beats {
         arrivals.sort_unstable();
         arrivals.dedup_by_key(|a| a.0);
-        let from = facts.str(Some(from)).unwrap_or("?");
         let mut history = History {
             intervals: VecDeque::new(),
         };
