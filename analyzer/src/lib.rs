@@ -6,6 +6,9 @@
 //!   unflushed write-ahead log, deduplicated (see [`ingested`]);
 //! - `causal_events`, `hb_edges`: the happens-before graph (see [`graph`]),
 //!   built on first use;
+//! - `findings` (with its views), `incidents` (findings grouped by cause,
+//!   see [`incidents`]), `node_offsets` and `node_phi`: what the detectors
+//!   ([`detect`]) found and estimated;
 //! - causal scalar functions ([`udfs`]) and table functions ([`udtfs`]).
 //!
 //! The graph and the detectors' facts come from one streamed scan of each
