@@ -53,7 +53,9 @@ struct Snapshot {
 /// Spans per slot and service of a range (see [`scan::span_counts`]).
 type SpanCounts = ((TimeRange, i64), Arc<Vec<(i64, String, u64)>>);
 
-/// Findings and node offsets of a graph.
+/// Findings and node offsets of a graph, and their tables, each made the
+/// first time it is asked for: a report reads the findings and estimates
+/// only, SQL reads the tables.
 #[derive(Debug)]
 pub struct Detected {
     /// Every finding, by time.
@@ -62,16 +64,11 @@ pub struct Detected {
     pub offsets: Vec<NodeOffset>,
     /// Phi at each heartbeat's arrival.
     pub phi: Vec<PhiSample>,
-    /// The findings grouped by cause, worst first.
-    pub incidents: Vec<Incident>,
-    /// `findings`.
-    pub findings_batch: RecordBatch,
-    /// `incidents`.
-    pub incidents_batch: RecordBatch,
-    /// `node_offsets`.
-    pub offsets_batch: RecordBatch,
-    /// `node_phi`.
-    pub phi_batch: RecordBatch,
+    incidents: std::sync::OnceLock<Vec<Incident>>,
+    findings_batch: std::sync::OnceLock<RecordBatch>,
+    incidents_batch: std::sync::OnceLock<RecordBatch>,
+    offsets_batch: std::sync::OnceLock<RecordBatch>,
+    phi_batch: std::sync::OnceLock<RecordBatch>,
 }
 
 /// A graph and its two tables, each made the first time a query reads it:
@@ -235,7 +232,7 @@ impl GraphCache {
             .get_or_try_init(|| async {
                 let (findings, estimates) =
                     detect::run_all(&built.graph, &built.facts, &self.settings.detect);
-                Ok::<_, crate::Error>(Arc::new(Detected::new(findings, estimates)?))
+                Ok::<_, crate::Error>(Arc::new(Detected::new(findings, estimates)))
             })
             .await?;
         Ok(Arc::clone(detected))
@@ -243,25 +240,51 @@ impl GraphCache {
 }
 
 impl Detected {
-    /// Findings and estimates with their tables.
-    pub fn new(findings: Vec<Finding>, estimates: Estimates) -> Result<Detected> {
+    /// Findings and estimates.
+    pub fn new(findings: Vec<Finding>, estimates: Estimates) -> Detected {
         let Estimates { offsets, phi } = estimates;
-        let refs: Vec<&Finding> = findings.iter().collect();
-        let incidents = incidents::group(&refs, &offsets, incidents::DEFAULT_GAP_NS);
-        let findings_batch = detect::findings_batch(&findings, &incidents)?;
-        let incidents_batch = incidents::batch(&incidents, &findings)?;
-        let offsets_batch = offsets_batch(&offsets)?;
-        let phi_batch = phi_batch(&phi)?;
-        Ok(Detected {
+        Detected {
             findings,
             offsets,
             phi,
-            phi_batch,
-            incidents,
-            findings_batch,
-            incidents_batch,
-            offsets_batch,
+            incidents: std::sync::OnceLock::new(),
+            findings_batch: std::sync::OnceLock::new(),
+            incidents_batch: std::sync::OnceLock::new(),
+            offsets_batch: std::sync::OnceLock::new(),
+            phi_batch: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The findings grouped by cause, worst first.
+    pub fn incidents(&self) -> &[Incident] {
+        self.incidents.get_or_init(|| {
+            let refs: Vec<&Finding> = self.findings.iter().collect();
+            incidents::group(&refs, &self.offsets, incidents::DEFAULT_GAP_NS)
         })
+    }
+
+    /// `findings`.
+    pub fn findings_batch(&self) -> Result<RecordBatch> {
+        lazy(&self.findings_batch, || {
+            detect::findings_batch(&self.findings, self.incidents())
+        })
+    }
+
+    /// `incidents`.
+    pub fn incidents_batch(&self) -> Result<RecordBatch> {
+        lazy(&self.incidents_batch, || {
+            incidents::batch(self.incidents(), &self.findings)
+        })
+    }
+
+    /// `node_offsets`.
+    pub fn offsets_batch(&self) -> Result<RecordBatch> {
+        lazy(&self.offsets_batch, || offsets_batch(&self.offsets))
+    }
+
+    /// `node_phi`.
+    pub fn phi_batch(&self) -> Result<RecordBatch> {
+        lazy(&self.phi_batch, || phi_batch(&self.phi))
     }
 }
 
@@ -409,12 +432,13 @@ impl TableProvider for GraphTable {
                     .detected()
                     .await
                     .map_err(crate::error::to_datafusion)?;
-                match self.which {
-                    Which::Findings => detected.findings_batch.clone(),
-                    Which::Incidents => detected.incidents_batch.clone(),
-                    Which::Phi => detected.phi_batch.clone(),
-                    _ => detected.offsets_batch.clone(),
-                }
+                let batch = match self.which {
+                    Which::Findings => detected.findings_batch(),
+                    Which::Incidents => detected.incidents_batch(),
+                    Which::Phi => detected.phi_batch(),
+                    _ => detected.offsets_batch(),
+                };
+                batch.map_err(crate::error::to_datafusion)?
             }
         };
         rows_scan(batch, state, projection, filters, limit).await

@@ -821,8 +821,7 @@ mod tests {
                 offsets,
                 phi: Vec::new(),
             },
-        )
-        .unwrap();
+        );
         let report = build(&detected, &ReportOptions::default());
         assert_eq!(report.findings.len(), 100_000);
         assert!(report.incidents.len() > 1_000, "{}", report.incidents.len());

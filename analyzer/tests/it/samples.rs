@@ -100,7 +100,7 @@ async fn samples_group_into_their_expected_incidents() {
         let analyzer = Analyzer::open(dir.path()).await.unwrap();
         let detected = analyzer.findings().await.unwrap();
         let mut got: Vec<String> = detected
-            .incidents
+            .incidents()
             .iter()
             .map(|i| {
                 format!(
