@@ -818,29 +818,25 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
 /// Marks the report's incidents against the earlier report (--compare-to,
 /// or the newest in --history) and charts the history.
 fn compare(report: &mut causet_analyzer::report::Report, args: &ReportArgs) -> anyhow::Result<()> {
-    let saved = match &args.history {
-        Some(dir) => trend::history(dir)?,
-        None => Vec::new(),
-    };
-    let earlier = match args.compare_to.as_ref().or(saved.last()) {
-        Some(path) => Some((trend::read(path)?, path.display().to_string())),
-        None => None,
-    };
-    if earlier.is_some() || args.history.is_some() {
-        trend::compare(report, earlier.as_ref().map(|(e, name)| (e, name.as_str())));
+    if let Some(path) = &args.compare_to {
+        let previous = trend::read(path)?;
+        trend::compare(report, Some((&previous, &path.display().to_string())));
     }
-    if args.history.is_some() {
-        let charted: Vec<trend::EarlierReport> = saved
-            .iter()
-            .rev()
-            .take(trend::CHARTED - 1)
-            .rev()
-            .filter_map(|path| {
-                trend::read(path)
-                    .inspect_err(|e| tracing::warn!("history: skipping {e}"))
-                    .ok()
-            })
-            .collect();
+    if let Some(dir) = &args.history {
+        // The reports charted, oldest first, each read once; the newest is
+        // also the one compared with, so it must read.
+        let saved = trend::history(dir)?;
+        let recent = &saved[saved.len().saturating_sub(trend::CHARTED - 1)..];
+        let mut charted: Vec<trend::EarlierReport> = Vec::with_capacity(recent.len());
+        for (i, path) in recent.iter().enumerate() {
+            match trend::read(path) {
+                Ok(earlier) => charted.push(earlier),
+                Err(e) if i + 1 < recent.len() => tracing::warn!("history: skipping {e}"),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let newest = recent.last().map(|p| p.display().to_string());
+        trend::compare(report, charted.last().zip(newest.as_deref()));
         trend::chart(report, &charted);
     }
     Ok(())

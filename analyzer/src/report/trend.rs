@@ -173,13 +173,13 @@ pub fn history_name(generated_at_ns: i64) -> String {
     format!("report-{}.json", time.format("%Y%m%dT%H%M%S%.3fZ"))
 }
 
-/// Findings per hour over `earlier` reports (oldest first) and `report`:
-/// where two cover the same hour, the later one's count. Hours between
-/// them without findings are drawn empty.
+/// Findings per hour over `earlier` reports (oldest first; the caller
+/// passes at most [`CHARTED`] - 1) and `report`: where two cover the same
+/// hour, the later one's count. Hours between them without findings are
+/// drawn empty.
 pub fn chart(report: &mut Report, earlier: &[EarlierReport]) {
     let mut hours: BTreeMap<String, &Bucket> = BTreeMap::new();
-    let skip = earlier.len().saturating_sub(CHARTED - 1);
-    for bucket in earlier[skip..]
+    for bucket in earlier
         .iter()
         .flat_map(|e| e.hourly.iter())
         .chain(report.hourly.iter())
