@@ -249,9 +249,9 @@ pub fn diff(g: &Graph, good: &str, bad: &str, critical: &[u32]) -> Result<Diff> 
     Ok(d)
 }
 
-/// A trace's structure as text: each span's name and kind, its children
-/// inside, in start order.
-fn shape(g: &Graph, trace: u128) -> String {
+/// A trace's structure as text (from its [`tree`]): each span's name and
+/// kind, its children inside, in start order.
+fn shape(g: &Graph, (roots, children): &(Vec<u32>, BTreeMap<u32, Vec<u32>>)) -> String {
     fn write(g: &Graph, s: u32, children: &BTreeMap<u32, Vec<u32>>, out: &mut String) {
         let span = &g.spans[s as usize];
         let _ = write!(out, "{}|{}(", g.text(span.name), span.kind.as_str());
@@ -260,10 +260,9 @@ fn shape(g: &Graph, trace: u128) -> String {
         }
         out.push(')');
     }
-    let (roots, children) = tree(g, trace);
     let mut out = String::new();
-    for r in roots {
-        write(g, r, &children, &mut out);
+    for &r in roots {
+        write(g, r, children, &mut out);
     }
     out
 }
@@ -286,25 +285,30 @@ pub fn baseline(g: &Graph, bad: &str, range: TimeRange) -> Result<Option<Baselin
     let bad = parse_trace(bad)
         .filter(|id| g.spans.iter().any(|s| s.trace_id == *id))
         .ok_or_else(|| Error::Usage(format!("no trace {bad}")))?;
-    let operation = |trace: u128| {
-        tree(g, trace).0.first().map(|&r| {
+    // A trace's operation: its first root's name, kind and start.
+    let operation = |roots: &[u32]| {
+        roots.first().map(|&r| {
             let span = &g.spans[r as usize];
             (span.name, span.kind, span.start)
         })
     };
-    let Some((name, kind, _)) = operation(bad) else {
+    let Some((name, kind, _)) = operation(&tree(g, bad).0) else {
         return Ok(None);
     };
-    let mut traces: Vec<u128> = g.spans.iter().map(|s| s.trace_id).collect();
-    traces.dedup();
     // shape -> (traces, earliest (start, trace)).
     let mut shapes: BTreeMap<String, (usize, (i64, u128))> = BTreeMap::new();
     let mut of = 0;
-    for t in traces {
-        match operation(t) {
-            Some((n, k, start)) if t != bad && n == name && k == kind && range.contains(start) => {
+    // Spans are in trace order: each trace is one run.
+    for run in g.spans.chunk_by(|a, b| a.trace_id == b.trace_id) {
+        let t = run[0].trace_id;
+        if t == bad {
+            continue;
+        }
+        let tree = tree(g, t);
+        match operation(&tree.0) {
+            Some((n, k, start)) if n == name && k == kind && range.contains(start) => {
                 of += 1;
-                let entry = shapes.entry(shape(g, t)).or_insert((0, (start, t)));
+                let entry = shapes.entry(shape(g, &tree)).or_insert((0, (start, t)));
                 entry.0 += 1;
                 entry.1 = entry.1.min((start, t));
             }
