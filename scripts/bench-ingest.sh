@@ -16,11 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-15s}"
 IMPORT_REQUESTS="${IMPORT_REQUESTS:-100000}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/causet-bench}"
-if [ -z "${BENCH_BIN:-}" ]; then
-  cargo build --release --locked --quiet -p causet -p causet-bench --bins
-fi
-BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release}"
+. scripts/bench-bin.sh
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 

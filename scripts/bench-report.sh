@@ -12,15 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SPANS="${SPANS:-1000000}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/causet-bench}"
-if [ -z "${BENCH_BIN:-}" ]; then
-  cargo build --release --locked --quiet -p causet -p causet-bench --bins
-fi
-BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release}"
+. scripts/bench-bin.sh
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # opens PAGE in headless Chromium 3 times; prints the median wall seconds.
 opens() {
   for _ in 1 2 3; do

@@ -23,13 +23,8 @@ DURATION="${DURATION:-15s}"
 # Analysis runs past this address-space limit (KiB) are stopped and
 # reported as such instead of pushing the machine into swap.
 MEM_LIMIT_KIB="${MEM_LIMIT_KIB:-20000000}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/causet-bench}"
-# BENCH_BIN: a folder holding causet, causet-loadgen and causet-datagen
-# already built (skips the build).
-if [ -z "${BENCH_BIN:-}" ]; then
-  cargo build --release --locked --quiet -p causet -p causet-bench --bins
-fi
-BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release}"
+# BENCH_BIN: a folder holding the binaries already built (skips the build).
+. scripts/bench-bin.sh
 WORK="${BENCH_WORK:-$(mktemp -d)}"
 trap '[ -z "${BENCH_WORK:-}" ] && rm -rf "$WORK"' EXIT
 
@@ -39,7 +34,6 @@ if ! "$PY" -c "import duckdb" 2>/dev/null; then
   "$PY" -m pip install --quiet duckdb
 fi
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { "$PY" -c "import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print('n/a' if v is None else v)" "$1" "$2"; }
 
 # timed LABEL CMD... -> "wall_s peak_rss_mib", or "failed failed" when it
