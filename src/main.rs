@@ -107,7 +107,13 @@ struct DemoArgs {
     skews: Vec<(String, i64)>,
     /// Faults to inject, comma-separated, each with an optional rate: skew,
     /// clock-jump, drop-reply, drop-request, slow-node, concurrent-writes,
-    /// no-idem-key, ignore-idem-key (e.g. drop-reply=0.05,skew).
+    /// no-idem-key, ignore-idem-key (e.g. drop-reply=0.05,skew); and faults
+    /// with nodes and times from the run's start:
+    /// partition=START..END:A,B|C,D (calls between the sides are lost),
+    /// gray=NODE:slow=50x or gray=NODE:fail=0.05 (one replica serves slower
+    /// or refuses a share of requests with 503 while its heartbeats go on),
+    /// pause=NODE:START..END (a stop-the-world pause), e.g.
+    /// partition=3s..6s:kv-0,kv-1|kv-2,kv-3,kv-4,pause=kv-2:8s..9s.
     #[arg(
         long,
         default_value = "skew,clock-jump,drop-reply,drop-request,slow-node,concurrent-writes,no-idem-key,ignore-idem-key"

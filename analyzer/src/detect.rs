@@ -1,5 +1,6 @@
 //! Detectors: clock skew, concurrent conflicting writes, ambiguous
-//! partial-failure retries.
+//! partial-failure retries, and failures of nodes and links (heartbeat
+//! suspicion, partitions, unreachable nodes, gray failures).
 //!
 //! Each detector reads the happens-before graph and the [`facts`] it needs
 //! and returns [`Finding`]s, each with a one-sentence summary, the evidence
@@ -14,8 +15,10 @@
 
 pub mod clocks;
 pub mod facts;
+pub mod gray;
 pub mod heartbeats;
 pub mod offsets;
+pub mod reach;
 pub mod retries;
 pub mod writes;
 
@@ -32,7 +35,7 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::graph::{EventId, Graph, span_hex, trace_hex};
 use crate::incidents::{self, Incident};
-pub use causet_schema::kinds::{Family, FindingKind, Severity};
+pub use causet_schema::kinds::{Family, FindingKind, Severity, Verdict};
 pub use facts::Facts;
 
 /// Detector settings.
@@ -111,7 +114,9 @@ pub struct Finding {
     pub span_ids: Vec<String>,
     /// Nodes concerned.
     pub nodes: Vec<String>,
-    /// The key, for write findings; the idempotency key, for retries.
+    /// The key, for write findings; the idempotency key, for retries; the
+    /// two sides, for partitions (`{a, b} | {c}`); the operation, for gray
+    /// failures.
     pub key: Option<String>,
     /// Size: nanoseconds for clock findings, a count otherwise.
     pub magnitude: Option<i64>,
@@ -230,6 +235,8 @@ pub fn run_all(graph: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Find
     findings.extend(retries::detect(graph, facts, config));
     let (suspected, phi) = heartbeats::detect(graph, facts, config);
     findings.extend(suspected);
+    findings.extend(reach::detect(graph, facts, &node_offsets, config));
+    findings.extend(gray::detect(graph, facts, config));
     sort(&mut findings);
     (
         findings,
@@ -257,7 +264,8 @@ pub mod names {
     pub const WRITE_CONFLICTS: &str = "write_conflicts";
     /// View: retry findings.
     pub const RETRY_FINDINGS: &str = "retry_findings";
-    /// View: failure findings (`suspected`).
+    /// View: failure findings (`suspected`, `partition`,
+    /// `node_unreachable`, `gray_failure`).
     pub const FAILURE_FINDINGS: &str = "failure_findings";
     /// Table: estimated node clock offsets.
     pub const NODE_OFFSETS: &str = "node_offsets";

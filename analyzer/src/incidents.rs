@@ -9,7 +9,9 @@
 //!    [`Cause::ClockSkew`]; a logical clock that did not grow along an edge
 //!    is [`Cause::ClockProtocol`]; an unparseable clock is
 //!    [`Cause::Instrumentation`]; a concurrent write is
-//!    [`Cause::WriteConflict`]; a retry finding is [`Cause::Retry`].
+//!    [`Cause::WriteConflict`]; a retry finding is [`Cause::Retry`]; a
+//!    suspected or unreachable node is [`Cause::NodeFailure`]; a partition
+//!    is [`Cause::NetworkPartition`]; a gray failure is [`Cause::GrayFailure`].
 //! 2. **The anchor** says what the cause is about:
 //!    - clock skew: one node. Findings that name a node's own clock
 //!      (`skew_exceeds_max_offset`, `hlc_drift`, `clock_jump`) anchor on it;
@@ -26,7 +28,9 @@
 //!      effect's); instrumentation: the node that sent the attribute;
 //!    - write conflict: the key;
 //!    - retry: the client node and the request (`POST /orders`);
-//!    - node failure: the node suspected.
+//!    - node failure: the node suspected or unreachable;
+//!    - network partition: its two sides (`{a, b} | {c}`);
+//!    - gray failure: the instance and the operation (`kv-2 GET /kv/{key}`).
 //! 3. **Time**: the findings of one anchor form one incident as long as
 //!    each comes within [`DEFAULT_GAP_NS`] (30 minutes) of the one before;
 //!    a longer quiet stretch starts a new incident.
@@ -212,6 +216,12 @@ fn anchors<'a>(
             Cause::WriteConflict => Some(f.key.clone().unwrap_or_default()),
             Cause::Retry => Some(retry_anchor(f)),
             Cause::NodeFailure => Some(first_node(f)),
+            Cause::NetworkPartition => Some(f.key.clone().unwrap_or_else(|| first_node(f))),
+            Cause::GrayFailure => Some(format!(
+                "{} {}",
+                first_node(f),
+                f.key.as_deref().unwrap_or("?")
+            )),
         })
         .collect();
 
@@ -517,8 +527,17 @@ fn summary(incident: &Incident, largest: u64) -> String {
             )
         }
         Cause::NodeFailure => format!(
-            "{anchor} went silent {when}: its monitors stopped receiving its heartbeats ({counts})."
+            "{anchor} went silent {when}: its monitors stopped receiving its heartbeats or its callers stopped reaching it ({counts})."
         ),
+        Cause::NetworkPartition => format!(
+            "The network split {anchor} {when}: calls across failed while calls within each side reached ({counts})."
+        ),
+        Cause::GrayFailure => {
+            let (node, op) = anchor.split_once(' ').unwrap_or((anchor, "?"));
+            format!(
+                "{node} served {op} worse than its peers {when} while it kept answering otherwise ({counts})."
+            )
+        }
         Cause::Retry => {
             let (client, request) = anchor.split_once(' ').unwrap_or((anchor, "?"));
             format!("{client} retried {request} after uncertain outcomes {when}: {counts}.")

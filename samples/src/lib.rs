@@ -212,6 +212,23 @@ pub async fn run(config: DemoConfig) -> Result<DemoOutcome, Error> {
             )));
         }
     }
+    let client_names: Vec<String> = (0..config.clients).map(|i| format!("client-{i}")).collect();
+    for node in config.faults.named_nodes() {
+        let replica = replica_names.iter().any(|n| n == node);
+        let client = client_names.iter().any(|n| n == node);
+        let in_partition = config
+            .faults
+            .partitions
+            .iter()
+            .any(|p| p.a.iter().chain(&p.b).any(|n| n == node));
+        if !(replica || client && in_partition) {
+            return Err(Error::Usage(format!(
+                "--faults names {node}: no such node; replicas are kv-0 .. kv-{} (a partition may also name client-0 .. client-{})",
+                config.nodes - 1,
+                config.clients - 1
+            )));
+        }
+    }
     let sim_config = config.clone();
     // The SDK's exporters block in their own threads; the simulation is
     // synchronous too, and builds them where a runtime handle is at hand.
@@ -232,8 +249,9 @@ pub async fn run(config: DemoConfig) -> Result<DemoOutcome, Error> {
                 .iter()
                 .map(|n| make(n, "kv", offsets.get(n).copied().unwrap_or(0)))
                 .collect::<Result<Vec<_>, _>>()?;
-            let clients = (0..config.clients)
-                .map(|i| make(&format!("client-{i}"), "client", 0))
+            let clients = client_names
+                .iter()
+                .map(|n| make(n, "client", 0))
                 .collect::<Result<Vec<_>, _>>()?;
             let mut sim = Sim::new(
                 config.seed,

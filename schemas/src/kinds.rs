@@ -115,6 +115,14 @@ vocabulary! {
         /// A monitor's phi-accrual suspicion of a node passed the threshold:
         /// its heartbeats stopped arriving.
         Suspected = "suspected",
+        /// Node sets that stopped reaching each other: calls across failed
+        /// while calls within each side kept succeeding.
+        Partition = "partition",
+        /// Every caller failed to reach one node.
+        NodeUnreachable = "node_unreachable",
+        /// One instance serves an operation much worse than its peers
+        /// (latency or errors) while it keeps answering otherwise.
+        GrayFailure = "gray_failure",
     }
 }
 
@@ -142,7 +150,7 @@ impl FindingKind {
             }
             ConcurrentWrite | PossibleConcurrentWrite | LwwInversion => Family::Write,
             DuplicateExecution | PossibleDuplicate | UnsafeRetry | Deduplicated => Family::Retry,
-            Suspected => Family::Failure,
+            Suspected | Partition | NodeUnreachable | GrayFailure => Family::Failure,
         }
     }
 
@@ -171,8 +179,13 @@ vocabulary! {
         WriteConflict = "write_conflict",
         /// One client's retries of one operation after uncertain outcomes.
         Retry = "retry",
-        /// A node its monitors stopped hearing from (dead, paused or cut off).
+        /// A node its monitors stopped hearing from, or its callers stopped
+        /// reaching (dead, paused or cut off).
         NodeFailure = "node_failure",
+        /// Node sets that stopped reaching each other.
+        NetworkPartition = "network_partition",
+        /// An instance worse than its peers at one operation.
+        GrayFailure = "gray_failure",
     }
 }
 
@@ -187,7 +200,9 @@ impl FindingKind {
             MalformedClock => Cause::Instrumentation,
             ConcurrentWrite | PossibleConcurrentWrite => Cause::WriteConflict,
             DuplicateExecution | PossibleDuplicate | UnsafeRetry | Deduplicated => Cause::Retry,
-            Suspected => Cause::NodeFailure,
+            Suspected | NodeUnreachable => Cause::NodeFailure,
+            Partition => Cause::NetworkPartition,
+            GrayFailure => Cause::GrayFailure,
         }
     }
 }

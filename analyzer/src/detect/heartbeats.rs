@@ -18,7 +18,8 @@
 //!
 //! - until the next heartbeat, when one came: a false suspicion, the node
 //!   was slow or paused, not dead (medium);
-//! - to the end of the data read, when none came: it never came back (high).
+//! - to the end of the monitor's data read (its last event, by its own
+//!   clock), when none came: it never came back (high).
 //!
 //! Nothing is judged before [`MIN_INTERVALS`] intervals are known.
 
@@ -139,13 +140,18 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>,
                 .push((span.start, span.start_event));
         }
     }
-    let Some(end) = g.events.iter().map(|e| e.time).max() else {
-        return (Vec::new(), Vec::new());
-    };
+    // The end of what each monitor recorded, by its own clock: a silence
+    // runs to there, not to a node whose clock is ahead.
+    let mut ends = vec![i64::MIN; g.nodes.len()];
+    for e in &g.events {
+        let end = &mut ends[e.node as usize];
+        *end = (*end).max(e.time);
+    }
     let mut samples = Vec::new();
     let deviations = deviations_at(config.phi_threshold);
     let mut out = Vec::new();
     for ((monitor, from), mut arrivals) in beats {
+        let end = ends[monitor as usize];
         arrivals.sort_unstable();
         arrivals.dedup_by_key(|a| a.0);
         let mut history = History {

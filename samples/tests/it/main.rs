@@ -95,3 +95,35 @@ async fn the_demo_also_runs_over_http() {
         causet_demo::summary(&outcome)
     );
 }
+
+/// Partitions, a pause and gray nodes on top of every other fault, at
+/// the default seed and five others.
+const SCHEDULED: &str = "partition=2s..4s:kv-0,kv-1|kv-2,kv-3,kv-4,pause=kv-3:6s..8s,gray=kv-1:slow=50x,gray=kv-4:fail=0.2";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_pauses_and_gray_nodes_are_found_exactly() {
+    for seed in 1..=6 {
+        let mut faults = Faults::parse(SCHEDULED).unwrap();
+        let all = Faults::all();
+        faults = Faults {
+            partitions: faults.partitions,
+            pauses: faults.pauses,
+            gray: faults.gray,
+            ..all
+        };
+        let outcome = run(faults, Transport::Grpc, seed, 2000).await;
+        assert_perfect(&outcome);
+        for kind in [
+            FindingKind::Partition,
+            FindingKind::NodeUnreachable,
+            FindingKind::Suspected,
+            FindingKind::GrayFailure,
+        ] {
+            assert!(
+                outcome.truth.iter().any(|t| t.kind == kind && t.required),
+                "seed {seed} injected no {kind}\n{}",
+                causet_demo::summary(&outcome)
+            );
+        }
+    }
+}

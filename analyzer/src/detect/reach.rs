@@ -1,0 +1,663 @@
+//! Who could not reach whom: `partition` and `node_unreachable`.
+//!
+//! Every CLIENT span is a call from its node to a callee: the node of its
+//! SERVER child when one was collected, else its `server.address` /
+//! `peer.service` when that names a node of the data. A call *reached* its
+//! callee when the server span exists or the client got an answer (success,
+//! an HTTP status, a gRPC status other than `DEADLINE_EXCEEDED` or
+//! `UNAVAILABLE`); it *failed to reach* it when it ended in error with none
+//! of those (a timeout, a refused or reset connection). A slow server, a
+//! lost reply or a 503 are answers or server spans, so none of them is a
+//! failure to reach.
+//!
+//! Per caller and callee, in time order, [`MIN_FAILED`] or more failed calls
+//! with no call reaching in between are a *run*: the link was down at least
+//! from its first failure to its last, and at most from the last call that
+//! reached before to the first that reached after. A single failed call
+//! followed by a retry that reached is no run. Runs whose failures overlap in
+//! time are one episode, and each set of nodes an episode's calls connect is
+//! judged:
+//!
+//! - **the sides**: calls that reached put their two nodes on one side, a
+//!   failed run puts them on two (its direction's successes are left out);
+//! - **`node_unreachable`**: one side is a single node that two or more
+//!   callers failed to reach and no call reached meanwhile: dead, paused or
+//!   cut off from everyone (the finding says whether it sent spans
+//!   meanwhile: alive and isolated, or silent);
+//! - **`partition`** otherwise, **full** when nothing crossed, **asymmetric**
+//!   when one side's calls failed while the other side's calls to it
+//!   reached, **partial** when some calls across still reached in the
+//!   direction that failed, a node outside reached both sides (a bridge), or
+//!   the failures do not split in two.
+//!
+//! The time bounds are those of the runs: failing from the first failure
+//! to the last, healed between the last failure and the first call that
+//! reached again (none: not healed in the data read). Times are the
+//! callers' clocks, shifted onto the reference clock for a node whose
+//! offset was judged unhealthy in that window (`node_offsets`), so a
+//! skewed caller's failures fall into the right episode.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hashbrown::HashMap;
+use serde_json::json;
+
+use super::offsets::NodeOffset;
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, Verdict, event_json, human_ns};
+use crate::graph::{EventId, Graph, SpanKind};
+
+/// Failed calls in a row, per caller and callee, that make a run.
+pub const MIN_FAILED: usize = 3;
+/// Failed calls a finding's witness shows, at most.
+const WITNESS_CALLS: usize = 6;
+
+/// gRPC codes a client raises itself when no server answered.
+const UNANSWERED_GRPC: [i64; 2] = [4, 14];
+
+/// One call: when, who to whom, and whether it reached.
+#[derive(Debug, Clone, Copy)]
+struct Call {
+    at: i64,
+    span: u32,
+    caller: u32,
+    callee: u32,
+    reached: bool,
+}
+
+/// Consecutive failed calls of one caller to one callee.
+#[derive(Debug)]
+struct Run {
+    caller: u32,
+    callee: u32,
+    /// The failed calls, in time order.
+    failed: Vec<Call>,
+    /// The last call that reached before, and the first after.
+    before: Option<Call>,
+    after: Option<Call>,
+}
+
+impl Run {
+    fn first(&self) -> i64 {
+        self.failed[0].at
+    }
+    fn last(&self) -> i64 {
+        self.failed[self.failed.len() - 1].at
+    }
+}
+
+/// Shifts a node's times onto the reference clock where its offset was
+/// judged unhealthy: a node whose clock is seconds off would otherwise put
+/// its calls into another episode.
+struct Clocks {
+    window_ns: i64,
+    shift: HashMap<(u32, i64), i64>,
+}
+
+impl Clocks {
+    fn new(g: &Graph, offsets: &[NodeOffset], window_ns: i64) -> Clocks {
+        let node_of: HashMap<&str, u32> = g
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i as u32))
+            .collect();
+        let shift = offsets
+            .iter()
+            .filter(|o| o.verdict == Verdict::Unhealthy)
+            .filter_map(|o| {
+                let node = *node_of.get(o.node.as_str())?;
+                let mid = (o.lower_ns? / 2).saturating_add(o.upper_ns? / 2);
+                Some(((node, o.window_start.div_euclid(window_ns)), mid))
+            })
+            .collect();
+        Clocks {
+            window_ns: window_ns.max(1),
+            shift,
+        }
+    }
+
+    /// `t`, read on `node`'s clock, on the reference clock.
+    fn at(&self, node: u32, t: i64) -> i64 {
+        let window = t.div_euclid(self.window_ns);
+        t - self.shift.get(&(node, window)).copied().unwrap_or(0)
+    }
+}
+
+/// The calls of the data, each with its callee and whether it reached.
+fn calls(g: &Graph, facts: &Facts, clocks: &Clocks) -> Vec<Call> {
+    let node_of: HashMap<&str, u32> = g
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as u32))
+        .collect();
+    // The server child of each client span.
+    let mut served: HashMap<u32, u32> = HashMap::new();
+    for span in &g.spans {
+        if span.kind == SpanKind::Server
+            && let Some(p) = span.parent
+            && g.spans[p as usize].kind == SpanKind::Client
+        {
+            served.insert(p, span.node);
+        }
+    }
+    let mut calls = Vec::new();
+    for (i, span) in g.spans.iter().enumerate() {
+        if span.kind != SpanKind::Client {
+            continue;
+        }
+        let f = facts.of(i as u32);
+        let server = served.get(&(i as u32)).copied();
+        let callee = server.or_else(|| {
+            facts
+                .str(f.and_then(|f| f.peer))
+                .and_then(|p| node_of.get(p).copied())
+        });
+        let Some(callee) = callee.filter(|&c| c != span.node) else {
+            continue;
+        };
+        let answered = f.is_some_and(|f| {
+            f.http_status.is_some() || f.grpc_status.is_some_and(|c| !UNANSWERED_GRPC.contains(&c))
+        });
+        calls.push(Call {
+            at: clocks.at(span.node, span.start),
+            span: i as u32,
+            caller: span.node,
+            callee,
+            reached: !span.error || server.is_some() || answered,
+        });
+    }
+    calls
+}
+
+/// The runs of failed calls, per caller and callee.
+fn runs(calls: &mut [Call]) -> Vec<Run> {
+    calls.sort_unstable_by_key(|c| (c.caller, c.callee, c.at, c.span));
+    let mut runs = Vec::new();
+    for link in calls.chunk_by(|a, b| (a.caller, a.callee) == (b.caller, b.callee)) {
+        let mut before = None;
+        let mut failed: Vec<Call> = Vec::new();
+        for &call in link {
+            if call.reached {
+                if failed.len() >= MIN_FAILED {
+                    runs.push(Run {
+                        caller: call.caller,
+                        callee: call.callee,
+                        failed: std::mem::take(&mut failed),
+                        before,
+                        after: Some(call),
+                    });
+                }
+                failed.clear();
+                before = Some(call);
+            } else {
+                failed.push(call);
+            }
+        }
+        if failed.len() >= MIN_FAILED {
+            runs.push(Run {
+                caller: failed[0].caller,
+                callee: failed[0].callee,
+                failed,
+                before,
+                after: None,
+            });
+        }
+    }
+    runs
+}
+
+/// Union-find over node indexes.
+struct Sets(HashMap<u32, u32>);
+
+impl Sets {
+    fn find(&mut self, x: u32) -> u32 {
+        let parent = *self.0.entry(x).or_insert(x);
+        if parent == x {
+            return x;
+        }
+        let root = self.find(parent);
+        self.0.insert(x, root);
+        root
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.0.insert(a.max(b), a.min(b));
+        }
+    }
+}
+
+/// `partition` and `node_unreachable` findings.
+pub fn detect(
+    g: &Graph,
+    facts: &Facts,
+    offsets: &[NodeOffset],
+    config: &DetectConfig,
+) -> Vec<Finding> {
+    let clocks = Clocks::new(g, offsets, config.window_ns);
+    let mut calls = calls(g, facts, &clocks);
+    let mut runs = runs(&mut calls);
+    if runs.is_empty() {
+        return Vec::new();
+    }
+    // Calls by time, for each episode's successes and failures; span
+    // starts per node by time, for whether a node sent anything meanwhile.
+    calls.sort_unstable_by_key(|c| (c.at, c.span));
+    let (reached, failed) = calls.into_iter().partition(|c| c.reached);
+    let mut starts: Vec<Vec<i64>> = vec![Vec::new(); g.nodes.len()];
+    for span in &g.spans {
+        starts[span.node as usize].push(clocks.at(span.node, span.start));
+    }
+    for s in &mut starts {
+        s.sort_unstable();
+    }
+    let timeline = Timeline {
+        reached,
+        failed,
+        starts,
+    };
+
+    runs.sort_by_key(|r| (r.first(), r.caller, r.callee));
+    // Episodes: runs whose failures overlap in time.
+    let mut episodes: Vec<Vec<&Run>> = Vec::new();
+    let mut until = i64::MIN;
+    for run in &runs {
+        match episodes.last_mut() {
+            Some(episode) if run.first() <= until => episode.push(run),
+            _ => episodes.push(vec![run]),
+        }
+        until = until.max(run.last());
+    }
+    let mut out: Vec<Finding> = Vec::new();
+    // The last node_unreachable finding per node: its runs and its place.
+    let mut unreachable: HashMap<u32, (Vec<&Run>, usize)> = HashMap::new();
+    for group in episodes.iter().flat_map(|e| split(e, &timeline)) {
+        let Some((finding, lost)) = judge(g, &group, &timeline) else {
+            continue;
+        };
+        // A node nothing reached between two episodes was unreachable
+        // through both: one finding (one caller at a time is how a paused
+        // node's failures arrive).
+        if let Some(x) = lost
+            && let Some((runs, at)) = unreachable.get_mut(&x)
+        {
+            let before = runs.iter().map(|r| r.last()).max().unwrap_or(i64::MIN);
+            let after = group.iter().map(|r| r.first()).min().unwrap_or(i64::MAX);
+            let reached = Timeline::between(&timeline.reached, before, after)
+                .iter()
+                .any(|c| c.callee == x);
+            if !reached {
+                let mut merged = runs.clone();
+                merged.extend(&group);
+                if let Some((f, Some(y))) = judge(g, &merged, &timeline)
+                    && y == x
+                {
+                    out[*at] = f;
+                    *runs = merged;
+                    continue;
+                }
+            }
+        }
+        if let Some(x) = lost {
+            unreachable.insert(x, (group, out.len()));
+        }
+        out.push(finding);
+    }
+    out
+}
+
+/// Every call by time, and every node's span starts by time.
+struct Timeline {
+    reached: Vec<Call>,
+    failed: Vec<Call>,
+    starts: Vec<Vec<i64>>,
+}
+
+impl Timeline {
+    /// The calls of `calls` from `from` to `to`, both included.
+    fn between(calls: &[Call], from: i64, to: i64) -> &[Call] {
+        let lo = calls.partition_point(|c| c.at < from);
+        let hi = calls.partition_point(|c| c.at <= to);
+        &calls[lo..hi]
+    }
+
+    /// Whether `node` started a span from `from` to `to`.
+    fn sent(&self, node: u32, from: i64, to: i64) -> bool {
+        let s = &self.starts[node as usize];
+        s.partition_point(|&t| t < from) < s.partition_point(|&t| t <= to)
+    }
+}
+
+/// Splits an episode into the node sets its calls connect.
+fn split<'a>(runs: &[&'a Run], timeline: &Timeline) -> Vec<Vec<&'a Run>> {
+    let (from, to) = window(runs);
+    let failing: BTreeSet<(u32, u32)> = runs.iter().map(|r| (r.caller, r.callee)).collect();
+    let involved: BTreeSet<u32> = failing.iter().flat_map(|&(a, b)| [a, b]).collect();
+    // Failed links and calls that reached among the nodes involved.
+    let mut sets = Sets(HashMap::new());
+    for &(a, b) in &failing {
+        sets.union(a, b);
+    }
+    for c in Timeline::between(&timeline.reached, from, to) {
+        if involved.contains(&c.caller) && involved.contains(&c.callee) {
+            sets.union(c.caller, c.callee);
+        }
+    }
+    let mut groups: BTreeMap<u32, Vec<&Run>> = BTreeMap::new();
+    for &r in runs {
+        groups.entry(sets.find(r.caller)).or_default().push(r);
+    }
+    groups.into_values().collect()
+}
+
+/// From the first failure of `runs` to the last.
+fn window(runs: &[&Run]) -> (i64, i64) {
+    let from = runs.iter().map(|r| r.first()).min().unwrap_or(0);
+    let to = runs.iter().map(|r| r.last()).max().unwrap_or(0);
+    (from, to)
+}
+
+/// The two sides of a set of failed links, each in name order: nodes that
+/// reached each other on one side, the ends of a failed link on two; and
+/// whether the failures split the nodes in two.
+fn sides(
+    names: &[String],
+    failing: &BTreeSet<(u32, u32)>,
+    within: &[(u32, u32)],
+) -> (Vec<u32>, Vec<u32>, bool) {
+    let mut same = Sets(HashMap::new());
+    for &(a, b) in within {
+        same.union(a, b);
+    }
+    let nodes: BTreeSet<u32> = failing.iter().flat_map(|&(a, b)| [a, b]).collect();
+    // Two-colour the groups, failed links between colours.
+    let mut colour: HashMap<u32, bool> = HashMap::new();
+    let mut split = true;
+    let mut across: HashMap<u32, Vec<u32>> = HashMap::new();
+    for &(a, b) in failing {
+        let (ga, gb) = (same.find(a), same.find(b));
+        if ga == gb {
+            split = false;
+            continue;
+        }
+        across.entry(ga).or_default().push(gb);
+        across.entry(gb).or_default().push(ga);
+    }
+    let mut groups: Vec<u32> = nodes.iter().map(|&n| same.find(n)).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    for &start in &groups {
+        if colour.contains_key(&start) {
+            continue;
+        }
+        colour.insert(start, false);
+        let mut stack = vec![start];
+        while let Some(g) = stack.pop() {
+            let c = colour[&g];
+            for &h in across.get(&g).into_iter().flatten() {
+                match colour.get(&h) {
+                    Some(&d) if d == c => split = false,
+                    Some(_) => {}
+                    None => {
+                        colour.insert(h, !c);
+                        stack.push(h);
+                    }
+                }
+            }
+        }
+    }
+    let (mut a, mut b): (Vec<u32>, Vec<u32>) = nodes.iter().partition(|&&n| !colour[&same.find(n)]);
+    a.sort_by_key(|&n| &names[n as usize]);
+    b.sort_by_key(|&n| &names[n as usize]);
+    // The smaller side first; on a tie, the one with the first name.
+    let first = |side: &[u32]| side.first().map(|&n| &names[n as usize]);
+    if (b.len(), first(&b)) < (a.len(), first(&a)) {
+        std::mem::swap(&mut a, &mut b);
+    }
+    (a, b, split)
+}
+
+/// `{a, b}`, in name order.
+fn names(g: &Graph, nodes: &[u32]) -> String {
+    let mut names: Vec<&str> = nodes
+        .iter()
+        .map(|&n| g.nodes[n as usize].as_str())
+        .collect();
+    names.sort_unstable();
+    format!("{{{}}}", names.join(", "))
+}
+
+/// One finding about the runs of one set of nodes; with the node, when it
+/// is a `node_unreachable`.
+fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<(Finding, Option<u32>)> {
+    let (from, to) = window(runs);
+    let successes = Timeline::between(&timeline.reached, from, to);
+    let failing: BTreeSet<(u32, u32)> = runs.iter().map(|r| (r.caller, r.callee)).collect();
+    let involved: BTreeSet<u32> = failing.iter().flat_map(|&(a, b)| [a, b]).collect();
+    let within: Vec<(u32, u32)> = successes
+        .iter()
+        .filter(|c| {
+            involved.contains(&c.caller)
+                && involved.contains(&c.callee)
+                && !failing.contains(&(c.caller, c.callee))
+                && !failing.contains(&(c.callee, c.caller))
+        })
+        .map(|c| (c.caller, c.callee))
+        .collect();
+    let (a, b, split) = sides(&g.nodes, &failing, &within);
+    let side_of = |n: u32| {
+        if a.contains(&n) {
+            Some(0)
+        } else if b.contains(&n) {
+            Some(1)
+        } else {
+            None
+        }
+    };
+    let failed: usize = runs.iter().map(|r| r.failed.len()).sum();
+    let last_before = runs.iter().filter_map(|r| r.before).max_by_key(|c| c.at);
+    let healed = runs.iter().all(|r| r.after.is_some());
+    let first_after = runs
+        .iter()
+        .filter_map(|r| r.after)
+        .min_by_key(|c| c.at)
+        .filter(|_| healed);
+    // Directions that failed, and what crossed or stayed within meanwhile.
+    let a_to_b = failing.iter().any(|&(x, _)| side_of(x) == Some(0));
+    let b_to_a = failing.iter().any(|&(x, _)| side_of(x) == Some(1));
+    let (mut across_failing_way, mut across_other_way, mut within_count) = (0usize, 0usize, 0usize);
+    let mut bridges: BTreeMap<u32, [bool; 2]> = BTreeMap::new();
+    for c in successes {
+        match (side_of(c.caller), side_of(c.callee)) {
+            (Some(x), Some(y)) if x == y => within_count += 1,
+            (Some(x), Some(_)) => {
+                let failing_way = if x == 0 { a_to_b } else { b_to_a };
+                if failing_way {
+                    across_failing_way += 1;
+                } else {
+                    across_other_way += 1;
+                }
+            }
+            (None, Some(y)) | (Some(y), None) => {
+                let outside = if side_of(c.caller).is_none() {
+                    c.caller
+                } else {
+                    c.callee
+                };
+                bridges.entry(outside).or_default()[y] = true;
+            }
+            (None, None) => {}
+        }
+    }
+    let bridges: Vec<u32> = bridges
+        .into_iter()
+        .filter(|(_, [x, y])| *x && *y)
+        .map(|(n, _)| n)
+        .collect();
+
+    // One node every caller failed to reach, and nothing reached.
+    // Every caller that tried meanwhile, runs or not.
+    let callers_of = |x: u32| -> Vec<u32> {
+        let callers: BTreeSet<u32> = Timeline::between(&timeline.failed, from, to)
+            .iter()
+            .filter(|c| c.callee == x)
+            .map(|c| c.caller)
+            .collect();
+        callers.into_iter().collect()
+    };
+    let unreachable = [&a, &b]
+        .into_iter()
+        .filter(|side| side.len() == 1)
+        .map(|side| side[0])
+        .find(|&x| {
+            failing.iter().any(|&(_, callee)| callee == x)
+                && !successes.iter().any(|c| c.callee == x)
+                && (!timeline.sent(x, from, to) || callers_of(x).len() >= 2)
+        });
+
+    let mut witness_calls: Vec<Call> = runs
+        .iter()
+        .flat_map(|r| [r.failed[0], r.failed[r.failed.len() - 1]])
+        .collect();
+    witness_calls.sort_unstable_by_key(|c| (c.at, c.span));
+    witness_calls.dedup_by_key(|c| c.span);
+    witness_calls.truncate(WITNESS_CALLS);
+    let mut events: Vec<EventId> = witness_calls
+        .iter()
+        .map(|c| g.spans[c.span as usize].start_event)
+        .collect();
+    events.extend(
+        [last_before, first_after]
+            .into_iter()
+            .flatten()
+            .map(|c| g.spans[c.span as usize].start_event),
+    );
+    let at = crate::report::rfc3339;
+    let bounds = format!(
+        "failing from {} to {} ({}){}",
+        at(from),
+        at(to),
+        human_ns(to - from),
+        match first_after {
+            Some(c) => format!(", reached again at {}", at(c.at)),
+            None => ", not reached again in the data read".to_owned(),
+        }
+    );
+    let links: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|r| {
+            json!({
+                "caller": g.nodes[r.caller as usize],
+                "callee": g.nodes[r.callee as usize],
+                "failed_calls": r.failed.len(),
+                "first_failure_ns": r.first(),
+                "last_failure_ns": r.last(),
+                "last_success_before_ns": r.before.map(|c| c.at),
+                "first_success_after_ns": r.after.map(|c| c.at),
+            })
+        })
+        .collect();
+    let window = json!({
+        "first_failure_ns": from,
+        "last_failure_ns": to,
+        "last_success_before_ns": last_before.map(|c| c.at),
+        "first_success_after_ns": first_after.map(|c| c.at),
+    });
+    let witness = json!({
+        "failed_calls": witness_calls.iter().map(|c| event_json(g, g.spans[c.span as usize].start_event)).collect::<Vec<_>>(),
+        "last_success_before": last_before.map(|c| event_json(g, g.spans[c.span as usize].start_event)),
+        "first_success_after": first_after.map(|c| event_json(g, g.spans[c.span as usize].start_event)),
+    });
+
+    if let Some(x) = unreachable {
+        let callers = callers_of(x);
+        let alive = timeline.sent(x, from, to);
+        let mut f = Finding::about(g, FindingKind::NodeUnreachable, Severity::High, &events);
+        let node = g.nodes[x as usize].clone();
+        f.nodes = std::iter::once(x)
+            .chain(callers.iter().copied())
+            .map(|n| g.nodes[n as usize].clone())
+            .collect();
+        f.time = from;
+        f.magnitude = Some(failed as i64);
+        f.summary = format!(
+            "Every caller of {node} ({} callers: {}) failed to reach it, {failed} failed calls and none that reached, {bounds}; {}.",
+            callers.len(),
+            names(g, &callers),
+            if alive {
+                format!("{node} kept sending spans meanwhile: alive but cut off from its callers")
+            } else {
+                format!("{node} sent no span meanwhile: dead, paused or cut off")
+            }
+        );
+        f.evidence = json!({
+            "node": node,
+            "callers": callers.iter().map(|&n| &g.nodes[n as usize]).collect::<Vec<_>>(),
+            "failed_calls": failed,
+            "sent_spans_meanwhile": alive,
+            "window": window,
+            "links": links,
+        });
+        f.witness = witness;
+        return Some((f, Some(x)));
+    }
+
+    let partial = !split || across_failing_way > 0 || !bridges.is_empty();
+    let asymmetric = !partial && a_to_b != b_to_a && across_other_way > 0;
+    let mode = if partial {
+        "partial"
+    } else if asymmetric {
+        "asymmetric"
+    } else {
+        "full"
+    };
+    let (sa, sb) = (names(g, &a), names(g, &b));
+    let reach = match (a_to_b, b_to_a) {
+        (true, true) => format!("{sa} and {sb} could not reach each other"),
+        (true, false) => format!("{sa} could not reach {sb}"),
+        _ => format!("{sb} could not reach {sa}"),
+    };
+    let how = match mode {
+        "partial" if !bridges.is_empty() => format!(
+            "a partial partition: {} still reached both sides",
+            names(g, &bridges)
+        ),
+        "partial" if across_failing_way > 0 => {
+            format!("a partial partition: {across_failing_way} calls across still reached")
+        }
+        "partial" => "a partial partition: the failures do not split the nodes in two".to_owned(),
+        "asymmetric" => {
+            format!("an asymmetric partition: {across_other_way} calls the other way reached")
+        }
+        _ => "0 calls across reached".to_owned(),
+    };
+    let mut f = Finding::about(g, FindingKind::Partition, Severity::High, &events);
+    f.nodes = a
+        .iter()
+        .chain(&b)
+        .map(|&n| g.nodes[n as usize].clone())
+        .collect();
+    f.key = Some(format!("{} | {}", names(g, &a), names(g, &b)));
+    f.time = from;
+    f.magnitude = Some(failed as i64);
+    f.summary = format!(
+        "{reach}, {bounds}: {failed} failed calls, {how}; {within_count} calls within the sides reached meanwhile."
+    );
+    f.evidence = json!({
+        "mode": mode,
+        "side_a": a.iter().map(|&n| &g.nodes[n as usize]).collect::<Vec<_>>(),
+        "side_b": b.iter().map(|&n| &g.nodes[n as usize]).collect::<Vec<_>>(),
+        "a_to_b_failed": a_to_b,
+        "b_to_a_failed": b_to_a,
+        "failed_calls": failed,
+        "reached_across_failing_way": across_failing_way,
+        "reached_across_other_way": across_other_way,
+        "reached_within": within_count,
+        "bridges": bridges.iter().map(|&n| &g.nodes[n as usize]).collect::<Vec<_>>(),
+        "window": window,
+        "links": links,
+    });
+    f.witness = witness;
+    Some((f, None))
+}
