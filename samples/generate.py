@@ -443,6 +443,117 @@ for k, t in enumerate([t for t in range(0, 12001, 500) if not 5000 < t < 9000]):
     s.spans[-1][1]["name"] = "Heartbeat"
 scenarios.append(s)
 
+# --- failures of nodes and links ---------------------------------------------
+
+TIMEOUT = 500  # ms a client waits before it gives up on a call
+
+
+def call(s, cid, client, server, t, ok=True, took=10, trace=None):
+    """A call at t ms: answered (a client span and the server's) or timed out
+    (a client span alone, status ERROR, error.type timeout). Returns the
+    client span's id."""
+    trace = trace or cid
+    if ok:
+        s.span(cid, "call " + server, client, t, t + took, kind="client", trace=trace, server__address=server,
+               http__response__status_code=200)
+        s.span(cid + 1, "handle", server, t + 1, t + took - 1, kind="server", trace=trace, parent=cid)
+    else:
+        s.span(cid, "call " + server, client, t, t + TIMEOUT, kind="client", trace=trace,
+               status="deadline exceeded", server__address=server, error__type="timeout")
+    return cid
+
+
+def links(s, base, pairs, seconds, failing, offset_ms=100):
+    """Calls once a second over `seconds` on each (client, server) pair, the
+    i-th pair offset by i * offset_ms; a call fails when failing(pair, second).
+    Returns {pair: {second: client span id}}."""
+    ids = {}
+    for i, pair in enumerate(pairs):
+        for k in seconds:
+            cid = base + (i << 12) + (k << 2)
+            ids.setdefault(pair, {})[k] = call(s, cid, pair[0], pair[1], k * 1000 + i * offset_ms,
+                                               ok=not failing(pair, k))
+    return ids
+
+
+s = Scenario("partition")
+# {api-1, api-2} and {store-3, store-4} cannot reach each other from 10 s to
+# 20 s: api-1 -> store-3, api-2 -> store-4 and store-4 -> api-2 time out
+# while gw-1 -> api-1 / api-2 and store-3 -> store-4 keep succeeding. Near
+# misses after it: a call slowed by a blip shorter than the timeout, and two
+# timeouts in a row followed by a success (too short a run).
+across = [("api-1", "store-3"), ("api-2", "store-4"), ("store-4", "api-2")]
+within = [("gw-1", "api-1"), ("gw-1", "api-2"), ("store-3", "store-4")]
+cut = links(s, 0x100000, across, range(0, 25), lambda pair, k: 10 <= k < 20)
+links(s, 0x200000, within, range(0, 25), lambda pair, k: False, offset_ms=150)
+call(s, 0x300000, "api-2", "store-3", 26000, took=400)
+for k, t in enumerate([27000, 27600, 28200]):
+    call(s, 0x300010 + 4 * k, "api-1", "store-4", t, ok=k == 2)
+witness = [cut[pair][k] for pair in across for k in (10, 19)]
+s.expect("partition", *witness, cut[("store-4", "api-2")][9], cut[("api-1", "store-3")][20])
+s.expect_incident("network_partition", "{api-1, api-2} | {store-3, store-4}", partition=1)
+scenarios.append(s)
+
+s = Scenario("partition-asymmetric")
+# From 5 s to 15 s a-1 and a-2 cannot reach b-1 or b-2, while b-1's calls
+# to a-1 keep succeeding (a one-way firewall rule); b-1 <-> b-2 and a-1 ->
+# a-2 keep working.
+across = [("a-1", "b-1"), ("a-2", "b-2")]
+cut = links(s, 0x100000, across, range(0, 20), lambda pair, k: 5 <= k < 15)
+links(s, 0x200000, [("b-1", "a-1"), ("b-1", "b-2"), ("a-1", "a-2")], range(0, 20), lambda pair, k: False,
+      offset_ms=150)
+witness = [cut[pair][k] for pair in across for k in (5, 14)]
+s.expect("partition", *witness, cut[("a-2", "b-2")][4], cut[("a-1", "b-1")][15])
+scenarios.append(s)
+
+s = Scenario("node-unreachable")
+# store-9 dies at 10 s: api-1, api-2 and gw-1 time out on every call to it
+# until the data ends at 30 s, and store-9 sends nothing more. Near miss:
+# idle-1 serves gw-1 until 10 s, then nobody calls it and it sends nothing
+# (idle, not unreachable).
+callers = [("api-1", "store-9"), ("api-2", "store-9"), ("gw-1", "store-9")]
+dead = links(s, 0x100000, callers, range(0, 30), lambda pair, k: k >= 10)
+links(s, 0x200000, [("gw-1", "idle-1")], range(0, 10), lambda pair, k: False, offset_ms=0)
+links(s, 0x300000, [("gw-1", "api-1"), ("gw-1", "api-2")], range(0, 30), lambda pair, k: False, offset_ms=150)
+witness = [dead[pair][k] for pair in callers for k in (10, 29)]
+s.expect("node_unreachable", *witness, dead[("gw-1", "store-9")][9])
+s.expect_incident("node_failure", "store-9", node_unreachable=1)
+scenarios.append(s)
+
+s = Scenario("gray-failure")
+# Four instances serve GET /item. 10:00-10:01: item-3 answers it 100 times
+# slower (100 ms against 1 ms) while its GET /health stays fast; item-1 has
+# one slow request (a near miss). 10:01-10:02: every instance 20 times slower
+# (a whole-cluster slowdown, a near miss). 10:02-10:03: item-2 fails 8 of
+# its 40 POST /item (HTTP 500), its peers none.
+def served(sid, node, name, t, took, status=200):
+    s.span(sid, name, node, t, t + took, kind="server", trace=sid, http__response__status_code=status,
+           status="error" if status >= 500 else None)
+    return sid
+
+slowest, failed = [], []
+for n in range(1, 5):
+    node = "item-%d" % n
+    for k in range(40):
+        t = k * 1000 + n * 10
+        took = 100 + k if node == "item-3" else (200 if node == "item-1" and k == 7 else 1 + k / 100)
+        sid = served(0x100000 + (n << 12) + k, node, "GET /item", t, took)
+        if node == "item-3" and k >= 37:
+            slowest.append(sid)
+        served(0x200000 + (n << 12) + k, node, "GET /item", 60000 + t, 20 + k / 10)
+        fails = node == "item-2" and k % 5 == 0
+        sid = served(0x300000 + (n << 12) + k, node, "POST /item", 120000 + t, 5 + k / 10 if fails else 2 + k / 100,
+                     status=500 if fails else 200)
+        if fails and len(failed) < 3:
+            failed.append(sid)
+    for k in range(20):
+        served(0x400000 + (n << 12) + k, node, "GET /health", k * 2000 + 500, 1)
+s.expect("gray_failure", *slowest)
+s.expect("gray_failure", *failed)
+s.expect_incident("gray_failure", "item-3 GET /item", gray_failure=1)
+s.expect_incident("gray_failure", "item-2 POST /item", gray_failure=1)
+scenarios.append(s)
+
 for s in scenarios:
     s.write()
 print("wrote", len(scenarios), "scenarios")

@@ -329,7 +329,7 @@ fn finding(
             } => {
                 bad = bad.max(slow);
                 what.push(format!(
-                    "{:.0}x slower at {} ({} against a peer median of {}; {slow} of its {n} requests over {}, against {} at {peers})",
+                    "served {op} {:.0}x slower at {} ({} against a peer median of {}; {slow} of its {n} requests over {}, against {} at {peers})",
                     value as f64 / peers_q as f64,
                     if quantile < 0.9 { "the median" } else { "p99" },
                     human_ns(value),
@@ -345,7 +345,7 @@ fn finding(
             } => {
                 bad = bad.max(errors);
                 what.push(format!(
-                    "failed {errors} of its {n} requests ({}, against {} at {peers})",
+                    "failed {errors} of its {n} {op} requests ({}, against {} at {peers})",
                     percent(errors, n),
                     percent(peers_errors, c.peers_n),
                 ));
@@ -372,7 +372,7 @@ fn finding(
     };
     f.magnitude = Some(bad as i64);
     f.summary = format!(
-        "{node} served {op} {} from {} to {}{meanwhile}.",
+        "{node} {} from {} to {}{meanwhile}.",
         what.join(" and "),
         at(from),
         at(to),

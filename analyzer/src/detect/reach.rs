@@ -10,20 +10,23 @@
 //! lost reply or a 503 are answers or server spans, so none of them is a
 //! failure to reach.
 //!
-//! Per caller and callee, in time order, [`MIN_FAILED`] or more failed calls
-//! with no call reaching in between are a *run*: the link was down at least
-//! from its first failure to its last, and at most from the last call that
-//! reached before to the first that reached after. A single failed call
-//! followed by a retry that reached is no run. Runs whose failures overlap in
-//! time are one episode, and each set of nodes an episode's calls connect is
-//! judged:
+//! In time order, [`MIN_FAILED`] or more failed calls with no call reaching
+//! in between are a *run*: the link was down at least from its first
+//! failure to its last, and at most from the last call that reached before
+//! to the first that reached after. Runs are found per callee first (the
+//! failures of two or more callers to reach one node, no call reaching it
+//! in between: evidence even when each link of a wide fan-out saw one or
+//! two calls), then per caller and callee over the calls left. A single
+//! failed call followed by a retry that reached is no run. Runs whose
+//! failures overlap in time are one episode, and each set of nodes an
+//! episode's calls connect is judged:
 //!
 //! - **the sides**: calls that reached put their two nodes on one side, a
 //!   failed run puts them on two (its direction's successes are left out);
-//! - **`node_unreachable`**: one side is a single node that two or more
-//!   callers failed to reach and no call reached meanwhile: dead, paused or
-//!   cut off from everyone (the finding says whether it sent spans
-//!   meanwhile: alive and isolated, or silent);
+//! - **`node_unreachable`**: one side is a single node that no call reached
+//!   meanwhile, which two or more callers failed to reach or which sent no
+//!   span meanwhile: dead, paused or cut off from everyone (the finding
+//!   says which: alive and isolated, or silent);
 //! - **`partition`** otherwise, **full** when nothing crossed, **asymmetric**
 //!   when one side's calls failed while the other side's calls to it
 //!   reached, **partial** when some calls across still reached in the
@@ -39,7 +42,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use serde_json::json;
 
 use super::offsets::NodeOffset;
@@ -170,38 +173,76 @@ fn calls(g: &Graph, facts: &Facts, clocks: &Clocks) -> Vec<Call> {
     calls
 }
 
-/// The runs of failed calls, per caller and callee.
+/// Failures in a row in `calls` (time order), each with the last call that
+/// reached before it and the first after.
+fn segments(calls: &[Call]) -> Vec<(Vec<Call>, Option<Call>, Option<Call>)> {
+    let mut out = Vec::new();
+    let mut before = None;
+    let mut failed: Vec<Call> = Vec::new();
+    for &call in calls {
+        if call.reached {
+            if !failed.is_empty() {
+                out.push((std::mem::take(&mut failed), before, Some(call)));
+            }
+            before = Some(call);
+        } else {
+            failed.push(call);
+        }
+    }
+    if !failed.is_empty() {
+        out.push((failed, before, None));
+    }
+    out
+}
+
+/// The runs of failed calls. First per callee, whoever called: failures
+/// from two or more callers with no call reaching it in between say the
+/// callee was unreachable even when each link saw few calls (a wide
+/// fan-out), and become one run per caller with the callee's bounds. Then
+/// per caller and callee, over the calls left.
 fn runs(calls: &mut [Call]) -> Vec<Run> {
-    calls.sort_unstable_by_key(|c| (c.caller, c.callee, c.at, c.span));
     let mut runs = Vec::new();
-    for link in calls.chunk_by(|a, b| (a.caller, a.callee) == (b.caller, b.callee)) {
-        let mut before = None;
-        let mut failed: Vec<Call> = Vec::new();
-        for &call in link {
-            if call.reached {
-                if failed.len() >= MIN_FAILED {
-                    runs.push(Run {
-                        caller: call.caller,
-                        callee: call.callee,
-                        failed: std::mem::take(&mut failed),
-                        before,
-                        after: Some(call),
-                    });
-                }
-                failed.clear();
-                before = Some(call);
-            } else {
-                failed.push(call);
+    let mut taken: HashSet<u32> = HashSet::new();
+    calls.sort_unstable_by_key(|c| (c.callee, c.at, c.span));
+    for callee in calls.chunk_by(|a, b| a.callee == b.callee) {
+        for (failed, before, after) in segments(callee) {
+            let callers: BTreeSet<u32> = failed.iter().map(|c| c.caller).collect();
+            if failed.len() < MIN_FAILED || callers.len() < 2 {
+                continue;
+            }
+            taken.extend(failed.iter().map(|c| c.span));
+            for caller in callers {
+                runs.push(Run {
+                    caller,
+                    callee: failed[0].callee,
+                    failed: failed
+                        .iter()
+                        .filter(|c| c.caller == caller)
+                        .copied()
+                        .collect(),
+                    before,
+                    after,
+                });
             }
         }
-        if failed.len() >= MIN_FAILED {
-            runs.push(Run {
-                caller: failed[0].caller,
-                callee: failed[0].callee,
-                failed,
-                before,
-                after: None,
-            });
+    }
+    calls.sort_unstable_by_key(|c| (c.caller, c.callee, c.at, c.span));
+    for link in calls.chunk_by(|a, b| (a.caller, a.callee) == (b.caller, b.callee)) {
+        let left: Vec<Call> = link
+            .iter()
+            .filter(|c| !taken.contains(&c.span))
+            .copied()
+            .collect();
+        for (failed, before, after) in segments(&left) {
+            if failed.len() >= MIN_FAILED {
+                runs.push(Run {
+                    caller: failed[0].caller,
+                    callee: failed[0].callee,
+                    failed,
+                    before,
+                    after,
+                });
+            }
         }
     }
     runs
@@ -269,42 +310,11 @@ pub fn detect(
         }
         until = until.max(run.last());
     }
-    let mut out: Vec<Finding> = Vec::new();
-    // The last node_unreachable finding per node: its runs and its place.
-    let mut unreachable: HashMap<u32, (Vec<&Run>, usize)> = HashMap::new();
-    for group in episodes.iter().flat_map(|e| split(e, &timeline)) {
-        let Some((finding, lost)) = judge(g, &group, &timeline) else {
-            continue;
-        };
-        // A node nothing reached between two episodes was unreachable
-        // through both: one finding (one caller at a time is how a paused
-        // node's failures arrive).
-        if let Some(x) = lost
-            && let Some((runs, at)) = unreachable.get_mut(&x)
-        {
-            let before = runs.iter().map(|r| r.last()).max().unwrap_or(i64::MIN);
-            let after = group.iter().map(|r| r.first()).min().unwrap_or(i64::MAX);
-            let reached = Timeline::between(&timeline.reached, before, after)
-                .iter()
-                .any(|c| c.callee == x);
-            if !reached {
-                let mut merged = runs.clone();
-                merged.extend(&group);
-                if let Some((f, Some(y))) = judge(g, &merged, &timeline)
-                    && y == x
-                {
-                    out[*at] = f;
-                    *runs = merged;
-                    continue;
-                }
-            }
-        }
-        if let Some(x) = lost {
-            unreachable.insert(x, (group, out.len()));
-        }
-        out.push(finding);
-    }
-    out
+    episodes
+        .iter()
+        .flat_map(|e| split(e, &timeline))
+        .filter_map(|group| judge(g, &group, &timeline))
+        .collect()
 }
 
 /// Every call by time, and every node's span starts by time.
@@ -428,9 +438,8 @@ fn names(g: &Graph, nodes: &[u32]) -> String {
     format!("{{{}}}", names.join(", "))
 }
 
-/// One finding about the runs of one set of nodes; with the node, when it
-/// is a `node_unreachable`.
-fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<(Finding, Option<u32>)> {
+/// One finding about the runs of one set of nodes.
+fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<Finding> {
     let (from, to) = window(runs);
     let successes = Timeline::between(&timeline.reached, from, to);
     let failing: BTreeSet<(u32, u32)> = runs.iter().map(|r| (r.caller, r.callee)).collect();
@@ -600,7 +609,7 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<(Finding, Opti
             "links": links,
         });
         f.witness = witness;
-        return Some((f, Some(x)));
+        return Some(f);
     }
 
     let partial = !split || across_failing_way > 0 || !bridges.is_empty();
@@ -659,5 +668,5 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<(Finding, Opti
         "links": links,
     });
     f.witness = witness;
-    Some((f, None))
+    Some(f)
 }
