@@ -20,9 +20,22 @@
 //!   (`duplicate_execution`) and after the request was lost on the way
 //!   (`possible_duplicate`); both may also be reported as `unsafe_retry`.
 //!
+//! - failures of nodes and links, at shares of the spans written so every
+//!   size has them: `monitor-0` receives a heartbeat from every kv replica
+//!   each second, and kv-07-2's heartbeats stall from 30% to 45% of the
+//!   run (`suspected`); auth-13 is down from 40% to 50%, every call to it
+//!   lost (`node_unreachable`); gateways gw-00..gw-09 cannot reach
+//!   api-000..api-019 from 60% to 80% (`partition`), the retry and conflict
+//!   injections routed around it; svc-042 serves 50 ms slower and svc-077
+//!   answers 20% of its POST /items with HTTP 500 throughout
+//!   (`gray_failure`). Each is required when the run gave a detector the
+//!   evidence it documents (a run of lost calls, enough heartbeats or
+//!   requests per window), else only allowed.
+//!
 //! What was injected is returned as the demo's truth items, so findings
 //! are scored for precision and recall the same way.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use causet_collector::convert::convert;
@@ -51,6 +64,26 @@ const SHARDS: usize = 12;
 const REPLICAS: usize = 5;
 /// 2026-11-25T00:00:00Z.
 const EPOCH_NS: i64 = 1_795_564_800_000_000_000;
+/// The node that receives heartbeats, and how often each kv replica sends one.
+const MONITOR: &str = "monitor-0";
+const HEARTBEAT_NS: i64 = 1_000_000_000;
+/// The replica whose heartbeats stall, and when (shares of the spans written).
+const STALLED: &str = "kv-07-2";
+const STALL: (f64, f64) = (0.30, 0.45);
+/// The auth service that is down, and when.
+const DOWN: &str = "auth-13";
+const DOWN_AT: (f64, f64) = (0.40, 0.50);
+/// The partition: gateways 0..10 against APIs 0..20, and when.
+const CUT_GATEWAYS: usize = 10;
+const CUT_APIS: usize = 20;
+const CUT_AT: (f64, f64) = (0.60, 0.80);
+/// The backend that serves slowly, by how much; the one that fails POSTs, how often.
+const SLOW_BACKEND: &str = "svc-042";
+const SLOW_NS: i64 = 50_000_000;
+const FAILING_BACKEND: &str = "svc-077";
+const FAIL_RATE: f64 = 0.2;
+/// The width of the gray-failure detector's windows.
+const MINUTE: i64 = 60_000_000_000;
 
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, Default)]
@@ -136,6 +169,20 @@ struct World {
     next_span: u64,
     spans: Vec<Span>,
     truth: Vec<Truth>,
+    /// Spans asked for, and written before the ones in `spans`.
+    target: u64,
+    written: u64,
+    /// True time of the next heartbeat round, and of the heartbeats' traces.
+    next_beat: i64,
+    beats: u64,
+    /// Heartbeats of the stalled replica: sent before the stall, and missed.
+    stalled_beats: (u64, u64),
+    /// Calls lost to the down node and to the partition: (caller, callee).
+    lost: Vec<(usize, usize)>,
+    /// Per minute and method: requests the slow backend served, and the
+    /// failing one's POSTs served and refused.
+    slow_served: HashMap<(i64, &'static str), usize>,
+    failing_served: HashMap<i64, (usize, usize)>,
 }
 
 /// A span being built: ids, times, kind, attributes.
@@ -231,6 +278,66 @@ impl World {
             next_span: 1,
             spans: Vec::new(),
             truth: Vec::new(),
+            target: 0,
+            written: 0,
+            next_beat: EPOCH_NS,
+            beats: 0,
+            stalled_beats: (0, 0),
+            lost: Vec::new(),
+            slow_served: HashMap::new(),
+            failing_served: HashMap::new(),
+        }
+    }
+
+    /// Whether the run is within `(from, to)`, as shares of the spans asked for.
+    fn during(&self, (from, to): (f64, f64)) -> bool {
+        let at = (self.written + self.spans.len() as u64) as f64 / self.target.max(1) as f64;
+        (from..to).contains(&at)
+    }
+
+    fn named(&self, name: &str) -> usize {
+        self.nodes
+            .iter()
+            .position(|n| n.name == name)
+            .expect("a node of the world")
+    }
+
+    /// Whether a call from `caller` to `callee` is lost now.
+    fn cut(&self, caller: usize, callee: usize) -> bool {
+        let (gateways, apis) = (&self.tiers.gateways, &self.tiers.apis);
+        (self.nodes[callee].name == DOWN && self.during(DOWN_AT))
+            || (self.during(CUT_AT)
+                && (gateways.start..gateways.start + CUT_GATEWAYS).contains(&caller)
+                && (apis.start..apis.start + CUT_APIS).contains(&callee))
+    }
+
+    /// The heartbeats due by true time `t`: one span on the monitor per kv
+    /// replica and second, but the stalled replica's during its stall.
+    fn heartbeats(&mut self, t: i64) {
+        while self.next_beat <= t {
+            let at = self.next_beat;
+            for i in self.tiers.kv.clone() {
+                let from = self.nodes[i].name.clone();
+                if from == STALLED {
+                    if self.during(STALL) {
+                        self.stalled_beats.1 += 1;
+                        continue;
+                    }
+                    if self.stalled_beats.1 == 0 {
+                        self.stalled_beats.0 += 1;
+                    }
+                }
+                let mut trace = [0u8; 16];
+                trace[..8].copy_from_slice(&0x00be_a700_u64.to_be_bytes());
+                trace[8..].copy_from_slice(&self.beats.to_be_bytes());
+                self.beats += 1;
+                let beat = self
+                    .span(trace, None, "heartbeat", SERVER)
+                    .text(key::NODE, MONITOR)
+                    .text(key::HEARTBEAT_FROM, &from);
+                self.finish(beat, at, at + 20_000);
+            }
+            self.next_beat += HEARTBEAT_NS;
         }
     }
 
@@ -299,26 +406,46 @@ impl World {
         let latency = range(&mut self.rng, 200_000, 800_000);
         let arrive = t + latency;
         let mut reply = arrive;
+        let outcome = if self.cut(caller, callee) {
+            self.lost.push((caller, callee));
+            CallOutcome::Lost
+        } else {
+            outcome
+        };
+        let mut refused = false;
         if outcome != CallOutcome::Lost {
             let (s_wall, s_lamport, s_hlc) = self.nodes[callee].receive(arrive, c_lamport, c_hlc);
             let mut server = self
                 .span(ctx.trace, Some(client_id), &name, SERVER)
                 .clocks(&callee_name, s_lamport, s_hlc)
                 .text(key::HTTP_REQUEST_METHOD, method)
-                .text(key::HTTP_ROUTE, route)
-                .int(key::HTTP_RESPONSE_STATUS_CODE, 200);
+                .text(key::HTTP_ROUTE, route);
             let server_id: [u8; 8] = server.span.span_id[..].try_into().expect("8 bytes");
             let (done, extra) = serve(self, server_id, callee, arrive + 50_000);
             let end = done + range(&mut self.rng, 20_000, 100_000);
             for (k, v) in extra.attributes {
                 server = server.attr(k, v);
             }
+            refused = extra.refused;
+            server = if refused {
+                server
+                    .int(key::HTTP_RESPONSE_STATUS_CODE, 500)
+                    .error("internal error")
+            } else {
+                server.int(key::HTTP_RESPONSE_STATUS_CODE, 200)
+            };
             self.nodes[callee].tick(end);
             let offset = self.nodes[callee].offset_ns;
             self.finish(server, s_wall, end + offset);
             reply = end + latency;
         }
         let (end, client) = match outcome {
+            CallOutcome::Ok if refused => (
+                reply,
+                client
+                    .int(key::HTTP_RESPONSE_STATUS_CODE, 500)
+                    .error("internal error"),
+            ),
             CallOutcome::Ok => (reply, client.int(key::HTTP_RESPONSE_STATUS_CODE, 200)),
             CallOutcome::TimedOut | CallOutcome::Lost => (
                 t + 30_000_000,
@@ -362,6 +489,7 @@ impl World {
                 (key::WRITE_VALUE, Value::StringValue(format!("{value:x}"))),
                 (key::VC, Value::StringValue(self.vcs[index].to_json())),
             ],
+            refused: false,
         }
     }
 
@@ -377,8 +505,14 @@ impl World {
             write: retry || conflict || self.rng.below(10) < 3,
             conflict,
         };
+        self.heartbeats(t);
         let gateway = self.pick(self.tiers.gateways.clone());
-        let api = self.pick(self.tiers.apis.clone());
+        let mut api = self.pick(self.tiers.apis.clone());
+        if (retry || conflict) && self.cut(gateway, api) {
+            // The other injections are scored on their own: routed around the cut.
+            api =
+                self.tiers.apis.start + CUT_APIS + self.rng.below(self.tiers.apis.len() - CUT_APIS);
+        }
         let (g_wall, g_lamport, g_hlc) = self.nodes[gateway].tick(t);
         let gw_name = self.nodes[gateway].name.clone();
         let root = self
@@ -487,6 +621,28 @@ impl World {
         backend: usize,
         t: i64,
     ) -> (i64, SpanExtra) {
+        let name = self.nodes[backend].name.as_str();
+        let minute = t.div_euclid(MINUTE);
+        let method = if ctx.write { "POST" } else { "GET" };
+        if name == SLOW_BACKEND {
+            *self.slow_served.entry((minute, method)).or_default() += 1;
+        }
+        let t = if name == SLOW_BACKEND { t + SLOW_NS } else { t };
+        if name == FAILING_BACKEND && ctx.write {
+            let refuse = self.rng.chance(FAIL_RATE);
+            let served = self.failing_served.entry(minute).or_default();
+            served.0 += 1;
+            if refuse {
+                served.1 += 1;
+                return (
+                    t + 100_000,
+                    SpanExtra {
+                        refused: true,
+                        ..SpanExtra::default()
+                    },
+                );
+            }
+        }
         let mut key = zipf(&mut self.rng, KEYS);
         let mut shard = (key % SHARDS as u64) as usize;
         let mut replica = 0;
@@ -624,10 +780,12 @@ enum CallOutcome {
     Lost,
 }
 
-/// Attributes the server's work adds to its span.
+/// Attributes the server's work adds to its span, and whether it refused
+/// the request (HTTP 500).
 #[derive(Default)]
 struct SpanExtra {
     attributes: Vec<(&'static str, Value)>,
+    refused: bool,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -637,6 +795,7 @@ fn hex(bytes: &[u8]) -> String {
 /// Writes about `spans` spans (whole traces) to Parquet under `data_dir`.
 pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Generated> {
     let mut world = World::new(seed);
+    world.target = spans;
     let mut t = EPOCH_NS;
     let mut generated = Generated::default();
     let mut seq = 1;
@@ -645,6 +804,7 @@ pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Genera
         generated.traces += 1;
         if world.spans.len() >= CHUNK_SPANS || generated.spans + world.spans.len() as u64 >= spans {
             generated.spans += world.spans.len() as u64;
+            world.written = generated.spans;
             let rows = convert(&world.take_request())?;
             let record = WalRecord {
                 batches: rows
@@ -671,6 +831,81 @@ pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Genera
         required: true,
         note: "its replies end after its callers received them".into(),
     });
+    let failures = world.failure_truth();
     generated.truth = world.truth;
+    generated.truth.extend(failures);
     Ok(generated)
+}
+
+impl World {
+    /// The truth about the stall, the down node, the partition and the gray
+    /// backends, required when the run gave the detectors their evidence.
+    fn failure_truth(&self) -> Vec<Truth> {
+        use causet_analyzer::detect::gray::MIN_SAMPLES;
+        use causet_analyzer::detect::heartbeats::MIN_INTERVALS;
+        use causet_analyzer::detect::reach::MIN_FAILED;
+        let item = |kind, subject: &str, required, note: &str| Truth {
+            kind,
+            subject: subject.to_owned(),
+            spans: Vec::new(),
+            required,
+            note: note.to_owned(),
+        };
+        let mut per_link: HashMap<(usize, usize), usize> = HashMap::new();
+        for &link in &self.lost {
+            *per_link.entry(link).or_default() += 1;
+        }
+        let down = self.named(DOWN);
+        let down_callers = per_link
+            .keys()
+            .filter(|(_, callee)| *callee == down)
+            .count();
+        let down_lost: usize = per_link
+            .iter()
+            .filter(|((_, callee), _)| *callee == down)
+            .map(|(_, n)| n)
+            .sum();
+        let cut_runs = per_link
+            .iter()
+            .any(|(&(_, callee), &n)| callee != down && n >= MIN_FAILED);
+        let (before, missed) = self.stalled_beats;
+        let mut truth = vec![
+            item(
+                FindingKind::Suspected,
+                STALLED,
+                before > MIN_INTERVALS as u64 && missed >= 2,
+                "its heartbeats stall",
+            ),
+            item(
+                FindingKind::NodeUnreachable,
+                DOWN,
+                down_callers >= 2 && down_lost >= MIN_FAILED,
+                "down: every call to it lost",
+            ),
+            item(
+                FindingKind::GrayFailure,
+                SLOW_BACKEND,
+                self.slow_served.values().any(|&n| n >= 2 * MIN_SAMPLES),
+                "serves 50 ms slower than its peers",
+            ),
+            item(
+                FindingKind::GrayFailure,
+                FAILING_BACKEND,
+                self.failing_served
+                    .values()
+                    .any(|&(served, refused)| served >= 2 * MIN_SAMPLES && refused >= 10),
+                "answers 20% of its POSTs with HTTP 500",
+            ),
+        ];
+        let gateways =
+            (0..CUT_GATEWAYS).map(|i| self.nodes[self.tiers.gateways.start + i].name.clone());
+        let apis = (0..CUT_APIS).map(|i| self.nodes[self.tiers.apis.start + i].name.clone());
+        let note = "gateways gw-00..gw-09 cannot reach api-000..api-019";
+        truth.push(item(FindingKind::Partition, "gw-00", cut_runs, note));
+        for node in gateways.chain(apis) {
+            truth.push(item(FindingKind::Partition, &node, false, note));
+            truth.push(item(FindingKind::NodeUnreachable, &node, false, note));
+        }
+        truth
+    }
 }

@@ -1,7 +1,8 @@
 //! A generated dataset through the full analysis: every injected anomaly is
 //! found, and every finding is explained by one (matched by the entities it
 //! names: both writes of a conflict, a retry chain's first attempt, the
-//! skewed node), scored as the demo scores its runs.
+//! skewed node, the stalled, down or gray node, a node of the partition),
+//! scored as the demo scores its runs.
 
 use std::collections::BTreeSet;
 
@@ -16,14 +17,28 @@ async fn detectors_find_exactly_what_the_generator_injected() {
     let generated = generate(dir.path(), 40_000, 7).unwrap();
     assert!(generated.spans >= 40_000);
     let kinds: BTreeSet<FindingKind> = generated.truth.iter().map(|t| t.kind).collect();
+    let required: BTreeSet<FindingKind> = generated
+        .truth
+        .iter()
+        .filter(|t| t.required)
+        .map(|t| t.kind)
+        .collect();
     for kind in [
         FindingKind::ConcurrentWrite,
         FindingKind::DuplicateExecution,
         FindingKind::PossibleDuplicate,
         FindingKind::SkewExceedsMaxOffset,
+        FindingKind::Suspected,
+        FindingKind::NodeUnreachable,
+        FindingKind::Partition,
     ] {
-        assert!(kinds.contains(&kind), "{kind} was injected");
+        assert!(
+            required.contains(&kind),
+            "{kind} was injected and must be found"
+        );
     }
+    // Gray failures need more requests per window than this size has: allowed only.
+    assert!(kinds.contains(&FindingKind::GrayFailure));
 
     let analyzer = Analyzer::open(dir.path()).await.unwrap();
     let findings = &analyzer.findings().await.unwrap().findings;

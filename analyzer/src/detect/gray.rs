@@ -18,8 +18,8 @@
 //!
 //! The peers' rate is estimated as `(bad + 1) / (n + 2)`, so peers that
 //! never failed still give a rate the test can use. The finding says
-//! what the instance kept doing well meanwhile: its heartbeats and the other
-//! operations it served without a finding.
+//! what the instance kept doing well meanwhile: its heartbeats, and the
+//! other operations it was compared on without a finding.
 
 use std::collections::BTreeMap;
 
@@ -146,23 +146,22 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
     samples.sort_unstable_by_key(|s| (s.op, s.window, s.node, s.latency, s.span));
 
     let mut candidates = Vec::new();
-    // Requests served per node, window and operation: what else it did.
+    // Requests served per node and window, of the operations it was
+    // compared on: what else it did as well as its peers.
     let mut served: HashMap<(u32, i64), BTreeMap<Sym, usize>> = HashMap::new();
     for op in samples.chunk_by(|a, b| (a.op, a.window) == (b.op, b.window)) {
-        let instances: Vec<&[Sample]> = op.chunk_by(|a, b| a.node == b.node).collect();
-        for i in &instances {
-            *served
-                .entry((i[0].node, i[0].window))
-                .or_default()
-                .entry(i[0].op)
-                .or_default() += i.len();
-        }
-        let compared: Vec<&[Sample]> = instances
-            .into_iter()
+        let compared: Vec<&[Sample]> = op
+            .chunk_by(|a, b| a.node == b.node)
             .filter(|i| i.len() >= MIN_SAMPLES)
             .collect();
         if compared.len() < 3 {
             continue;
+        }
+        for i in &compared {
+            served
+                .entry((i[0].node, i[0].window))
+                .or_default()
+                .insert(i[0].op, i.len());
         }
         for (at, mine) in compared.iter().enumerate() {
             let peers: Vec<&[Sample]> = compared

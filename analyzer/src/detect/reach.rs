@@ -12,8 +12,7 @@
 //!
 //! In time order, [`MIN_FAILED`] or more failed calls with no call reaching
 //! in between are a *run*: the link was down at least from its first
-//! failure to its last, and at most from the last call that reached before
-//! to the first that reached after. Runs are found per callee first (the
+//! failure to its last. Runs are found per callee first (the
 //! failures of two or more callers to reach one node, no call reaching it
 //! in between: evidence even when each link of a wide fan-out saw one or
 //! two calls), then per caller and callee over the calls left. A single
@@ -33,9 +32,10 @@
 //!   direction that failed, a node outside reached both sides (a bridge), or
 //!   the failures do not split in two.
 //!
-//! The time bounds are those of the runs: failing from the first failure
-//! to the last, healed between the last failure and the first call that
-//! reached again (none: not healed in the data read). Times are the
+//! The time bounds are an interval: failing at least from the first
+//! failure to the last, and at most from the last call that reached before
+//! (into the unreachable node, or across the cut the way calls failed) to
+//! the first that reached after (none: not healed in the data read). Times are the
 //! callers' clocks, shifted onto the reference clock for a node whose
 //! offset was judged unhealthy in that window (`node_offsets`), so a
 //! skewed caller's failures fall into the right episode.
@@ -74,17 +74,21 @@ struct Run {
     callee: u32,
     /// The failed calls, in time order.
     failed: Vec<Call>,
-    /// The last call that reached before, and the first after.
-    before: Option<Call>,
-    after: Option<Call>,
+    /// From the first failure to the last: the link's own, or, for a run
+    /// found per callee, the callee's (so its callers' runs stay together).
+    from: i64,
+    to: i64,
 }
 
 impl Run {
-    fn first(&self) -> i64 {
-        self.failed[0].at
-    }
-    fn last(&self) -> i64 {
-        self.failed[self.failed.len() - 1].at
+    fn new(failed: Vec<Call>, (from, to): (i64, i64)) -> Run {
+        Run {
+            caller: failed[0].caller,
+            callee: failed[0].callee,
+            failed,
+            from,
+            to,
+        }
     }
 }
 
@@ -173,56 +177,38 @@ fn calls(g: &Graph, facts: &Facts, clocks: &Clocks) -> Vec<Call> {
     calls
 }
 
-/// Failures in a row in `calls` (time order), each with the last call that
-/// reached before it and the first after.
-fn segments(calls: &[Call]) -> Vec<(Vec<Call>, Option<Call>, Option<Call>)> {
-    let mut out = Vec::new();
-    let mut before = None;
-    let mut failed: Vec<Call> = Vec::new();
-    for &call in calls {
-        if call.reached {
-            if !failed.is_empty() {
-                out.push((std::mem::take(&mut failed), before, Some(call)));
-            }
-            before = Some(call);
-        } else {
-            failed.push(call);
-        }
-    }
-    if !failed.is_empty() {
-        out.push((failed, before, None));
-    }
-    out
+/// Failures in a row in `calls` (time order), with no call reaching in
+/// between.
+fn segments(calls: &[Call]) -> impl Iterator<Item = &[Call]> {
+    calls
+        .split(|c| c.reached)
+        .filter(|failed| !failed.is_empty())
+}
+
+/// The span of time of failed calls in time order.
+fn span_of(failed: &[Call]) -> (i64, i64) {
+    (failed[0].at, failed[failed.len() - 1].at)
 }
 
 /// The runs of failed calls. First per callee, whoever called: failures
 /// from two or more callers with no call reaching it in between say the
-/// callee was unreachable even when each link saw few calls (a wide
-/// fan-out), and become one run per caller with the callee's bounds. Then
-/// per caller and callee, over the calls left.
+/// callee was unreachable even when each link of a wide fan-out saw one or
+/// two calls; they become one run per caller, over the callee's span of
+/// time. Then per caller and callee, over the calls left.
 fn runs(calls: &mut [Call]) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut taken: HashSet<u32> = HashSet::new();
     calls.sort_unstable_by_key(|c| (c.callee, c.at, c.span));
     for callee in calls.chunk_by(|a, b| a.callee == b.callee) {
-        for (failed, before, after) in segments(callee) {
+        for failed in segments(callee) {
             let callers: BTreeSet<u32> = failed.iter().map(|c| c.caller).collect();
             if failed.len() < MIN_FAILED || callers.len() < 2 {
                 continue;
             }
             taken.extend(failed.iter().map(|c| c.span));
             for caller in callers {
-                runs.push(Run {
-                    caller,
-                    callee: failed[0].callee,
-                    failed: failed
-                        .iter()
-                        .filter(|c| c.caller == caller)
-                        .copied()
-                        .collect(),
-                    before,
-                    after,
-                });
+                let of_caller = failed.iter().filter(|c| c.caller == caller).copied();
+                runs.push(Run::new(of_caller.collect(), span_of(failed)));
             }
         }
     }
@@ -233,15 +219,9 @@ fn runs(calls: &mut [Call]) -> Vec<Run> {
             .filter(|c| !taken.contains(&c.span))
             .copied()
             .collect();
-        for (failed, before, after) in segments(&left) {
+        for failed in segments(&left) {
             if failed.len() >= MIN_FAILED {
-                runs.push(Run {
-                    caller: failed[0].caller,
-                    callee: failed[0].callee,
-                    failed,
-                    before,
-                    after,
-                });
+                runs.push(Run::new(failed.to_vec(), span_of(failed)));
             }
         }
     }
@@ -299,16 +279,16 @@ pub fn detect(
         starts,
     };
 
-    runs.sort_by_key(|r| (r.first(), r.caller, r.callee));
+    runs.sort_by_key(|r| (r.from, r.caller, r.callee));
     // Episodes: runs whose failures overlap in time.
     let mut episodes: Vec<Vec<&Run>> = Vec::new();
     let mut until = i64::MIN;
     for run in &runs {
         match episodes.last_mut() {
-            Some(episode) if run.first() <= until => episode.push(run),
+            Some(episode) if run.from <= until => episode.push(run),
             _ => episodes.push(vec![run]),
         }
-        until = until.max(run.last());
+        until = until.max(run.to);
     }
     episodes
         .iter()
@@ -363,8 +343,8 @@ fn split<'a>(runs: &[&'a Run], timeline: &Timeline) -> Vec<Vec<&'a Run>> {
 
 /// From the first failure of `runs` to the last.
 fn window(runs: &[&Run]) -> (i64, i64) {
-    let from = runs.iter().map(|r| r.first()).min().unwrap_or(0);
-    let to = runs.iter().map(|r| r.last()).max().unwrap_or(0);
+    let from = runs.iter().map(|r| r.from).min().unwrap_or(0);
+    let to = runs.iter().map(|r| r.to).max().unwrap_or(0);
     (from, to)
 }
 
@@ -465,13 +445,6 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<Finding> {
         }
     };
     let failed: usize = runs.iter().map(|r| r.failed.len()).sum();
-    let last_before = runs.iter().filter_map(|r| r.before).max_by_key(|c| c.at);
-    let healed = runs.iter().all(|r| r.after.is_some());
-    let first_after = runs
-        .iter()
-        .filter_map(|r| r.after)
-        .min_by_key(|c| c.at)
-        .filter(|_| healed);
     // Directions that failed, and what crossed or stayed within meanwhile.
     let a_to_b = failing.iter().any(|&(x, _)| side_of(x) == Some(0));
     let b_to_a = failing.iter().any(|&(x, _)| side_of(x) == Some(1));
@@ -524,6 +497,26 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<Finding> {
                 && !successes.iter().any(|c| c.callee == x)
                 && (!timeline.sent(x, from, to) || callers_of(x).len() >= 2)
         });
+    // The bounds: the last call that reached before and the first after,
+    // into the unreachable node, or across the cut the way calls failed.
+    let crosses = |c: &Call| match unreachable {
+        Some(x) => c.callee == x,
+        None => match (side_of(c.caller), side_of(c.callee)) {
+            (Some(0), Some(1)) => a_to_b,
+            (Some(1), Some(0)) => b_to_a,
+            _ => false,
+        },
+    };
+    let reached = &timeline.reached;
+    let last_before = reached[..reached.partition_point(|c| c.at < from)]
+        .iter()
+        .rev()
+        .find(|c| crosses(c))
+        .copied();
+    let first_after = reached[reached.partition_point(|c| c.at <= to)..]
+        .iter()
+        .find(|c| crosses(c))
+        .copied();
 
     let mut witness_calls: Vec<Call> = runs
         .iter()
@@ -560,10 +553,8 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<Finding> {
                 "caller": g.nodes[r.caller as usize],
                 "callee": g.nodes[r.callee as usize],
                 "failed_calls": r.failed.len(),
-                "first_failure_ns": r.first(),
-                "last_failure_ns": r.last(),
-                "last_success_before_ns": r.before.map(|c| c.at),
-                "first_success_after_ns": r.after.map(|c| c.at),
+                "first_failure_ns": r.failed[0].at,
+                "last_failure_ns": r.failed[r.failed.len() - 1].at,
             })
         })
         .collect();
