@@ -64,6 +64,10 @@ pub struct DetectConfig {
     /// Span names that are heartbeats received (a heartbeat RPC's server
     /// span), besides spans with `causet.heartbeat.from`.
     pub heartbeat_spans: Vec<String>,
+    /// Where the data read ends when more follows that was not read with
+    /// it (a report window's horizon), ns; `None`: the data's own end. A
+    /// silence that reaches it is open, not over.
+    pub read_until: Option<i64>,
 }
 
 /// `db.operation.name` values (any case) that read and so are never writes.
@@ -95,6 +99,7 @@ impl Default for DetectConfig {
             write_key_attributes: Vec::new(),
             phi_threshold: 8.0,
             heartbeat_spans: Vec::new(),
+            read_until: None,
         }
     }
 }

@@ -146,7 +146,12 @@ pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, W
         if bytes > stats.peak_bytes {
             (stats.peak_bytes, stats.peak_spans) = (bytes, g.spans.len());
         }
-        let (found, estimated) = detect::run_all(g, &built.facts, &settings.detect);
+        // Data after the horizon exists unless this is the last window.
+        let config = detect::DetectConfig {
+            read_until: (i + 2 < cuts.len()).then(|| end.saturating_add(settings.horizon_ns)),
+            ..settings.detect.clone()
+        };
+        let (found, estimated) = detect::run_all(g, &built.facts, &config);
         let anchor = |f: &Finding| {
             f.events
                 .iter()

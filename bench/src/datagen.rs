@@ -25,10 +25,10 @@
 //!   each second, and kv-07-2's heartbeats stall from 30% to 45% of the
 //!   run (`suspected`); auth-13 is down from 40% to 50%, every call to it
 //!   lost (`node_unreachable`); gateways gw-00..gw-09 cannot reach
-//!   api-000..api-019 from 60% to 80% (`partition`), the retry and conflict
-//!   injections routed around it; svc-042 serves 50 ms slower and svc-077
-//!   answers 20% of its POST /items with HTTP 500 throughout
-//!   (`gray_failure`). Each is required when the run gave a detector the
+//!   api-000..api-019 from 60% to 80% (`partition`); svc-042 serves 50 ms
+//!   slower and svc-077 answers 20% of its POST /items with HTTP 500
+//!   throughout (`gray_failure`). The retry and conflict injections are
+//!   routed around all four, so each is scored on its own. Each is required when the run gave a detector the
 //!   evidence it documents (a run of lost calls, enough heartbeats or
 //!   requests per window), else only allowed.
 //!
@@ -504,11 +504,12 @@ impl World {
             trace,
             write: retry || conflict || self.rng.below(10) < 3,
             conflict,
+            routed_around: retry || conflict,
         };
         self.heartbeats(t);
         let gateway = self.pick(self.tiers.gateways.clone());
         let mut api = self.pick(self.tiers.apis.clone());
-        if (retry || conflict) && self.cut(gateway, api) {
+        if ctx.routed_around && self.cut(gateway, api) {
             // The other injections are scored on their own: routed around the cut.
             api =
                 self.tiers.apis.start + CUT_APIS + self.rng.below(self.tiers.apis.len() - CUT_APIS);
@@ -594,7 +595,10 @@ impl World {
         mut t: i64,
     ) -> (i64, SpanExtra) {
         if self.rng.below(2) == 0 {
-            let auth = self.pick(self.tiers.auths.clone());
+            let mut auth = self.pick(self.tiers.auths.clone());
+            while ctx.routed_around && self.nodes[auth].name == DOWN {
+                auth = self.pick(self.tiers.auths.clone());
+            }
             let check = Call::new(server, api, auth, "GET", "/auth/check", t);
             let mut work = |w: &mut World, _: [u8; 8], _: usize, t: i64| {
                 (
@@ -604,7 +608,12 @@ impl World {
             };
             t = self.call(ctx, check, &mut work).0;
         }
-        let backend = self.pick(self.tiers.backends.clone());
+        let mut backend = self.pick(self.tiers.backends.clone());
+        while ctx.routed_around
+            && [SLOW_BACKEND, FAILING_BACKEND].contains(&self.nodes[backend].name.as_str())
+        {
+            backend = self.pick(self.tiers.backends.clone());
+        }
         let method = if ctx.write { "POST" } else { "GET" };
         let items = Call::new(server, api, backend, method, "/items", t + 20_000);
         let mut work = |w: &mut World, server: [u8; 8], node: usize, t: i64| {
@@ -733,6 +742,11 @@ struct Ctx {
     write: bool,
     /// Inject a concurrent write in this trace.
     conflict: bool,
+    /// The trace carries an injection scored on its own (a retry, a
+    /// conflict): it is routed around the partition, the down node and the
+    /// gray backends, whose delays would otherwise reorder a timed-out
+    /// attempt's server work after its retry's.
+    routed_around: bool,
 }
 
 /// One client call.

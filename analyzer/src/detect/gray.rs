@@ -176,6 +176,9 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         }
     }
 
+    if candidates.is_empty() {
+        return Vec::new();
+    }
     // Heartbeats each node sent, per window.
     let mut heartbeats: HashMap<(&str, i64), usize> = HashMap::new();
     for (i, s) in g.spans.iter().enumerate() {

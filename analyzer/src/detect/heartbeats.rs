@@ -19,7 +19,10 @@
 //! - until the next heartbeat, when one came: a false suspicion, the node
 //!   was slow or paused, not dead (medium);
 //! - to the end of the monitor's data read (its last event, by its own
-//!   clock), when none came: it never came back (high).
+//!   clock), when none came: it never came back (high). In a report
+//!   window, whose horizon ends before the data does, the finding says the
+//!   silence lasted at least that long and may have ended later
+//!   (`came_back` is null).
 //!
 //! Nothing is judged before [`MIN_INTERVALS`] intervals are known.
 
@@ -209,6 +212,9 @@ fn finding(
     } else {
         Severity::High
     };
+    // The silence reached the end of what this analysis read, and more
+    // data follows (a report window): it may have ended later.
+    let open = next.is_none() && config.read_until.is_some();
     let events: Vec<EventId> = [Some(last.1), next.map(|n| n.1)]
         .into_iter()
         .flatten()
@@ -230,6 +236,15 @@ fn finding(
             human_ns(silent),
             at(n.0)
         ),
+        None if open => format!(
+            "{monitor} suspected {from} from {} (phi over {} after {} without a heartbeat; usually one every {}): no heartbeat came after {} for at least {}, to the end of what this window read with its horizon; later data was not read with it, so {from} may have come back after.",
+            at(suspected_at),
+            config.phi_threshold,
+            human_ns(suspected_at - last.0),
+            human_ns(mean as i64),
+            at(last.0),
+            human_ns(silent)
+        ),
         None => format!(
             "{monitor} suspected {from} from {} (phi over {} after {} without a heartbeat; usually one every {}): no heartbeat came after {} up to the end of the data read, {} later.",
             at(suspected_at),
@@ -248,7 +263,7 @@ fn finding(
         "stddev_ns": sd as i64,
         "suspected_at_ns": suspected_at,
         "silent_ns": silent,
-        "came_back": came_back,
+        "came_back": if open { serde_json::Value::Null } else { came_back.into() },
     });
     f.witness = json!({
         "last_heartbeat": event_json(g, last.1),

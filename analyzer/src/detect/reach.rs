@@ -262,21 +262,15 @@ pub fn detect(
     if runs.is_empty() {
         return Vec::new();
     }
-    // Calls by time, for each episode's successes and failures; span
-    // starts per node by time, for whether a node sent anything meanwhile.
+    // Calls by time, for each episode's successes and failures.
     calls.sort_unstable_by_key(|c| (c.at, c.span));
     let (reached, failed) = calls.into_iter().partition(|c| c.reached);
-    let mut starts: Vec<Vec<i64>> = vec![Vec::new(); g.nodes.len()];
-    for span in &g.spans {
-        starts[span.node as usize].push(clocks.at(span.node, span.start));
-    }
-    for s in &mut starts {
-        s.sort_unstable();
-    }
     let timeline = Timeline {
         reached,
         failed,
-        starts,
+        graph: g,
+        clocks: &clocks,
+        open: config.read_until.is_some(),
     };
 
     runs.sort_by_key(|r| (r.from, r.caller, r.callee));
@@ -297,14 +291,17 @@ pub fn detect(
         .collect()
 }
 
-/// Every call by time, and every node's span starts by time.
-struct Timeline {
+/// Every call by time, and the spans, for what a node sent.
+struct Timeline<'a> {
     reached: Vec<Call>,
     failed: Vec<Call>,
-    starts: Vec<Vec<i64>>,
+    graph: &'a Graph,
+    clocks: &'a Clocks,
+    /// More data follows what was read (a report window).
+    open: bool,
 }
 
-impl Timeline {
+impl Timeline<'_> {
     /// The calls of `calls` from `from` to `to`, both included.
     fn between(calls: &[Call], from: i64, to: i64) -> &[Call] {
         let lo = calls.partition_point(|c| c.at < from);
@@ -312,15 +309,18 @@ impl Timeline {
         &calls[lo..hi]
     }
 
-    /// Whether `node` started a span from `from` to `to`.
+    /// Whether `node` started a span from `from` to `to`: asked only of a
+    /// node no call reached, once per episode, so a scan.
     fn sent(&self, node: u32, from: i64, to: i64) -> bool {
-        let s = &self.starts[node as usize];
-        s.partition_point(|&t| t < from) < s.partition_point(|&t| t <= to)
+        self.graph
+            .spans
+            .iter()
+            .any(|s| s.node == node && (from..=to).contains(&self.clocks.at(node, s.start)))
     }
 }
 
 /// Splits an episode into the node sets its calls connect.
-fn split<'a>(runs: &[&'a Run], timeline: &Timeline) -> Vec<Vec<&'a Run>> {
+fn split<'a>(runs: &[&'a Run], timeline: &Timeline<'_>) -> Vec<Vec<&'a Run>> {
     let (from, to) = window(runs);
     let failing: BTreeSet<(u32, u32)> = runs.iter().map(|r| (r.caller, r.callee)).collect();
     let involved: BTreeSet<u32> = failing.iter().flat_map(|&(a, b)| [a, b]).collect();
@@ -419,7 +419,7 @@ fn names(g: &Graph, nodes: &[u32]) -> String {
 }
 
 /// One finding about the runs of one set of nodes.
-fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<Finding> {
+fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline<'_>) -> Option<Finding> {
     let (from, to) = window(runs);
     let successes = Timeline::between(&timeline.reached, from, to);
     let failing: BTreeSet<(u32, u32)> = runs.iter().map(|r| (r.caller, r.callee)).collect();
@@ -434,6 +434,27 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<Finding> {
         })
         .map(|c| (c.caller, c.callee))
         .collect();
+    // A caller's failure or two, caught in another node's run, between
+    // nodes that otherwise reached each other meanwhile, is noise (a lost
+    // request a retry covered): judged without it.
+    let mut reaching = Sets(HashMap::new());
+    for &(x, y) in &within {
+        reaching.union(x, y);
+    }
+    let kept: Vec<&Run> = runs
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.failed.len() >= MIN_FAILED || reaching.find(r.caller) != reaching.find(r.callee)
+        })
+        .collect();
+    if kept.len() < runs.len() {
+        return if kept.is_empty() {
+            None
+        } else {
+            judge(g, &kept, timeline)
+        };
+    }
     let (a, b, split) = sides(&g.nodes, &failing, &within);
     let side_of = |n: u32| {
         if a.contains(&n) {
@@ -543,6 +564,9 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline) -> Option<Finding> {
         human_ns(to - from),
         match first_after {
             Some(c) => format!(", reached again at {}", at(c.at)),
+            None if timeline.open => {
+                ", not reached again up to the end of what this window read with its horizon (later data was not read with it)".to_owned()
+            }
             None => ", not reached again in the data read".to_owned(),
         }
     );

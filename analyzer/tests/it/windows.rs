@@ -213,3 +213,40 @@ async fn a_chain_seen_in_part_by_the_next_window_is_not_reported_again() {
     };
     assert_eq!(retries(&labels(&detected.findings)), retries(&expected));
 }
+
+/// A silence longer than a window's horizon: the window that holds the
+/// suspicion cannot see the heartbeats come back, and says so (came back:
+/// unknown) instead of "never came back". `heartbeat-suspected`: n-1 is
+/// silent from 11 s to 19 s; windows of 5 s with a 4 s horizon (and so a
+/// 4 s lead): the window [10 s, 15 s) reads [6 s, 19 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silence_past_the_horizon_is_open_not_over() {
+    let dir = imported(&["heartbeat-suspected"]).await;
+    let second = 1_000_000_000;
+    let settings = Settings {
+        horizon_ns: 4 * second,
+        ..Settings::with_detect(DetectConfig {
+            window_ns: 5 * second,
+            ..DetectConfig::default()
+        })
+    };
+    let came_back = |findings: &[causet_analyzer::detect::Finding], node: &str| {
+        let f = findings
+            .iter()
+            .find(|f| f.kind.as_str() == "suspected" && f.nodes[0] == node)
+            .unwrap_or_else(|| panic!("{node} suspected: {findings:#?}"));
+        (f.evidence["came_back"].clone(), f.summary.clone())
+    };
+    let analyzer = Analyzer::open_with(dir.path(), settings).await.unwrap();
+    let whole = analyzer.findings().await.unwrap().findings.clone();
+    assert_eq!(came_back(&whole, "n-1").0, json!(true));
+    assert_eq!(came_back(&whole, "n-2").0, json!(false));
+    let (windowed, stats) = analyzer
+        .findings_windowed(WindowSize::Fixed(5 * second))
+        .await
+        .unwrap();
+    assert!(stats.windows >= 4, "{stats:?}");
+    let (back, summary) = came_back(&windowed.findings, "n-1");
+    assert_eq!(back, Value::Null, "{summary}");
+    assert!(summary.contains("may have come back"), "{summary}");
+}
