@@ -29,7 +29,8 @@
 //!    - write conflict: the key;
 //!    - retry: the client node and the request (`POST /orders`);
 //!    - node failure: the node suspected or unreachable;
-//!    - network partition: its two sides (`{a, b} | {c}`);
+//!    - network partition: its two sides (`{a, b} | {c}`); a `suspected`
+//!      between its two sides while it lasted is the partition's too;
 //!    - gray failure: the instance and the operation (`kv-2 GET /kv/{key}`).
 //! 3. **Time**: the findings of one anchor form one incident as long as
 //!    each comes within [`DEFAULT_GAP_NS`] (30 minutes) of the one before;
@@ -129,11 +130,13 @@ pub fn fingerprint(cause: Cause, anchor: &str) -> String {
 /// Groups `findings` into incidents, ranked worst first. `offsets` tells
 /// healthy clocks from suspects; `gap_ns` splits an anchor's findings in time.
 pub fn group(findings: &[&Finding], offsets: &[NodeOffset], gap_ns: i64) -> Vec<Incident> {
-    let (anchors, attributions) = anchors(findings, offsets);
+    let (mut anchors, attributions) = anchors(findings, offsets);
+    let mut causes: Vec<Cause> = findings.iter().map(|f| f.kind.cause()).collect();
+    across_partitions(findings, &mut causes, &mut anchors);
     let mut by_anchor: BTreeMap<(Cause, &str), Vec<usize>> = BTreeMap::new();
-    for (i, f) in findings.iter().enumerate() {
+    for (i, anchor) in anchors.iter().enumerate() {
         by_anchor
-            .entry((f.kind.cause(), anchors[i].as_str()))
+            .entry((causes[i], anchor.as_str()))
             .or_default()
             .push(i);
     }
@@ -173,6 +176,61 @@ pub fn group(findings: &[&Finding], offsets: &[NodeOffset], gap_ns: i64) -> Vec<
             .then(a.id.cmp(&b.id))
     });
     incidents
+}
+
+/// A monitor's suspicion of a node on the other side of a partition, while
+/// the partition lasted (from the last call across that reached before it
+/// to the first after), is the partition's, not a node failure: moved to
+/// its incident.
+fn across_partitions(findings: &[&Finding], causes: &mut [Cause], anchors: &mut [String]) {
+    let side = |f: &Finding, name: &str| -> Vec<String> {
+        f.evidence[name]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let partitions: Vec<(i64, i64, Vec<String>, Vec<String>, String)> = findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Partition)
+        .filter_map(|f| {
+            let window = &f.evidence["window"];
+            let from = window["last_success_before_ns"]
+                .as_i64()
+                .or(window["first_failure_ns"].as_i64())?;
+            let to = window["first_success_after_ns"]
+                .as_i64()
+                .unwrap_or(i64::MAX);
+            Some((
+                from,
+                to,
+                side(f, "side_a"),
+                side(f, "side_b"),
+                f.key.clone()?,
+            ))
+        })
+        .collect();
+    if partitions.is_empty() {
+        return;
+    }
+    for (i, f) in findings.iter().enumerate() {
+        let [monitored, monitor] = f.nodes.as_slice() else {
+            continue;
+        };
+        if f.kind != FindingKind::Suspected {
+            continue;
+        }
+        let across = |a: &[String], b: &[String]| a.contains(monitored) && b.contains(monitor);
+        if let Some((.., key)) = partitions.iter().find(|(from, to, a, b, _)| {
+            (*from..=*to).contains(&f.time) && (across(a, b) || across(b, a))
+        }) {
+            causes[i] = Cause::NetworkPartition;
+            anchors[i] = key.clone();
+        }
+    }
 }
 
 /// The incident of each finding (an index into `incidents`).
@@ -654,6 +712,41 @@ mod tests {
     }
 
     use FindingKind::*;
+
+    #[test]
+    fn suspicions_across_a_partition_while_it_lasted_are_the_partition_s() {
+        let mut partition = finding(
+            Partition,
+            10,
+            &["a-1", "b-1", "b-2"],
+            Some("{a-1} | {b-1, b-2}"),
+        );
+        partition.evidence = serde_json::json!({
+            "side_a": ["a-1"],
+            "side_b": ["b-1", "b-2"],
+            "window": {"first_failure_ns": 10, "last_success_before_ns": 8, "first_success_after_ns": 30},
+        });
+        let findings = [
+            partition,
+            // b-1 suspects a-1 during it: across.
+            finding(Suspected, 9, &["a-1", "b-1"], None),
+            // b-2 suspects b-1: the same side.
+            finding(Suspected, 12, &["b-1", "b-2"], None),
+            // b-2 suspects a-1 after it healed.
+            finding(Suspected, 40, &["a-1", "b-2"], None),
+        ];
+        assert_eq!(
+            grouped(&findings, &[]),
+            vec![
+                (
+                    "network_partition:{a-1} | {b-1, b-2}".to_owned(),
+                    vec![0, 1]
+                ),
+                ("node_failure:a-1".to_owned(), vec![3]),
+                ("node_failure:b-1".to_owned(), vec![2]),
+            ]
+        );
+    }
 
     #[test]
     fn a_named_clock_explains_the_pairs_it_takes_part_in() {
