@@ -193,7 +193,14 @@ fn across_partitions(findings: &[&Finding], causes: &mut [Cause], anchors: &mut 
             })
             .unwrap_or_default()
     };
-    let partitions: Vec<(i64, i64, Vec<String>, Vec<String>, String)> = findings
+    /// A partition's span of time, sides and anchor.
+    struct Cut {
+        during: std::ops::RangeInclusive<i64>,
+        a: Vec<String>,
+        b: Vec<String>,
+        anchor: String,
+    }
+    let partitions: Vec<Cut> = findings
         .iter()
         .filter(|f| f.kind == FindingKind::Partition)
         .filter_map(|f| {
@@ -204,13 +211,12 @@ fn across_partitions(findings: &[&Finding], causes: &mut [Cause], anchors: &mut 
             let to = window["first_success_after_ns"]
                 .as_i64()
                 .unwrap_or(i64::MAX);
-            Some((
-                from,
-                to,
-                side(f, "side_a"),
-                side(f, "side_b"),
-                f.key.clone()?,
-            ))
+            Some(Cut {
+                during: from..=to,
+                a: side(f, "side_a"),
+                b: side(f, "side_b"),
+                anchor: f.key.clone()?,
+            })
         })
         .collect();
     if partitions.is_empty() {
@@ -224,11 +230,12 @@ fn across_partitions(findings: &[&Finding], causes: &mut [Cause], anchors: &mut 
             continue;
         }
         let across = |a: &[String], b: &[String]| a.contains(monitored) && b.contains(monitor);
-        if let Some((.., key)) = partitions.iter().find(|(from, to, a, b, _)| {
-            (*from..=*to).contains(&f.time) && (across(a, b) || across(b, a))
-        }) {
+        if let Some(cut) = partitions
+            .iter()
+            .find(|c| c.during.contains(&f.time) && (across(&c.a, &c.b) || across(&c.b, &c.a)))
+        {
             causes[i] = Cause::NetworkPartition;
-            anchors[i] = key.clone();
+            anchors[i] = cut.anchor.clone();
         }
     }
 }
