@@ -858,13 +858,7 @@ impl World {
         use causet_analyzer::detect::gray::MIN_SAMPLES;
         use causet_analyzer::detect::heartbeats::MIN_INTERVALS;
         use causet_analyzer::detect::reach::MIN_FAILED;
-        let item = |kind, subject: &str, required, note: &str| Truth {
-            kind,
-            subject: subject.to_owned(),
-            spans: Vec::new(),
-            required,
-            note: note.to_owned(),
-        };
+        let item = Truth::about;
         let mut per_link: HashMap<(usize, usize), usize> = HashMap::new();
         for &link in &self.lost {
             *per_link.entry(link).or_default() += 1;

@@ -305,13 +305,7 @@ fn clock_truth(config: &DemoConfig, offsets: &HashMapOffsets, replicas: &[String
     let max_offset = DetectConfig::default().max_offset_ns;
     let mut truth = Vec::new();
     let mut add = |kind: FindingKind, node: &str, required: bool, note: String| {
-        truth.push(Truth {
-            kind,
-            subject: node.to_owned(),
-            spans: Vec::new(),
-            required,
-            note,
-        })
+        truth.push(Truth::about(kind, node, required, &note))
     };
     for (node, &offset) in offsets {
         if offset == 0 {

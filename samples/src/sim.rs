@@ -772,13 +772,7 @@ impl Sim {
     fn scheduled_truth(&self) -> Vec<Truth> {
         let mut truth = Vec::new();
         let ran = self.now - self.start;
-        let item = |kind, subject: &str, required, note: &str| Truth {
-            kind,
-            subject: subject.to_owned(),
-            spans: Vec::new(),
-            required,
-            note: note.to_owned(),
-        };
+        let item = Truth::about;
         let ms = |ns: i64| ns / MS;
         // Runs of lost calls long enough to be seen, per link, in a span of time.
         let links = |from: i64, to: i64| {

@@ -26,6 +26,20 @@ pub struct Truth {
     pub note: String,
 }
 
+impl Truth {
+    /// An aggregate item: any number of findings of `kind` that name
+    /// `subject` (a node, a key).
+    pub fn about(kind: FindingKind, subject: &str, required: bool, note: &str) -> Truth {
+        Truth {
+            kind,
+            subject: subject.to_owned(),
+            spans: Vec::new(),
+            required,
+            note: note.to_owned(),
+        }
+    }
+}
+
 /// Precision and recall of one finding kind.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Score {

@@ -226,31 +226,26 @@ fn finding(
     let silent = next.map_or(end, |n| n.0) - last.0;
     f.magnitude = Some(silent);
     let at = crate::report::rfc3339;
+    let head = format!(
+        "{monitor} suspected {from} from {} (phi over {} after {} without a heartbeat; usually one every {})",
+        at(suspected_at),
+        config.phi_threshold,
+        human_ns(suspected_at - last.0),
+        human_ns(mean as i64),
+    );
     f.summary = match next {
         Some(n) => format!(
-            "{monitor} suspected {from} from {} (phi over {} after {} without a heartbeat; usually one every {}): {from} was silent for {}, then came back at {}: slow or paused, not dead.",
-            at(suspected_at),
-            config.phi_threshold,
-            human_ns(suspected_at - last.0),
-            human_ns(mean as i64),
+            "{head}: {from} was silent for {}, then came back at {}: slow or paused, not dead.",
             human_ns(silent),
             at(n.0)
         ),
         None if open => format!(
-            "{monitor} suspected {from} from {} (phi over {} after {} without a heartbeat; usually one every {}): no heartbeat came after {} for at least {}, to the end of what this window read with its horizon; later data was not read with it, so {from} may have come back after.",
-            at(suspected_at),
-            config.phi_threshold,
-            human_ns(suspected_at - last.0),
-            human_ns(mean as i64),
+            "{head}: no heartbeat came after {} for at least {}, to the end of what this window read with its horizon; later data was not read with it, so {from} may have come back after.",
             at(last.0),
             human_ns(silent)
         ),
         None => format!(
-            "{monitor} suspected {from} from {} (phi over {} after {} without a heartbeat; usually one every {}): no heartbeat came after {} up to the end of the data read, {} later.",
-            at(suspected_at),
-            config.phi_threshold,
-            human_ns(suspected_at - last.0),
-            human_ns(mean as i64),
+            "{head}: no heartbeat came after {} up to the end of the data read, {} later.",
             at(last.0),
             human_ns(silent)
         ),

@@ -105,13 +105,7 @@ struct Clocks {
 }
 
 impl Clocks {
-    fn new(g: &Graph, offsets: &[NodeOffset], window_ns: i64) -> Clocks {
-        let node_of: HashMap<&str, u32> = g
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.as_str(), i as u32))
-            .collect();
+    fn new(node_of: &HashMap<&str, u32>, offsets: &[NodeOffset], window_ns: i64) -> Clocks {
         let shift = offsets
             .iter()
             .filter(|o| o.verdict == Verdict::Unhealthy)
@@ -135,13 +129,7 @@ impl Clocks {
 }
 
 /// The calls of the data, each with its callee and whether it reached.
-fn calls(g: &Graph, facts: &Facts, clocks: &Clocks) -> Vec<Call> {
-    let node_of: HashMap<&str, u32> = g
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i as u32))
-        .collect();
+fn calls(g: &Graph, facts: &Facts, node_of: &HashMap<&str, u32>, clocks: &Clocks) -> Vec<Call> {
     // The server child of each client span.
     let mut served: HashMap<u32, u32> = HashMap::new();
     for span in &g.spans {
@@ -260,8 +248,14 @@ pub fn detect(
     offsets: &[NodeOffset],
     config: &DetectConfig,
 ) -> Vec<Finding> {
-    let clocks = Clocks::new(g, offsets, config.window_ns);
-    let mut calls = calls(g, facts, &clocks);
+    let node_of: HashMap<&str, u32> = g
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as u32))
+        .collect();
+    let clocks = Clocks::new(&node_of, offsets, config.window_ns);
+    let mut calls = calls(g, facts, &node_of, &clocks);
     let mut runs = runs(&mut calls);
     if runs.is_empty() {
         return Vec::new();
