@@ -81,10 +81,19 @@ pub fn binomial_tail(n: usize, k: usize, p: f64) -> f64 {
     sum.min(1.0)
 }
 
-/// The `q` quantile of sorted latencies (nearest rank).
-fn quantile(sorted: &[i64], q: f64) -> i64 {
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
+/// The index of the `q` quantile of `len` sorted values (nearest rank).
+fn quantile_at(len: usize, q: f64) -> usize {
+    ((q * len as f64).ceil() as usize).clamp(1, len) - 1
+}
+
+/// The `q` quantile latency of samples in latency order.
+fn quantile(sorted: &[Sample], q: f64) -> i64 {
+    sorted[quantile_at(sorted.len(), q)].latency
+}
+
+/// How many of samples in latency order are slower than `bar`.
+fn slower(sorted: &[Sample], bar: i64) -> usize {
+    sorted.len() - sorted.partition_point(|s| s.latency <= bar)
 }
 
 fn median(mut values: Vec<i64>) -> i64 {
@@ -213,23 +222,17 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
 fn judge<'a>(mine: &'a [Sample], peers: &[&[Sample]]) -> Option<Candidate<'a>> {
     let n = mine.len();
     let peers_n: usize = peers.iter().map(|p| p.len()).sum();
-    let latencies = |s: &[Sample]| s.iter().map(|x| x.latency).collect::<Vec<i64>>();
-    let own = latencies(mine);
-    let theirs: Vec<Vec<i64>> = peers.iter().map(|p| latencies(p)).collect();
     let mut worse = Vec::new();
     let mut best: Option<Worse> = None;
     for q in [0.5, 0.99] {
-        let value = quantile(&own, q);
-        let peers_q = median(theirs.iter().map(|t| quantile(t, q)).collect()).max(1);
+        let value = quantile(mine, q);
+        let peers_q = median(peers.iter().map(|p| quantile(p, q)).collect()).max(1);
         let bar = (peers_q as f64 * RATIO) as i64;
         if value <= bar {
             continue;
         }
-        let slow = n - own.partition_point(|&l| l <= bar);
-        let peers_slow: usize = theirs
-            .iter()
-            .map(|t| t.len() - t.partition_point(|&l| l <= bar))
-            .sum();
+        let slow = slower(mine, bar);
+        let peers_slow: usize = peers.iter().map(|p| slower(p, bar)).sum();
         let rate = (peers_slow as f64 + 1.0) / (peers_n as f64 + 2.0);
         let p_value = binomial_tail(n, slow, rate);
         if slow >= MIN_BAD && p_value < ALPHA {
@@ -459,9 +462,10 @@ mod tests {
 
     #[test]
     fn quantiles_are_nearest_rank() {
-        let v: Vec<i64> = (1..=100).collect();
-        assert_eq!(quantile(&v, 0.5), 50);
-        assert_eq!(quantile(&v, 0.99), 99);
-        assert_eq!(quantile(&[7], 0.99), 7);
+        // Of 1..=100, the median is 50 and p99 is 99: indexes 49 and 98.
+        assert_eq!(quantile_at(100, 0.5), 49);
+        assert_eq!(quantile_at(100, 0.99), 98);
+        assert_eq!(quantile_at(1, 0.99), 0);
+        assert_eq!(quantile_at(40, 0.99), 39);
     }
 }
