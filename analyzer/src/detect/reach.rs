@@ -17,16 +17,20 @@
 //! in between: evidence even when each link of a wide fan-out saw one or
 //! two calls), then per caller and callee over the calls left. A single
 //! failed call followed by a retry that reached is no run. Runs whose
-//! failures overlap in time are one episode, and each set of nodes an
-//! episode's calls connect is judged:
+//! failures overlap in time are one episode, judged in two steps:
 //!
-//! - **the sides**: calls that reached put their two nodes on one side, a
-//!   failed run puts them on two (its direction's successes are left out);
-//! - **`node_unreachable`**: one side is a single node that no call reached
-//!   meanwhile, which two or more callers failed to reach or which sent no
-//!   span meanwhile: dead, paused or cut off from everyone (the finding
-//!   says which: alive and isolated, or silent);
-//! - **`partition`** otherwise, **full** when nothing crossed, **asymmetric**
+//! - **`node_unreachable`** first: a node that no call reached while calls
+//!   to it failed, which two or more callers failed to reach or which sent
+//!   no span meanwhile, is dead, paused or cut off from everyone (the
+//!   finding says which: alive and isolated, or silent). It is judged with
+//!   its own calls, apart from the rest of the episode, so a node that died
+//!   while a partition went on elsewhere is neither folded into it nor
+//!   hides it.
+//! - then each set of nodes the remaining calls connect, by **the sides**:
+//!   calls that reached put their two nodes on one side, a failed run puts
+//!   them on two (its direction's successes are left out). One side a
+//!   single node nothing reached is `node_unreachable` again; otherwise a
+//! - **`partition`**, **full** when nothing crossed, **asymmetric**
 //!   when one side's calls failed while the other side's calls to it
 //!   reached, **partial** when calls across still reached in the direction
 //!   that failed (more than one in twenty: a few at the edges are links
@@ -282,11 +286,53 @@ pub fn detect(
         }
         until = until.max(run.to);
     }
-    episodes
-        .iter()
-        .flat_map(|e| split(e, &timeline))
-        .filter_map(|group| judge(g, &group, &timeline))
-        .collect()
+    let mut out = Vec::new();
+    for episode in &episodes {
+        let rest = unreachable_first(g, episode, &timeline, &mut out);
+        for group in split(&rest, &timeline) {
+            out.extend(judge(g, &group, &timeline));
+        }
+    }
+    out
+}
+
+/// Judges first each node that no call reached while calls to it failed
+/// (and that sent nothing meanwhile, or that two or more callers failed to
+/// reach), with its own calls: one `node_unreachable` each, so a node that
+/// died while a partition went on elsewhere is not folded into it. Returns
+/// the runs left.
+fn unreachable_first<'a>(
+    g: &Graph,
+    runs: &[&'a Run],
+    timeline: &Timeline<'_>,
+    out: &mut Vec<Finding>,
+) -> Vec<&'a Run> {
+    let callees: BTreeSet<u32> = runs.iter().map(|r| r.callee).collect();
+    let mut left: Vec<&Run> = runs.to_vec();
+    for x in callees {
+        let to_x: Vec<&Run> = left.iter().copied().filter(|r| r.callee == x).collect();
+        if to_x.is_empty() {
+            continue;
+        }
+        let (from, to) = window(&to_x);
+        let reached = Timeline::between(&timeline.reached, from, to)
+            .iter()
+            .any(|c| c.callee == x);
+        let callers: BTreeSet<u32> = Timeline::between(&timeline.failed, from, to)
+            .iter()
+            .filter(|c| c.callee == x)
+            .map(|c| c.caller)
+            .collect();
+        if reached || (timeline.sent(x, from, to) && callers.len() < 2) {
+            continue;
+        }
+        let (own, rest): (Vec<&Run>, Vec<&Run>) = left
+            .into_iter()
+            .partition(|r| r.callee == x || r.caller == x);
+        out.extend(judge(g, &own, timeline));
+        left = rest;
+    }
+    left
 }
 
 /// Every call by time, and the spans, for what a node sent.

@@ -1,4 +1,6 @@
-//! Runs every `tests/slt/*.slt` file against an analyzer over the samples.
+//! Runs every `tests/slt/*.slt` file against an analyzer over the samples
+//! its first line names (`# samples: partition, gray-failure`; by default
+//! `lamport-seed`).
 //!
 //! The format is sqllogictest's (see DataFusion's sqllogictest README): each
 //! `query` block lists its expected rows, values as text, NULL as `NULL`.
@@ -57,10 +59,22 @@ impl AsyncDB for Db {
     async fn shutdown(&mut self) {}
 }
 
+/// The samples a file runs over: its first line `# samples: a, b`, else
+/// `lamport-seed`.
+fn samples_of(file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).unwrap();
+    match text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# samples:"))
+    {
+        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+        None => vec!["lamport-seed".to_owned()],
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql_logic_tests() {
-    let dir = crate::common::imported(&["lamport-seed"]).await;
-    let analyzer = Arc::new(Analyzer::open(dir.path()).await.unwrap());
     let slt_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
     let mut files: Vec<_> = std::fs::read_dir(&slt_dir)
         .unwrap()
@@ -70,7 +84,10 @@ async fn sql_logic_tests() {
     files.sort();
     assert!(!files.is_empty());
     for file in files {
-        let analyzer = Arc::clone(&analyzer);
+        let samples = samples_of(&file);
+        let names: Vec<&str> = samples.iter().map(String::as_str).collect();
+        let dir = crate::common::imported(&names).await;
+        let analyzer = Arc::new(Analyzer::open(dir.path()).await.unwrap());
         let mut runner = sqllogictest::Runner::new(move || {
             let analyzer = Arc::clone(&analyzer);
             async move { Ok::<_, DbError>(Db(analyzer)) }
