@@ -8,6 +8,13 @@
 //! traceparent headers through the SDK's propagator, annotated as
 //! `schemas/CONVENTIONS.md` says.
 //!
+//! Replicas send each other a heartbeat every [`HEARTBEAT`] (a SERVER span
+//! on the receiver with `causet.heartbeat.from`), emitted at its own time
+//! even when a request in between took longer. A partition or a pause
+//! loses the calls it cuts (the client times out); a replication it cuts
+//! is handed off when the link is back. A gray replica serves slower or
+//! refuses a share of requests with 503 before executing them.
+//!
 //! Time is simulated: one true clock advances as the run proceeds, each node
 //! reads it with its own offset (skew, jumps), and spans carry those
 //! readings as their timestamps, so a run is the same for the same seed.
