@@ -190,12 +190,10 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
     }
     // Heartbeats each node sent, per window.
     let mut heartbeats: HashMap<(&str, i64), usize> = HashMap::new();
-    for (i, s) in g.spans.iter().enumerate() {
-        if let Some(from) = facts.str(facts.of(i as u32).and_then(|f| f.heartbeat_from)) {
-            *heartbeats
-                .entry((from, s.start.div_euclid(width)))
-                .or_default() += 1;
-        }
+    for (span, from) in super::heartbeats::received(g, facts, config) {
+        *heartbeats
+            .entry((from, span.start.div_euclid(width)))
+            .or_default() += 1;
     }
     let flagged: HashSet<(u32, i64, Sym)> = candidates
         .iter()

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde_json::json;
 
 use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json, human_ns};
-use crate::graph::{EventId, Graph, Sym};
+use crate::graph::{EventId, Graph, Span, Sym};
 
 /// A monitor's suspicion of a node as a heartbeat arrived: the peak of
 /// the silence it ends (a row of `node_phi`).
@@ -118,15 +118,19 @@ impl History {
     }
 }
 
-/// The suspicions, and phi at each heartbeat's arrival.
-pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>, Vec<PhiSample>) {
+/// The heartbeats received: each heartbeat span with the node whose
+/// heartbeat it is.
+pub fn received<'a>(
+    g: &'a Graph,
+    facts: &'a Facts,
+    config: &DetectConfig,
+) -> impl Iterator<Item = (&'a Span, &'a str)> {
     let named: Vec<Sym> = config
         .heartbeat_spans
         .iter()
         .filter_map(|n| g.symbols.get(n))
         .collect();
-    let mut beats: BTreeMap<(u32, &str), Vec<(i64, EventId)>> = BTreeMap::new();
-    for (i, span) in g.spans.iter().enumerate() {
+    g.spans.iter().enumerate().filter_map(move |(i, span)| {
         let from = match facts.of(i as u32).and_then(|f| f.heartbeat_from) {
             Some(from) => facts.str(Some(from)),
             // A span of a --heartbeat-span name: the heartbeat of the
@@ -136,12 +140,18 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>,
                 .map(|p| g.nodes[g.spans[p as usize].node as usize].as_str()),
             None => None,
         };
-        if let Some(from) = from {
-            beats
-                .entry((span.node, from))
-                .or_default()
-                .push((span.start, span.start_event));
-        }
+        from.map(|from| (span, from))
+    })
+}
+
+/// The suspicions, and phi at each heartbeat's arrival.
+pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>, Vec<PhiSample>) {
+    let mut beats: BTreeMap<(u32, &str), Vec<(i64, EventId)>> = BTreeMap::new();
+    for (span, from) in received(g, facts, config) {
+        beats
+            .entry((span.node, from))
+            .or_default()
+            .push((span.start, span.start_event));
     }
     // The end of what each monitor recorded, by its own clock: a silence
     // runs to there, not to a node whose clock is ahead.
