@@ -177,6 +177,36 @@ fn push_unique(list: &mut Vec<String>, value: String) {
     }
 }
 
+/// Disjoint sets of `0..n` (union-find with path compression): the
+/// attempts of one request, the nodes on one side of a partition.
+pub(crate) struct UnionFind(Vec<u32>);
+
+impl UnionFind {
+    /// Every element in a set of its own.
+    pub(crate) fn new(n: usize) -> UnionFind {
+        UnionFind((0..n as u32).collect())
+    }
+
+    /// The representative of `x`'s set (the smallest element merged in).
+    pub(crate) fn find(&mut self, x: u32) -> u32 {
+        let parent = self.0[x as usize];
+        if parent == x {
+            return x;
+        }
+        let root = self.find(parent);
+        self.0[x as usize] = root;
+        root
+    }
+
+    /// Merges the sets of `a` and `b`.
+    pub(crate) fn union(&mut self, a: u32, b: u32) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.0[a.max(b) as usize] = a.min(b);
+        }
+    }
+}
+
 /// An event as evidence: where and when, with its clocks.
 pub fn event_json(graph: &Graph, e: EventId) -> Value {
     let ev = &graph.events[e as usize];

@@ -51,7 +51,9 @@ use hashbrown::{HashMap, HashSet};
 use serde_json::json;
 
 use super::offsets::NodeOffset;
-use super::{DetectConfig, Facts, Finding, FindingKind, Severity, Verdict, event_json, human_ns};
+use super::{
+    DetectConfig, Facts, Finding, FindingKind, Severity, UnionFind, Verdict, event_json, human_ns,
+};
 use crate::graph::{EventId, Graph, SpanKind};
 
 /// Failed calls in a row, per caller and callee, that make a run.
@@ -224,27 +226,6 @@ fn runs(calls: &mut [Call]) -> Vec<Run> {
     runs
 }
 
-/// Union-find over node indexes.
-struct Sets(HashMap<u32, u32>);
-
-impl Sets {
-    fn find(&mut self, x: u32) -> u32 {
-        let parent = *self.0.entry(x).or_insert(x);
-        if parent == x {
-            return x;
-        }
-        let root = self.find(parent);
-        self.0.insert(x, root);
-        root
-    }
-    fn union(&mut self, a: u32, b: u32) {
-        let (a, b) = (self.find(a), self.find(b));
-        if a != b {
-            self.0.insert(a.max(b), a.min(b));
-        }
-    }
-}
-
 /// `partition` and `node_unreachable` findings.
 pub fn detect(
     g: &Graph,
@@ -315,15 +296,7 @@ fn unreachable_first<'a>(
             continue;
         }
         let (from, to) = window(&to_x);
-        let reached = Timeline::between(&timeline.reached, from, to)
-            .iter()
-            .any(|c| c.callee == x);
-        let callers: BTreeSet<u32> = Timeline::between(&timeline.failed, from, to)
-            .iter()
-            .filter(|c| c.callee == x)
-            .map(|c| c.caller)
-            .collect();
-        if reached || (timeline.sent(x, from, to) && callers.len() < 2) {
+        if !timeline.unreachable(x, from, to) {
             continue;
         }
         let (own, rest): (Vec<&Run>, Vec<&Run>) = left
@@ -353,6 +326,27 @@ impl Timeline<'_> {
         &calls[lo..hi]
     }
 
+    /// Every caller that failed to reach `x` from `from` to `to`, runs or
+    /// not, in index order.
+    fn callers_failing(&self, x: u32, from: i64, to: i64) -> Vec<u32> {
+        let callers: BTreeSet<u32> = Self::between(&self.failed, from, to)
+            .iter()
+            .filter(|c| c.callee == x)
+            .map(|c| c.caller)
+            .collect();
+        callers.into_iter().collect()
+    }
+
+    /// Whether no call reached `x` from `from` to `to` while calls to it
+    /// failed, and it either sent nothing meanwhile or two or more callers
+    /// failed to reach it: dead, paused or cut off from everyone.
+    fn unreachable(&self, x: u32, from: i64, to: i64) -> bool {
+        !Self::between(&self.reached, from, to)
+            .iter()
+            .any(|c| c.callee == x)
+            && (!self.sent(x, from, to) || self.callers_failing(x, from, to).len() >= 2)
+    }
+
     /// Whether `node` started a span from `from` to `to`: asked only of a
     /// node no call reached, once per episode, so a scan.
     fn sent(&self, node: u32, from: i64, to: i64) -> bool {
@@ -369,7 +363,7 @@ fn split<'a>(runs: &[&'a Run], timeline: &Timeline<'_>) -> Vec<Vec<&'a Run>> {
     let failing: BTreeSet<(u32, u32)> = runs.iter().map(|r| (r.caller, r.callee)).collect();
     let involved: BTreeSet<u32> = failing.iter().flat_map(|&(a, b)| [a, b]).collect();
     // Failed links and calls that reached among the nodes involved.
-    let mut sets = Sets(HashMap::new());
+    let mut sets = UnionFind::new(timeline.graph.nodes.len());
     for &(a, b) in &failing {
         sets.union(a, b);
     }
@@ -400,7 +394,7 @@ fn sides(
     failing: &BTreeSet<(u32, u32)>,
     within: &[(u32, u32)],
 ) -> (Vec<u32>, Vec<u32>, bool) {
-    let mut same = Sets(HashMap::new());
+    let mut same = UnionFind::new(names.len());
     for &(a, b) in within {
         same.union(a, b);
     }
@@ -481,7 +475,7 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline<'_>) -> Option<Finding> {
     // A caller's failure or two, caught in another node's run, between
     // nodes that otherwise reached each other meanwhile, is noise (a lost
     // request a retry covered): judged without it.
-    let mut reaching = Sets(HashMap::new());
+    let mut reaching = UnionFind::new(g.nodes.len());
     for &(x, y) in &within {
         reaching.union(x, y);
     }
@@ -544,23 +538,12 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline<'_>) -> Option<Finding> {
         .collect();
 
     // One node every caller failed to reach, and nothing reached.
-    // Every caller that tried meanwhile, runs or not.
-    let callers_of = |x: u32| -> Vec<u32> {
-        let callers: BTreeSet<u32> = Timeline::between(&timeline.failed, from, to)
-            .iter()
-            .filter(|c| c.callee == x)
-            .map(|c| c.caller)
-            .collect();
-        callers.into_iter().collect()
-    };
     let unreachable = [&a, &b]
         .into_iter()
         .filter(|side| side.len() == 1)
         .map(|side| side[0])
         .find(|&x| {
-            failing.iter().any(|&(_, callee)| callee == x)
-                && !successes.iter().any(|c| c.callee == x)
-                && (!timeline.sent(x, from, to) || callers_of(x).len() >= 2)
+            failing.iter().any(|&(_, callee)| callee == x) && timeline.unreachable(x, from, to)
         });
     // The bounds: the last call that reached before and the first after,
     // into the unreachable node, or across the cut the way calls failed.
@@ -639,7 +622,7 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline<'_>) -> Option<Finding> {
     });
 
     if let Some(x) = unreachable {
-        let callers = callers_of(x);
+        let callers = timeline.callers_failing(x, from, to);
         let alive = timeline.sent(x, from, to);
         let mut f = Finding::about(g, FindingKind::NodeUnreachable, Severity::High, &events);
         let node = g.nodes[x as usize].clone();

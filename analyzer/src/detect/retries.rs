@@ -12,7 +12,7 @@ use hashbrown::HashMap;
 use serde_json::json;
 
 use super::facts::SpanFacts;
-use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json};
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, UnionFind, event_json};
 use crate::graph::{EdgeSource, Graph, SpanKind, Sym};
 use crate::grouped::Grouped;
 
@@ -83,26 +83,6 @@ fn non_idempotent(facts: &Facts, span: &SpanFacts, config: &DetectConfig) -> Opt
 /// Attempts of one call: same parent span, peer, method and route.
 type CallKey = (u32, Option<Sym>, Option<Sym>, Option<Sym>);
 
-struct UnionFind(Vec<u32>);
-
-impl UnionFind {
-    fn find(&mut self, x: u32) -> u32 {
-        let parent = self.0[x as usize];
-        if parent == x {
-            return x;
-        }
-        let root = self.find(parent);
-        self.0[x as usize] = root;
-        root
-    }
-    fn union(&mut self, a: u32, b: u32) {
-        let (a, b) = (self.find(a), self.find(b));
-        if a != b {
-            self.0[a.max(b) as usize] = a.min(b);
-        }
-    }
-}
-
 pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
     let clients: Vec<u32> = (0..g.spans.len() as u32)
         .filter(|&s| g.spans[s as usize].kind == SpanKind::Client && facts.of(s).is_some())
@@ -112,7 +92,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         .enumerate()
         .map(|(i, &s)| (s, i as u32))
         .collect();
-    let mut groups = UnionFind((0..clients.len() as u32).collect());
+    let mut groups = UnionFind::new(clients.len());
 
     // Same idempotency key.
     let mut by_key: HashMap<Sym, u32> = HashMap::new();
