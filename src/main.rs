@@ -81,6 +81,13 @@ enum Command {
     /// Export a trace for other tools.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Merge each closed hour's Parquet files into one per table, and
+    /// delete hours past a retention.
+    ///
+    /// Safe to run beside a collector, to interrupt and to run again: rows
+    /// are counted before anything is replaced, and a kill leaves the old
+    /// files, or both (the next run finishes), never neither.
+    Compact(CompactArgs),
     /// Run a traced replicated key-value store with injected faults, then
     /// analyse it and compare the findings with what was injected.
     ///
@@ -381,6 +388,19 @@ struct CutArgs {
 }
 
 #[derive(Debug, Args)]
+struct CompactArgs {
+    /// Only hours that ended at least this long ago (the collector may
+    /// still flush late spans into a recent hour).
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    older_than: Duration,
+    /// Also delete every hour that ended more than this long ago (e.g. 30d).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    retain: Option<Duration>,
+    #[command(flatten)]
+    memory: MemoryArgs,
+}
+
+#[derive(Debug, Args)]
 struct DiffArgs {
     /// GOOD BAD, or BAD with --baseline.
     #[arg(value_name = "TRACE", num_args = 1..=2, required = true)]
@@ -464,6 +484,11 @@ struct CollectArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Also merge each hour's Parquet files into one per table, as `causet
+    /// compact` does, once the hour ended this long ago (e.g. 1h); checked
+    /// every 10 minutes, in the background, within 512 MiB.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    compact_after: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -534,6 +559,7 @@ fn main() -> ExitCode {
             Command::Why(args) => why(cli.data, args).await,
             Command::Cut(args) => cut(cli.data, args).await,
             Command::Diff(args) => diff(cli.data, args).await,
+            Command::Compact(args) => compact(cli.data, args).await,
             Command::Export(ExportCommand::Shiviz {
                 trace_id,
                 follow_links,
@@ -595,8 +621,47 @@ async fn collect(data: PathBuf, args: CollectArgs) -> anyhow::Result<ExitCode> {
     let collector = Collector::bind(config)
         .await
         .with_context(|| format!("cannot start the collector on {}", data.display()))?;
+    if let Some(after) = args.compact_after {
+        compact_in_background(data.clone(), after)?;
+    }
     collector.serve(shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `causet compact --older-than AFTER` every 10 minutes (or AFTER, if
+/// shorter) on a thread of its own, so merges never hold up the
+/// collector's runtime. The process may exit mid-merge: a merge survives
+/// that as it survives a kill.
+fn compact_in_background(data: PathBuf, after: Duration) -> anyhow::Result<()> {
+    let every = after.clamp(Duration::from_secs(1), Duration::from_secs(600));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let settings = Settings {
+        memory_limit: 512 << 20,
+        ..Settings::default()
+    };
+    std::thread::Builder::new()
+        .name("causet-compact".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(every);
+                let now = epoch_ns(std::time::SystemTime::now());
+                let run = causet_analyzer::compact::compact(&data, now, nanos(after), &settings);
+                match runtime.block_on(run) {
+                    Ok(done) if done.hours > 0 || done.recovered > 0 => tracing::info!(
+                        hours = done.hours,
+                        files = done.files_before,
+                        rows = done.rows,
+                        recovered = done.recovered,
+                        "compacted"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "compaction failed; retrying later"),
+                }
+            }
+        })?;
+    Ok(())
 }
 
 /// Completes on SIGINT or SIGTERM.
@@ -918,6 +983,52 @@ async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
     let at = epoch_ns(*args.at);
     let text = analyzer.cut(at, nanos(*args.lookback), &args.keys).await?;
     write_output(None, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn compact(data: PathBuf, args: CompactArgs) -> anyhow::Result<ExitCode> {
+    use causet_analyzer::compact;
+    let now = epoch_ns(std::time::SystemTime::now());
+    let size = |bytes: u64| {
+        causet_analyzer::settings::human_bytes(usize::try_from(bytes).unwrap_or(usize::MAX))
+    };
+    let mut out = std::io::stdout().lock();
+    if let Some(keep) = args.retain {
+        let gone = compact::retain(&data, now, nanos(keep))?;
+        writeln!(
+            out,
+            "retention {}: deleted {} table-hours, {} files, {}",
+            humantime::format_duration(keep),
+            gone.hours,
+            gone.files,
+            size(gone.bytes)
+        )?;
+    }
+    let done =
+        compact::compact(&data, now, nanos(args.older_than), &args.memory.settings()).await?;
+    writeln!(
+        out,
+        "compacted {} table-hours: {} files -> {}, {} rows, {} -> {}{}",
+        done.hours,
+        done.files_before,
+        done.hours,
+        done.rows,
+        size(done.bytes_before),
+        size(done.bytes_after),
+        if done.recovered > 0 {
+            format!("; finished {} merges an earlier run left", done.recovered)
+        } else {
+            String::new()
+        }
+    )?;
+    if done.open_hours > 0 {
+        writeln!(
+            out,
+            "left {} table-hours that are newer than {} or still in the write-ahead log",
+            done.open_hours,
+            humantime::format_duration(args.older_than)
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

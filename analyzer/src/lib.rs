@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod compact;
 pub mod cut;
 pub mod derived;
 pub mod detect;

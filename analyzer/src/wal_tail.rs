@@ -3,8 +3,9 @@
 //! Read-only and lock-free: the collector may be appending to the newest
 //! segment (its torn tail is ignored) or flushing and deleting older ones (a
 //! segment gone between listing and reading is skipped, its Parquet files
-//! are there). Rows whose Parquet file already exists are left out, so no
-//! row is seen twice through the two paths.
+//! are there). Rows whose Parquet file already exists (its own, or a
+//! compacted file that merged it) are left out, so no row is seen twice
+//! through the two paths.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -43,7 +44,7 @@ pub fn read(data_dir: &Path, schemas: &[SchemaRef; 3]) -> Result<[Vec<RecordBatc
                         let hour = hours[i as usize];
                         !*flushed
                             .entry((t, hour))
-                            .or_insert_with(|| partition::file(data_dir, name, hour, seq).exists())
+                            .or_insert_with(|| partition::flushed(data_dir, name, hour, seq))
                     })
                     .collect();
                 if keep.is_empty() {

@@ -54,8 +54,8 @@ use causet_demo::truth::Truth;
 
 use crate::workload::kv;
 
-/// Spans converted and written per Parquet file.
-const CHUNK_SPANS: usize = 100_000;
+/// Spans converted and written per Parquet file by default.
+pub const SPANS_PER_FILE: usize = 100_000;
 /// The node whose clock runs ahead.
 pub const SKEWED_NODE: &str = "auth-07";
 const SKEW_NS: i64 = 2_000_000_000;
@@ -806,8 +806,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes about `spans` spans (whole traces) to Parquet under `data_dir`.
-pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Generated> {
+/// Writes about `spans` spans (whole traces) to Parquet under `data_dir`,
+/// about `spans_per_file` to a file (as the collector's flushes would).
+pub fn generate(
+    data_dir: &Path,
+    spans: u64,
+    seed: u64,
+    spans_per_file: usize,
+) -> anyhow::Result<Generated> {
     let mut world = World::new(seed);
     world.target = spans;
     let mut t = EPOCH_NS;
@@ -816,7 +822,9 @@ pub fn generate(data_dir: &Path, spans: u64, seed: u64) -> anyhow::Result<Genera
     while generated.spans < spans {
         t = world.trace(generated.traces, t) + range(&mut world.rng, 10_000, 200_000);
         generated.traces += 1;
-        if world.spans.len() >= CHUNK_SPANS || generated.spans + world.spans.len() as u64 >= spans {
+        if world.spans.len() >= spans_per_file.max(1)
+            || generated.spans + world.spans.len() as u64 >= spans
+        {
             generated.spans += world.spans.len() as u64;
             world.written = generated.spans;
             let rows = convert(&world.take_request())?;

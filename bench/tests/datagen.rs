@@ -14,7 +14,7 @@ use causet_demo::truth::score;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detectors_find_exactly_what_the_generator_injected() {
     let dir = tempfile::tempdir().unwrap();
-    let generated = generate(dir.path(), 40_000, 7).unwrap();
+    let generated = generate(dir.path(), 40_000, 7, causet_bench::datagen::SPANS_PER_FILE).unwrap();
     assert!(generated.spans >= 40_000);
     let kinds: BTreeSet<FindingKind> = generated.truth.iter().map(|t| t.kind).collect();
     let required: BTreeSet<FindingKind> = generated

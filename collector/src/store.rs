@@ -303,9 +303,7 @@ pub(crate) fn inside(data_dir: &Path, dir: &Path) -> Result<()> {
 
 /// fsync a directory, so a rename or unlink in it is durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
+    causet_schema::partition::sync_dir(dir).map_err(|e| Error::io(dir, e))
 }
 
 /// Every row of `table` flushed to Parquet under `data_dir`, file by file in

@@ -57,6 +57,50 @@ pub fn file(data_dir: &Path, table: &str, hour: i64, seq: u64) -> PathBuf {
     dir(data_dir, table, hour).join(format!("part-{seq:020}.parquet"))
 }
 
+/// The name of the file that compaction merges the rows of segments
+/// `first..=last` of one table and hour into.
+pub fn compacted_name(first: u64, last: u64) -> String {
+    format!("compact-{first:020}-{last:020}.parquet")
+}
+
+/// The WAL segments whose rows a Parquet file of a partition folder holds,
+/// read from its name: `part-<seq>.parquet` holds segment `seq`,
+/// `compact-<first>-<last>.parquet` segments `first..=last` (as many as had
+/// rows of that hour). `None` for a name causet does not write.
+pub fn segments_of(file_name: &str) -> Option<(u64, u64)> {
+    let stem = file_name.strip_suffix(".parquet")?;
+    if let Some(seq) = stem.strip_prefix("part-") {
+        let seq = seq.parse().ok()?;
+        return Some((seq, seq));
+    }
+    let (first, last) = stem.strip_prefix("compact-")?.split_once('-')?;
+    let (first, last) = (first.parse().ok()?, last.parse().ok()?);
+    (first <= last).then_some((first, last))
+}
+
+/// Whether segment `seq`'s rows of `table` and `hour` are in Parquet: its
+/// own file, or a compacted file that merged it.
+pub fn flushed(data_dir: &Path, table: &str, hour: i64, seq: u64) -> bool {
+    if file(data_dir, table, hour, seq).exists() {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(dir(data_dir, table, hour)) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        entry
+            .file_name()
+            .to_str()
+            .and_then(segments_of)
+            .is_some_and(|(first, last)| (first..=last).contains(&seq))
+    })
+}
+
+/// fsync a directory, so a rename or unlink in it is durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all())
+}
+
 /// The partition hour of every row of every batch of a WAL record: spans by
 /// their start, events and links by their span (found in the same record;
 /// an orphan falls back to its own time, or hour 0 for a link).
@@ -114,4 +158,36 @@ fn times<'b>(batch: &'b RecordBatch, name: &str) -> Option<&'b [i64]> {
             .as_primitive_opt::<TimestampNanosecondType>()?
             .values(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_say_which_segments_they_hold() {
+        assert_eq!(
+            segments_of("part-00000000000000000007.parquet"),
+            Some((7, 7))
+        );
+        let merged = compacted_name(3, 41);
+        assert_eq!(segments_of(&merged), Some((3, 41)));
+        assert_eq!(segments_of("compact-9-3.parquet"), None);
+        assert_eq!(segments_of(".part-00000000000000000007.parquet.tmp"), None);
+        assert_eq!(segments_of("notes.txt"), None);
+    }
+
+    #[test]
+    fn a_segment_merged_into_a_compacted_file_counts_as_flushed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let hour = hour_of(1_795_600_800_000_000_000);
+        let folder = dir(tmp.path(), "spans", hour);
+        std::fs::create_dir_all(&folder).unwrap();
+        assert!(!flushed(tmp.path(), "spans", hour, 5));
+        std::fs::write(folder.join(compacted_name(3, 6)), b"").unwrap();
+        assert!(flushed(tmp.path(), "spans", hour, 5));
+        assert!(!flushed(tmp.path(), "spans", hour, 7));
+        std::fs::write(file(tmp.path(), "spans", hour, 7), b"").unwrap();
+        assert!(flushed(tmp.path(), "spans", hour, 7));
+    }
 }

@@ -2,6 +2,7 @@
 
 mod child;
 mod common;
+mod compact;
 mod crash;
 mod overload;
 mod report;

@@ -42,6 +42,10 @@ enum Command {
         /// Seed of every choice.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Spans per Parquet file (the collector's 10 s flushes of ~1,800
+        /// spans/s would make files of ~18,000).
+        #[arg(long, default_value_t = causet_bench::datagen::SPANS_PER_FILE)]
+        spans_per_file: usize,
     },
     /// The ingest workload as an OTLP file for `causet import`: JSON lines
     /// (the OpenTelemetry Collector's file exporter format), or with
@@ -120,9 +124,14 @@ impl Reported {
 #[allow(clippy::print_stdout)]
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Generate { spans, data, seed } => {
+        Command::Generate {
+            spans,
+            data,
+            seed,
+            spans_per_file,
+        } => {
             let began = Instant::now();
-            let generated = generate(&data, spans, seed)?;
+            let generated = generate(&data, spans, seed, spans_per_file)?;
             let truth = data.join("truth.json");
             std::fs::write(&truth, serde_json::to_string_pretty(&generated.truth)?)?;
             println!(

@@ -13,8 +13,6 @@ use arrow::datatypes::TimestampNanosecondType;
 use causet_schema::tables::{self, INGESTED_TABLES};
 use causet_schema::{WalError, partition, wal};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use tokio::sync::oneshot;
 
 use super::sync_dir;
@@ -313,11 +311,10 @@ impl Part {
     fn create(data_dir: &Path, dest: PathBuf, schema: arrow::datatypes::SchemaRef) -> Result<Part> {
         let tmp = prepare(data_dir, &dest)?;
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let writer = properties()
-            .and_then(|props| Ok(ArrowWriter::try_new(file, schema, Some(props))?))
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(&tmp);
-            })?;
+        let props = tables::parquet_properties().build();
+        let writer = ArrowWriter::try_new(file, schema, Some(props)).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
         Ok(Part { dest, tmp, writer })
     }
 
@@ -503,27 +500,6 @@ fn prepare(data_dir: &Path, dest: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     super::inside(data_dir, dir)?;
     Ok(dir.join(format!(".{}{TMP_SUFFIX}", name.to_string_lossy())))
-}
-
-/// zstd level 1: compression was a fifth of the flusher's CPU at level 3.
-/// Span ids and idempotency keys are unique per row: a dictionary never
-/// pays for itself on them and min/max statistics of random hex prune
-/// nothing, and building both was a third of the flusher's CPU.
-fn properties() -> Result<WriterProperties> {
-    let mut builder =
-        WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?));
-    for column in [
-        tables::col::SPAN_ID,
-        tables::col::PARENT_SPAN_ID,
-        tables::col::LINKED_SPAN_ID,
-        tables::col::IDEMPOTENCY_KEY,
-    ] {
-        let path = parquet::schema::types::ColumnPath::from(column);
-        builder = builder
-            .set_column_dictionary_enabled(path.clone(), false)
-            .set_column_statistics_enabled(path, EnabledStatistics::None);
-    }
-    Ok(builder.build())
 }
 
 /// Renames the fsync'd `tmp` to `dest` and makes the rename durable.
