@@ -23,7 +23,7 @@ trap 'rm -rf "$WORK"' EXIT
 # files per table-hour: "hours files max"
 files() {
   find "$WORK/data/spans" -name '*.parquet' -printf '%h\n' | sort | uniq -c |
-    awk '{ n++; f += $1; if ($1 > m) m = $1 } END { printf "%d %d %d", n, f, m }'
+    awk '{ n++; f += $1; if ($1 > m) m = $1 } END { printf "%d %d %d\n", n, f, m }'
 }
 # runs the report RUNS times; prints "median_wall max_rss_kib" and keeps the findings in $1.
 report() {
@@ -34,7 +34,7 @@ report() {
   done > "$WORK/runs"
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump(sorted(json.dumps(f, sort_keys=True) for f in d["findings"]), open(sys.argv[2], "w"))' \
     "$WORK/report.json" "$1"
-  printf '%s %s' "$(cut -d' ' -f1 "$WORK/runs" | median)" "$(cut -d' ' -f2 "$WORK/runs" | sort -g | tail -n 1)"
+  printf '%s %s\n' "$(cut -d' ' -f1 "$WORK/runs" | median)" "$(cut -d' ' -f2 "$WORK/runs" | sort -g | tail -n 1)"
 }
 
 read -r hours before_files before_max < <(files)

@@ -81,6 +81,13 @@ enum Command {
     /// Export a trace for other tools.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Answer Arrow Flight SQL queries over the data folder, read-only.
+    ///
+    /// For BI tools, notebooks and the ADBC and JDBC Flight SQL drivers:
+    /// the same SQL as `causet sql` (tables, causal functions, table
+    /// functions); anything that would write is refused. Loopback only by
+    /// default; --auth-token-file and --tls-cert work as for `collect`.
+    Serve(ServeArgs),
     /// Merge each closed hour's Parquet files into one per table, and
     /// delete hours past a retention.
     ///
@@ -388,6 +395,27 @@ struct CutArgs {
 }
 
 #[derive(Debug, Args)]
+struct ServeArgs {
+    /// Arrow Flight SQL listen address (gRPC; port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    flight: std::net::SocketAddr,
+    /// Write {"flight":ADDR} here once listening.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+    /// Require `Authorization: Bearer <token>`, the token read from this file.
+    #[arg(long)]
+    auth_token_file: Option<PathBuf>,
+    /// Serve over TLS with this PEM certificate chain.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    detect: DetectArgs,
+}
+
+#[derive(Debug, Args)]
 struct CompactArgs {
     /// Only hours that ended at least this long ago (the collector may
     /// still flush late spans into a recent hour).
@@ -560,6 +588,7 @@ fn main() -> ExitCode {
             Command::Cut(args) => cut(cli.data, args).await,
             Command::Diff(args) => diff(cli.data, args).await,
             Command::Compact(args) => compact(cli.data, args).await,
+            Command::Serve(args) => serve(cli.data, args).await,
             Command::Export(ExportCommand::Shiviz {
                 trace_id,
                 follow_links,
@@ -983,6 +1012,65 @@ async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
     let at = epoch_ns(*args.at);
     let text = analyzer.cut(at, nanos(*args.lookback), &args.keys).await?;
     write_output(None, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(data: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    use arrow_flight::flight_service_server::FlightServiceServer;
+    use causet_analyzer::flight::FlightSql;
+    use causet_collector::listen::{Incoming, TlsFiles};
+
+    let analyzer = std::sync::Arc::new(open(&data, args.detect.settings()).await?);
+    let token = match &args.auth_token_file {
+        Some(path) => Some(causet_collector::auth::Token::from_file(path)?),
+        None => None,
+    };
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }.server_config(&[b"h2"])?),
+        _ => None,
+    };
+    let listener = tokio::net::TcpListener::bind(args.flight)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.flight))?;
+    let incoming = Incoming::start(listener, tls.clone())?;
+    let addr = incoming.local_addr();
+    if !addr.ip().is_loopback() {
+        if token.is_none() {
+            tracing::warn!(%addr, "serving on a non-loopback address without --auth-token-file: anyone who can reach it can read every span");
+        } else if tls.is_none() {
+            tracing::warn!(%addr, "serving on a non-loopback address without --tls-cert: the token crosses the network in the clear");
+        }
+    }
+    let service = FlightServiceServer::with_interceptor(
+        FlightSql::new(analyzer)?,
+        move |request: tonic::Request<()>| match &token {
+            Some(token)
+                if !token.admits(
+                    request
+                        .metadata()
+                        .get("authorization")
+                        .map(|v| v.as_bytes()),
+                ) =>
+            {
+                Err(tonic::Status::unauthenticated(
+                    "missing or wrong bearer token (see --auth-token-file)",
+                ))
+            }
+            _ => Ok(request),
+        },
+    );
+    if let Some(path) = &args.ready_file {
+        std::fs::write(
+            path,
+            serde_json::json!({ "flight": addr.to_string() }).to_string(),
+        )
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    tracing::info!(%addr, "serving Arrow Flight SQL");
+    tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming.into_stream(), shutdown_signal())
+        .await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -36,6 +36,7 @@ pub mod detect;
 pub mod diff;
 pub mod error;
 pub mod explain;
+pub mod flight;
 pub mod graph;
 pub mod grouped;
 pub mod health;

@@ -4,6 +4,7 @@ mod child;
 mod common;
 mod compact;
 mod crash;
+mod flight;
 mod overload;
 mod report;
 mod sql;

@@ -1,0 +1,165 @@
+//! `causet serve --flight`: a real Flight SQL client (the ADBC Flight SQL
+//! driver, from Python) runs causet's SQL with `vc_compare` and `hb_path`
+//! and gets the rows `causet sql` gives; without the token, or asking to
+//! write, it is refused.
+//!
+//! The client is the `adbc-driver-flightsql` package from PyPI: the test
+//! uses `$CAUSET_PYTHON` (a Python that has it; `.ci/run` makes one), else
+//! `python3`, and is skipped when neither can import it, unless
+//! `CAUSET_REQUIRE_ADBC=1` (CI sets it) makes that a failure.
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use crate::common::{causet, imported, stdout};
+
+const CLIENT: &str = r#"
+import json, sys
+import adbc_driver_flightsql.dbapi as flightsql
+from adbc_driver_flightsql import DatabaseOptions
+uri, token, query = sys.argv[1], sys.argv[2], sys.argv[3]
+options = {}
+if token:
+    options[DatabaseOptions.AUTHORIZATION_HEADER.value] = "Bearer " + token
+try:
+    with flightsql.connect(uri, db_kwargs=options) as conn, conn.cursor() as cursor:
+        cursor.execute(query)
+        rows = cursor.fetch_arrow_table().to_pylist()
+    print(json.dumps({"ok": True, "rows": rows}, default=str))
+except Exception as e:
+    print(json.dumps({"ok": False, "error": str(e)}))
+"#;
+
+/// A Python that can import the ADBC Flight SQL driver, if there is one.
+fn python() -> Option<String> {
+    let candidates = std::env::var("CAUSET_PYTHON")
+        .into_iter()
+        .chain(["python3".to_owned()]);
+    for python in candidates {
+        let found = Command::new(&python)
+            .args(["-c", "import adbc_driver_flightsql.dbapi"])
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if found {
+            return Some(python);
+        }
+    }
+    assert!(
+        std::env::var("CAUSET_REQUIRE_ADBC").as_deref() != Ok("1"),
+        "CAUSET_REQUIRE_ADBC=1 but no Python with adbc-driver-flightsql (set CAUSET_PYTHON)"
+    );
+    None
+}
+
+struct Server {
+    child: Child,
+    uri: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data: &Path, token_file: &Path) -> Server {
+    let ready = data.join("serve.ready");
+    let child = Command::new(env!("CARGO_BIN_EXE_causet"))
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--flight", "127.0.0.1:0", "--auth-token-file"])
+        .arg(token_file)
+        .arg("--ready-file")
+        .arg(&ready)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let began = Instant::now();
+    let addr = loop {
+        if let Ok(text) = std::fs::read_to_string(&ready)
+            && let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
+        {
+            break json["flight"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(60),
+            "causet serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Server {
+        child,
+        uri: format!("grpc://{addr}"),
+    }
+}
+
+fn query(python: &str, server: &Server, token: &str, sql: &str) -> serde_json::Value {
+    let out = Command::new(python)
+        .args(["-c", CLIENT, &server.uri, token, sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn flight_sql_clients_get_what_causet_sql_gives_and_nothing_else() {
+    let Some(python) = python() else {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("skipped: no Python with adbc-driver-flightsql (CAUSET_PYTHON)");
+        }
+        return;
+    };
+    let dir = imported(&["lamport-seed"]);
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret-token\n").unwrap();
+    let server = serve(dir.path(), &token_file);
+
+    for sql in [
+        "SELECT a.event_id AS a, b.event_id AS b, vc_compare(a.vc, b.vc) AS relation \
+         FROM causal_events a JOIN causal_events b ON a.event_id < b.event_id \
+         WHERE a.vc IS NOT NULL AND b.vc IS NOT NULL ORDER BY a, b",
+        "SELECT step, source, from_node, to_node FROM hb_path(6, 19) ORDER BY step",
+    ] {
+        let got = query(&python, &server, "s3cret-token", sql);
+        assert_eq!(got["ok"], true, "{got}");
+        let want: serde_json::Value = serde_json::from_str(&stdout(&causet(
+            dir.path(),
+            &["sql", "--format", "json", sql],
+        )))
+        .unwrap();
+        assert!(
+            want.as_array().is_some_and(|rows| !rows.is_empty()),
+            "{sql}: {want}"
+        );
+        assert_eq!(got["rows"], want, "{sql}");
+    }
+
+    let anonymous = query(&python, &server, "", "SELECT 1");
+    assert_eq!(anonymous["ok"], false, "{anonymous}");
+    assert!(
+        anonymous["error"]
+            .as_str()
+            .unwrap()
+            .contains("bearer token"),
+        "{anonymous}"
+    );
+    let wrong = query(&python, &server, "guess", "SELECT 1");
+    assert_eq!(wrong["ok"], false, "{wrong}");
+
+    for write in [
+        "CREATE TABLE stolen AS SELECT * FROM spans",
+        "INSERT INTO spans SELECT * FROM spans",
+        "SET datafusion.execution.batch_size = 1",
+    ] {
+        let refused = query(&python, &server, "s3cret-token", write);
+        assert_eq!(refused["ok"], false, "{write}: {refused}");
+    }
+}
