@@ -2,16 +2,17 @@
 //! notebooks and the ADBC / JDBC Flight SQL drivers run causet's SQL (its
 //! tables, causal functions and table functions) and get Arrow back.
 //!
-//! Statement queries and the catalog calls (catalogs, schemas, tables,
-//! table types, SQL info) are served; everything that would write (updates,
-//! DDL, transactions, `SET`, prepared statements' parameter binding) is
-//! refused: a statement is planned with DDL, DML and session statements
-//! disallowed, and Flight SQL's update and transaction calls answer
+//! Statement queries, prepared statements without parameters (the JDBC
+//! driver prepares every query) and the catalog calls (catalogs, schemas,
+//! tables, table types, SQL info) are served; everything that would write
+//! (updates, DDL, transactions, `SET`, binding parameters) is refused: a
+//! statement is planned with DDL, DML and session statements disallowed,
+//! and Flight SQL's update, transaction and parameter calls answer
 //! UNIMPLEMENTED. Authentication and TLS are the transport's (the binary
 //! wraps this service in the collector's bearer-token check and TLS
 //! listener).
 //!
-//! A statement's ticket is its SQL text: `GetFlightInfo` plans it to answer
+//! A statement's ticket (and a prepared statement's handle) is its SQL text: `GetFlightInfo` plans it to answer
 //! with its schema, `DoGet` plans it again and streams the rows, so the
 //! server keeps no per-query state. New data becomes visible at most
 //! [`REFRESH_EVERY`] after it was acknowledged (the analyzer's snapshot is
@@ -27,10 +28,14 @@ use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::server::FlightSqlService;
 use arrow_flight::sql::{
-    CommandGetCatalogs, CommandGetDbSchemas, CommandGetSqlInfo, CommandGetTableTypes,
-    CommandGetTables, CommandStatementQuery, ProstMessageExt as _, SqlInfo, TicketStatementQuery,
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
+    ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
+    CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables, CommandPreparedStatementQuery,
+    CommandStatementQuery, ProstMessageExt as _, SqlInfo, TicketStatementQuery,
 };
-use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
+use arrow_flight::{
+    Action, FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket,
+};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::{DataFrame, SQLOptions};
 use futures::{Stream, TryStreamExt as _};
@@ -101,6 +106,18 @@ impl FlightSql {
             .sql_with_options(sql, read_only)
             .await
             .map_err(|e| status(Error::DataFusion(e)))
+    }
+
+    /// The rows of `sql`, streamed.
+    async fn rows(&self, sql: &str) -> Result<Response<DoGetStream>, Status> {
+        let frame = self.plan(sql).await?;
+        let schema = Arc::new(frame.schema().as_arrow().clone());
+        let limit = self.analyzer.settings().memory_limit;
+        let batches = frame
+            .execute_stream()
+            .await
+            .map_err(|e| status(Error::with_limit(Error::DataFusion(e), limit)))?;
+        Ok(Response::new(Self::stream(schema, batches, limit)))
     }
 
     /// The answer to `GetFlightInfo` for rows of `schema` fetched with `ticket`.
@@ -181,6 +198,12 @@ impl FlightSql {
     }
 }
 
+/// The SQL a statement ticket or prepared statement handle carries.
+fn handle_sql(handle: &[u8]) -> Result<&str, Status> {
+    std::str::from_utf8(handle)
+        .map_err(|_| Status::invalid_argument("not a statement handle causet gave out"))
+}
+
 /// An analyzer error as the gRPC status a client can act on.
 fn status(error: Error) -> Status {
     match &error {
@@ -228,16 +251,59 @@ impl FlightSqlService for FlightSql {
         ticket: TicketStatementQuery,
         _request: Request<Ticket>,
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
-        let sql = std::str::from_utf8(&ticket.statement_handle)
-            .map_err(|_| Status::invalid_argument("the ticket is not a causet statement"))?;
-        let frame = self.plan(sql).await?;
-        let schema = Arc::new(frame.schema().as_arrow().clone());
-        let limit = self.analyzer.settings().memory_limit;
-        let batches = frame
-            .execute_stream()
+        self.rows(handle_sql(&ticket.statement_handle)?).await
+    }
+
+    async fn do_action_create_prepared_statement(
+        &self,
+        query: ActionCreatePreparedStatementRequest,
+        _request: Request<Action>,
+    ) -> Result<ActionCreatePreparedStatementResult, Status> {
+        let frame = self.plan(&query.query).await?;
+        let schema = frame.schema().as_arrow().clone();
+        let IpcMessage(dataset_schema) =
+            SchemaAsIpc::new(&schema, &arrow::ipc::writer::IpcWriteOptions::default())
+                .try_into()
+                .map_err(|e: arrow::error::ArrowError| Status::internal(e.to_string()))?;
+        Ok(ActionCreatePreparedStatementResult {
+            // Stateless, like a statement's ticket: the handle is the SQL.
+            prepared_statement_handle: query.query.into_bytes().into(),
+            dataset_schema,
+            parameter_schema: Default::default(),
+        })
+    }
+
+    async fn do_action_close_prepared_statement(
+        &self,
+        _query: ActionClosePreparedStatementRequest,
+        _request: Request<Action>,
+    ) -> Result<(), Status> {
+        Ok(())
+    }
+
+    async fn get_flight_info_prepared_statement(
+        &self,
+        query: CommandPreparedStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let frame = self
+            .plan(handle_sql(&query.prepared_statement_handle)?)
+            .await?;
+        let schema = frame.schema().as_arrow().clone();
+        Self::info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
+    }
+
+    async fn do_get_prepared_statement(
+        &self,
+        query: CommandPreparedStatementQuery,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        self.rows(handle_sql(&query.prepared_statement_handle)?)
             .await
-            .map_err(|e| status(Error::with_limit(Error::DataFusion(e), limit)))?;
-        Ok(Response::new(Self::stream(schema, batches, limit)))
     }
 
     async fn get_flight_info_catalogs(

@@ -1,7 +1,7 @@
 //! `causet serve --flight`: a real Flight SQL client (the ADBC Flight SQL
-//! driver, from Python) runs causet's SQL with `vc_compare` and `hb_path`
-//! and gets the rows `causet sql` gives; without the token, or asking to
-//! write, it is refused.
+//! driver, from Python) runs causet's SQL with `vc_compare` and `hb_path`,
+//! as statements and as prepared statements, and gets the rows `causet
+//! sql` gives; without the token, or asking to write, it is refused.
 //!
 //! The client is the `adbc-driver-flightsql` package from PyPI: the test
 //! uses `$CAUSET_PYTHON` (a Python that has it; `.ci/run` makes one), else
@@ -18,12 +18,14 @@ const CLIENT: &str = r#"
 import json, sys
 import adbc_driver_flightsql.dbapi as flightsql
 from adbc_driver_flightsql import DatabaseOptions
-uri, token, query = sys.argv[1], sys.argv[2], sys.argv[3]
+uri, token, query, prepared = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "prepared"
 options = {}
 if token:
     options[DatabaseOptions.AUTHORIZATION_HEADER.value] = "Bearer " + token
 try:
     with flightsql.connect(uri, db_kwargs=options) as conn, conn.cursor() as cursor:
+        if prepared:
+            cursor.adbc_prepare(query)
         cursor.execute(query)
         rows = cursor.fetch_arrow_table().to_pylist()
     print(json.dumps({"ok": True, "rows": rows}, default=str))
@@ -96,8 +98,17 @@ fn serve(data: &Path, token_file: &Path) -> Server {
 }
 
 fn query(python: &str, server: &Server, token: &str, sql: &str) -> serde_json::Value {
+    run(python, server, token, sql, "direct")
+}
+
+/// `sql` as a prepared statement (how the JDBC driver sends every query).
+fn prepared(python: &str, server: &Server, token: &str, sql: &str) -> serde_json::Value {
+    run(python, server, token, sql, "prepared")
+}
+
+fn run(python: &str, server: &Server, token: &str, sql: &str, how: &str) -> serde_json::Value {
     let out = Command::new(python)
-        .args(["-c", CLIENT, &server.uri, token, sql])
+        .args(["-c", CLIENT, &server.uri, token, sql, how])
         .output()
         .unwrap();
     assert!(
@@ -140,6 +151,9 @@ fn flight_sql_clients_get_what_causet_sql_gives_and_nothing_else() {
             "{sql}: {want}"
         );
         assert_eq!(got["rows"], want, "{sql}");
+        let got = prepared(&python, &server, "s3cret-token", sql);
+        assert_eq!(got["ok"], true, "{got}");
+        assert_eq!(got["rows"], want, "prepared: {sql}");
     }
 
     let anonymous = query(&python, &server, "", "SELECT 1");
@@ -161,5 +175,7 @@ fn flight_sql_clients_get_what_causet_sql_gives_and_nothing_else() {
     ] {
         let refused = query(&python, &server, "s3cret-token", write);
         assert_eq!(refused["ok"], false, "{write}: {refused}");
+        let refused = prepared(&python, &server, "s3cret-token", write);
+        assert_eq!(refused["ok"], false, "prepared: {write}: {refused}");
     }
 }
