@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use causet_schema::tables::INGESTED_TABLES;
 
+use crate::child::{start, terminate};
 use crate::common::{causet, imported, stdout};
 
 /// Every sample: one import each, so each table-hour holds many files.
@@ -219,4 +220,24 @@ fn a_sigkill_at_any_moment_loses_and_duplicates_nothing() {
         interrupted >= rounds / 2,
         "too few kills landed mid-run to test anything: {interrupted} of {rounds} ({full:?})"
     );
+}
+
+#[test]
+fn a_collector_with_compact_after_merges_closed_hours_in_the_background() {
+    let dir = imported(SAMPLES);
+    let data = dir.path();
+    let before = rows(data);
+    let collector = start(data, &["--compact-after", "1s"]);
+    let began = Instant::now();
+    // Done when every table-hour is one file and no merge is under way.
+    while files(data).0.values().any(|&n| n > 1) || files(data).1 {
+        assert!(
+            began.elapsed().as_secs() < 60,
+            "not compacted after a minute: {:?}",
+            files(data)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    terminate(collector);
+    assert_eq!(rows(data), before);
 }
