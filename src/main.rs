@@ -402,17 +402,44 @@ struct ServeArgs {
     /// Write {"flight":ADDR} here once listening.
     #[arg(long)]
     ready_file: Option<PathBuf>,
-    /// Require `Authorization: Bearer <token>`, the token read from this file.
+    #[command(flatten)]
+    access: AccessArgs,
+    #[command(flatten)]
+    detect: DetectArgs,
+}
+
+/// Who may connect to a server, and over what.
+#[derive(Debug, Args)]
+struct AccessArgs {
+    /// Require `Authorization: Bearer <token>` on every listener, the token
+    /// read from this file.
     #[arg(long)]
     auth_token_file: Option<PathBuf>,
-    /// Serve over TLS with this PEM certificate chain.
+    /// Serve every listener over TLS with this PEM certificate chain.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// The PEM private key of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    #[command(flatten)]
-    detect: DetectArgs,
+}
+
+impl AccessArgs {
+    fn token(&self) -> anyhow::Result<Option<causet_collector::auth::Token>> {
+        Ok(match &self.auth_token_file {
+            Some(path) => Some(causet_collector::auth::Token::from_file(path)?),
+            None => None,
+        })
+    }
+
+    fn tls(&self) -> Option<causet_collector::listen::TlsFiles> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(causet_collector::listen::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -502,16 +529,8 @@ struct CollectArgs {
     /// Write {"grpc":ADDR,"http":ADDR} here once listening.
     #[arg(long)]
     ready_file: Option<PathBuf>,
-    /// Require `Authorization: Bearer <token>` on both listeners, the token
-    /// read from this file.
-    #[arg(long)]
-    auth_token_file: Option<PathBuf>,
-    /// Serve both listeners over TLS with this PEM certificate chain.
-    #[arg(long, requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// The PEM private key of --tls-cert.
-    #[arg(long, requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    access: AccessArgs,
     /// Also merge each hour's Parquet files into one per table, as `causet
     /// compact` does, once the hour ended this long ago (e.g. 1h); checked
     /// every 10 minutes, in the background, within 512 MiB.
@@ -641,12 +660,8 @@ async fn collect(data: PathBuf, args: CollectArgs) -> anyhow::Result<ExitCode> {
         max_inflight_bytes: args.max_inflight_bytes,
     };
     config.ready_file = args.ready_file;
-    if let Some(path) = &args.auth_token_file {
-        config.auth_token = Some(causet_collector::auth::Token::from_file(path)?);
-    }
-    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
-        config.tls = Some(causet_collector::listen::TlsFiles { cert, key });
-    }
+    config.auth_token = args.access.token()?;
+    config.tls = args.access.tls();
     let collector = Collector::bind(config)
         .await
         .with_context(|| format!("cannot start the collector on {}", data.display()))?;
@@ -1018,16 +1033,13 @@ async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
 async fn serve(data: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
     use arrow_flight::flight_service_server::FlightServiceServer;
     use causet_analyzer::flight::FlightSql;
-    use causet_collector::listen::{Incoming, TlsFiles};
+    use causet_collector::listen::Incoming;
 
     let analyzer = std::sync::Arc::new(open(&data, args.detect.settings()).await?);
-    let token = match &args.auth_token_file {
-        Some(path) => Some(causet_collector::auth::Token::from_file(path)?),
+    let token = args.access.token()?;
+    let tls = match args.access.tls() {
+        Some(files) => Some(files.server_config(&[b"h2"])?),
         None => None,
-    };
-    let tls = match (args.tls_cert, args.tls_key) {
-        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }.server_config(&[b"h2"])?),
-        _ => None,
     };
     let listener = tokio::net::TcpListener::bind(args.flight)
         .await

@@ -31,7 +31,7 @@ use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
     ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
     CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables, CommandPreparedStatementQuery,
-    CommandStatementQuery, ProstMessageExt as _, SqlInfo, TicketStatementQuery,
+    CommandStatementQuery, ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
     Action, FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket,
@@ -118,6 +118,21 @@ impl FlightSql {
             .await
             .map_err(|e| status(Error::with_limit(Error::DataFusion(e), limit)))?;
         Ok(Response::new(Self::stream(schema, batches, limit)))
+    }
+
+    /// The answer to `GetFlightInfo` for a command (a catalog call, a
+    /// prepared statement) whose rows, of `schema`, are fetched with the
+    /// command itself as the ticket.
+    fn command_info(
+        schema: &arrow::datatypes::Schema,
+        command: impl ProstMessageExt,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        Self::info(
+            schema,
+            command.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     /// The answer to `GetFlightInfo` for rows of `schema` fetched with `ticket`.
@@ -289,12 +304,7 @@ impl FlightSqlService for FlightSql {
         let frame = self
             .plan(handle_sql(&query.prepared_statement_handle)?)
             .await?;
-        let schema = frame.schema().as_arrow().clone();
-        Self::info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        Self::command_info(frame.schema().as_arrow(), query, request)
     }
 
     async fn do_get_prepared_statement(
@@ -311,12 +321,7 @@ impl FlightSqlService for FlightSql {
         query: CommandGetCatalogs,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.into_builder().schema();
-        Self::info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        Self::command_info(&query.into_builder().schema(), query, request)
     }
 
     async fn do_get_catalogs(
@@ -336,12 +341,7 @@ impl FlightSqlService for FlightSql {
         query: CommandGetDbSchemas,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder().schema();
-        Self::info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        Self::command_info(&query.clone().into_builder().schema(), query, request)
     }
 
     async fn do_get_schemas(
@@ -366,12 +366,7 @@ impl FlightSqlService for FlightSql {
         query: CommandGetTables,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder().schema();
-        Self::info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        Self::command_info(&query.clone().into_builder().schema(), query, request)
     }
 
     async fn do_get_tables(
@@ -393,12 +388,7 @@ impl FlightSqlService for FlightSql {
         query: CommandGetTableTypes,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.into_builder().schema();
-        Self::info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        Self::command_info(&query.into_builder().schema(), query, request)
     }
 
     async fn do_get_table_types(
@@ -417,11 +407,10 @@ impl FlightSqlService for FlightSql {
         query: CommandGetSqlInfo,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder(&self.info).schema();
-        Self::info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
+        Self::command_info(
+            &query.clone().into_builder(&self.info).schema(),
+            query,
+            request,
         )
     }
 
