@@ -18,10 +18,12 @@ const CLIENT: &str = r#"
 import json, sys
 import adbc_driver_flightsql.dbapi as flightsql
 from adbc_driver_flightsql import DatabaseOptions
-uri, token, query, prepared = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "prepared"
+uri, token, query, prepared, ca = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "prepared", sys.argv[5]
 options = {}
 if token:
     options[DatabaseOptions.AUTHORIZATION_HEADER.value] = "Bearer " + token
+if ca:
+    options[DatabaseOptions.TLS_ROOT_CERTS.value] = open(ca).read()
 try:
     with flightsql.connect(uri, db_kwargs=options) as conn, conn.cursor() as cursor:
         if prepared:
@@ -57,6 +59,8 @@ fn python() -> Option<String> {
 struct Server {
     child: Child,
     uri: String,
+    /// The CA its certificate chains to, with TLS.
+    ca: Option<String>,
 }
 
 impl Drop for Server {
@@ -66,18 +70,31 @@ impl Drop for Server {
     }
 }
 
-fn serve(data: &Path, token_file: &Path) -> Server {
+/// The test certificates the collector's TLS tests use (for 127.0.0.1).
+fn tls_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("collector/tests/tls")
+}
+
+fn serve(data: &Path, token_file: &Path, tls: bool) -> Server {
     let ready = data.join("serve.ready");
-    let child = Command::new(env!("CARGO_BIN_EXE_causet"))
+    let _ = std::fs::remove_file(&ready);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_causet"));
+    command
         .arg("--data")
         .arg(data)
         .args(["serve", "--flight", "127.0.0.1:0", "--auth-token-file"])
         .arg(token_file)
         .arg("--ready-file")
         .arg(&ready)
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .unwrap();
+        .env("RUST_LOG", "warn");
+    if tls {
+        command
+            .arg("--tls-cert")
+            .arg(tls_dir().join("server.pem"))
+            .arg("--tls-key")
+            .arg(tls_dir().join("server.key"));
+    }
+    let child = command.spawn().unwrap();
     let began = Instant::now();
     let addr = loop {
         if let Ok(text) = std::fs::read_to_string(&ready)
@@ -93,7 +110,8 @@ fn serve(data: &Path, token_file: &Path) -> Server {
     };
     Server {
         child,
-        uri: format!("grpc://{addr}"),
+        uri: format!("{}://{addr}", if tls { "grpc+tls" } else { "grpc" }),
+        ca: tls.then(|| tls_dir().join("ca.pem").display().to_string()),
     }
 }
 
@@ -107,8 +125,9 @@ fn prepared(python: &str, server: &Server, token: &str, sql: &str) -> serde_json
 }
 
 fn run(python: &str, server: &Server, token: &str, sql: &str, how: &str) -> serde_json::Value {
+    let ca = server.ca.as_deref().unwrap_or("");
     let out = Command::new(python)
-        .args(["-c", CLIENT, &server.uri, token, sql, how])
+        .args(["-c", CLIENT, &server.uri, token, sql, how, ca])
         .output()
         .unwrap();
     assert!(
@@ -131,7 +150,7 @@ fn flight_sql_clients_get_what_causet_sql_gives_and_nothing_else() {
     let dir = imported(&["lamport-seed"]);
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "s3cret-token\n").unwrap();
-    let server = serve(dir.path(), &token_file);
+    let server = serve(dir.path(), &token_file, false);
 
     for sql in [
         "SELECT a.event_id AS a, b.event_id AS b, vc_compare(a.vc, b.vc) AS relation \
@@ -178,4 +197,26 @@ fn flight_sql_clients_get_what_causet_sql_gives_and_nothing_else() {
         let refused = prepared(&python, &server, "s3cret-token", write);
         assert_eq!(refused["ok"], false, "prepared: {write}: {refused}");
     }
+}
+
+#[test]
+fn flight_sql_over_tls() {
+    let Some(python) = python() else {
+        return;
+    };
+    let dir = imported(&["lamport-seed"]);
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret-token\n").unwrap();
+    let mut server = serve(dir.path(), &token_file, true);
+    let sql = "SELECT step, source, from_node, to_node FROM hb_path(6, 19) ORDER BY step";
+    let got = query(&python, &server, "s3cret-token", sql);
+    assert_eq!(got["ok"], true, "{got}");
+    assert!(
+        got["rows"].as_array().is_some_and(|rows| !rows.is_empty()),
+        "{got}"
+    );
+    // The same server in the clear: no answer.
+    server.uri = server.uri.replace("grpc+tls://", "grpc://");
+    let plain = query(&python, &server, "s3cret-token", sql);
+    assert_eq!(plain["ok"], false, "{plain}");
 }
