@@ -25,7 +25,8 @@
 //! finishes deleting the inputs; meanwhile SQL and the analysis see each
 //! row once, since they drop copies of a row by its key, see
 //! [`crate::ingested`]); or the merged file alone. Running it again is
-//! always safe and does nothing once an hour is one file.
+//! always safe and does nothing once an hour is one file. One compaction
+//! runs per data folder at a time ([`LOCK_FILE`]); a second is refused.
 //!
 //! **What is left alone.** Hours that end less than `older_than` ago (the
 //! collector may still flush late spans into them; a later run merges
@@ -61,6 +62,9 @@ pub const ROW_GROUP_ROWS: usize = 256 * 1024;
 
 /// The journal of a merge in progress, in its partition folder.
 pub const JOURNAL: &str = "compaction.journal";
+/// The lock one compaction holds on a data folder, so that two (a manual
+/// run beside a collector's `--compact-after`) never merge the same hour.
+pub const LOCK_FILE: &str = ".compact.lock";
 /// The journal while it is written, before its rename.
 const JOURNAL_TMP: &str = "compaction.journal.tmp";
 
@@ -128,6 +132,7 @@ pub async fn compact(
     settings: &Settings,
 ) -> Result<Compacted> {
     ingested::check_data_folder(data_dir)?;
+    let _lock = lock(data_dir)?;
     let live: Vec<u64> = wal::list_segments(&data_dir.join(wal::WAL_DIR))?
         .into_iter()
         .map(|(seq, _)| seq)
@@ -168,6 +173,7 @@ pub async fn compact(
 /// left with events whose spans are gone.
 pub fn retain(data_dir: &Path, now_ns: i64, keep_ns: i64) -> Result<Retained> {
     ingested::check_data_folder(data_dir)?;
+    let _lock = lock(data_dir)?;
     let mut done = Retained::default();
     let mut expired: Vec<HourDir> = hour_dirs(data_dir)?
         .into_iter()
@@ -195,6 +201,36 @@ pub fn retain(data_dir: &Path, now_ns: i64, keep_ns: i64) -> Result<Retained> {
         }
     }
     Ok(done)
+}
+
+/// Takes the data folder's compaction lock (released when the file is
+/// closed, also by a kill), or says who holds it.
+fn lock(data_dir: &Path) -> Result<std::fs::File> {
+    use std::io::Write as _;
+    let path = data_dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "{}: another compaction is running (pid {}); try again when it ends",
+                data_dir.display(),
+                holder.trim()
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    }
+    file.set_len(0)
+        .and_then(|()| write!(file, "{}", std::process::id()))
+        .map_err(|e| Error::io(&path, e))?;
+    Ok(file)
 }
 
 /// Whether hour `hour` (since the epoch) ended at or before `t_ns`.
@@ -515,6 +551,19 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn one_compaction_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock(dir.path()).unwrap();
+        let refused = lock(dir.path()).unwrap_err().to_string();
+        assert!(
+            refused.contains("another compaction is running"),
+            "{refused}"
+        );
+        drop(held);
+        lock(dir.path()).unwrap();
     }
 
     /// The states a kill can leave a merge in, each finished or undone.
