@@ -206,31 +206,14 @@ pub fn retain(data_dir: &Path, now_ns: i64, keep_ns: i64) -> Result<Retained> {
 /// Takes the data folder's compaction lock (released when the file is
 /// closed, also by a kill), or says who holds it.
 fn lock(data_dir: &Path) -> Result<std::fs::File> {
-    use std::io::Write as _;
     let path = data_dir.join(LOCK_FILE);
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let holder = std::fs::read_to_string(&path).unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "{}: another compaction is running (pid {}); try again when it ends",
-                data_dir.display(),
-                holder.trim()
-            )));
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    match partition::lock(&path).map_err(|e| Error::io(&path, e))? {
+        partition::Lock::Taken(file) => Ok(file),
+        partition::Lock::HeldBy(pid) => Err(Error::Usage(format!(
+            "{}: another compaction is running (pid {pid}); try again when it ends",
+            data_dir.display()
+        ))),
     }
-    file.set_len(0)
-        .and_then(|()| write!(file, "{}", std::process::id()))
-        .map_err(|e| Error::io(&path, e))?;
-    Ok(file)
 }
 
 /// Whether hour `hour` (since the epoch) ended at or before `t_ns`.

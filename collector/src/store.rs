@@ -216,33 +216,16 @@ impl Drop for Store {
 /// same folder fails clearly instead of interleaving WAL segments.
 fn lock_data_dir(data_dir: &Path) -> Result<File> {
     let path = data_dir.join(LOCK_FILE);
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let holder = std::fs::read_to_string(&path).unwrap_or_default();
-            return Err(Error::Io {
-                path: data_dir.display().to_string(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::WouldBlock,
-                    format!(
-                        "data folder is in use by another causet process (pid {})",
-                        holder.trim()
-                    ),
-                ),
-            });
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    match causet_schema::partition::lock(&path).map_err(|e| Error::io(&path, e))? {
+        causet_schema::partition::Lock::Taken(file) => Ok(file),
+        causet_schema::partition::Lock::HeldBy(pid) => Err(Error::Io {
+            path: data_dir.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!("data folder is in use by another causet process (pid {pid})"),
+            ),
+        }),
     }
-    file.set_len(0).map_err(|e| Error::io(&path, e))?;
-    write!(file, "{}", std::process::id()).map_err(|e| Error::io(&path, e))?;
-    Ok(file)
 }
 
 /// File in the WAL folder holding the highest segment number handed out.

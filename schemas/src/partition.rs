@@ -96,6 +96,39 @@ pub fn flushed(data_dir: &Path, table: &str, hour: i64, seq: u64) -> bool {
     })
 }
 
+/// What [`lock`] found.
+#[derive(Debug)]
+pub enum Lock {
+    /// Taken: held until the file is closed (by the process ending, too).
+    Taken(std::fs::File),
+    /// Held by another process; the id it wrote.
+    HeldBy(String),
+}
+
+/// Takes the exclusive lock of the file at `path` (made if missing) and
+/// writes this process's id into it, or says who holds it. The collector
+/// locks its data folder this way, and compaction its own lock.
+pub fn lock(path: &Path) -> std::io::Result<Lock> {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(path).unwrap_or_default();
+            return Ok(Lock::HeldBy(holder.trim().to_owned()));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    file.set_len(0)?;
+    write!(file, "{}", std::process::id())?;
+    Ok(Lock::Taken(file))
+}
+
 /// fsync a directory, so a rename or unlink in it is durable.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir).and_then(|d| d.sync_all())
