@@ -10,8 +10,10 @@
 //! trace first: the analysis reads spans a time window at a time and prunes
 //! row groups by their `start_time` statistics, which a trace-first order
 //! would make span the whole hour (every window would read every row group
-//! of its hours). Span ids are random, so a trace-first order would not
-//! prune trace lookups either. Events and links, which the analysis reads
+//! of its hours). A trace-first order would let `trace_id` statistics prune
+//! lookups of one trace, but the windows are what every report pays for;
+//! a bloom filter on `trace_id` would serve those lookups in this order
+//! (not written yet). Events and links, which the analysis reads
 //! by hour folder and joins to their span, are sorted by their key
 //! (`trace_id, span_id, index`), which also keeps a span's rows together.
 //!
