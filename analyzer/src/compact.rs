@@ -70,8 +70,6 @@ pub const LOCK_FILE: &str = ".compact.lock";
 /// The journal while it is written, before its rename.
 const JOURNAL_TMP: &str = "compaction.journal.tmp";
 
-const NANOS_PER_HOUR: i64 = 3_600_000_000_000;
-
 /// What one [`compact`] run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Compacted {
@@ -220,7 +218,7 @@ fn lock(data_dir: &Path) -> Result<std::fs::File> {
 
 /// Whether hour `hour` (since the epoch) ended at or before `t_ns`.
 fn ended_by(hour: i64, t_ns: i64) -> bool {
-    hour.saturating_add(1).saturating_mul(NANOS_PER_HOUR) <= t_ns
+    hour < partition::hour_of(t_ns)
 }
 
 /// Every `DATA/<table>/date=D/hour=H` folder, by table and hour.
@@ -372,17 +370,9 @@ fn remove_synced(path: &Path) -> Result<()> {
     partition::sync_dir(dir).map_err(|e| Error::io(dir, e))
 }
 
-/// Writes the journal `path` durably: a temporary file, fsync'd, renamed.
+/// Writes the journal `path` durably (see [`partition::write_synced`]).
 fn write_journal(path: &Path, contents: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let tmp = path.with_file_name(JOURNAL_TMP);
-    let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    let dir = path.parent().unwrap_or(path);
-    partition::sync_dir(dir).map_err(|e| Error::io(dir, e))
+    partition::write_synced(path, contents).map_err(|e| Error::io(path, e))
 }
 
 /// What one merge did.
@@ -631,7 +621,8 @@ mod tests {
             hour_of_dir(date, Path::new("data/spans/date=2026-11-25/hour=24")),
             None
         );
-        assert!(ended_by(hour, (hour + 1) * NANOS_PER_HOUR));
-        assert!(!ended_by(hour, (hour + 1) * NANOS_PER_HOUR - 1));
+        let next = (hour + 1) * 3_600_000_000_000;
+        assert!(ended_by(hour, next));
+        assert!(!ended_by(hour, next - 1));
     }
 }

@@ -25,7 +25,6 @@ mod flush;
 mod writer;
 
 use std::fs::File;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, mpsc};
 use std::thread::JoinHandle;
@@ -252,13 +251,8 @@ fn read_high_water(wal_dir: &Path) -> Result<u64> {
 /// Durably records that segment numbers up to `seq` are taken.
 pub(crate) fn write_high_water(wal_dir: &Path, seq: u64) -> Result<()> {
     let path = wal_dir.join(HIGH_WATER_FILE);
-    let tmp = wal_dir.join(format!("{HIGH_WATER_FILE}.tmp"));
-    let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    write!(file, "{seq}")
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-    sync_dir(wal_dir)
+    causet_schema::partition::write_synced(&path, seq.to_string().as_bytes())
+        .map_err(|e| Error::io(&path, e))
 }
 
 /// Refuses `dir` unless it resolves to a place inside `data_dir`: the store

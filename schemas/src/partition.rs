@@ -129,6 +129,20 @@ pub fn lock(path: &Path) -> std::io::Result<Lock> {
     Ok(Lock::Taken(file))
 }
 
+/// Replaces the file at `path` with `contents` durably: written to
+/// `<path>.tmp`, fsync'd, renamed over `path`, and the rename fsync'd.
+pub fn write_synced(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    sync_dir(path.parent().unwrap_or(path))
+}
+
 /// fsync a directory, so a rename or unlink in it is durable.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir).and_then(|d| d.sync_all())
