@@ -13,7 +13,7 @@ use causet_analyzer::detect::Severity;
 use causet_analyzer::output::Format;
 use causet_analyzer::report::trend;
 use causet_analyzer::windows::WindowSize;
-use causet_analyzer::{Analyzer, DetectConfig, Settings, TimeRange};
+use causet_analyzer::{Analyzer, DetectConfig, Location, Settings, TimeRange};
 use causet_collector::{Collector, CollectorConfig, Ingest, Limits, Store, StoreConfig};
 use clap::{Args, Parser, Subcommand};
 
@@ -23,9 +23,12 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "causet", version, about, long_about = None)]
 struct Cli {
     /// Data folder: Parquet tables and the write-ahead log [default:
-    /// ./causet-data; a fresh ./causet-demo for demo].
-    #[arg(long, global = true, env = "CAUSET_DATA")]
-    data: Option<PathBuf>,
+    /// ./causet-data; a fresh ./causet-demo for demo]. Or a prefix in an
+    /// object store, s3://bucket/prefix (also gs://, az://), configured
+    /// from the environment (AWS_ACCESS_KEY_ID, AWS_REGION,
+    /// AWS_ENDPOINT_URL, ...); the collector then keeps its WAL in --wal.
+    #[arg(long, global = true, env = "CAUSET_DATA", value_parser = parse_location)]
+    data: Option<Location>,
 
     #[command(subcommand)]
     command: Command,
@@ -536,6 +539,12 @@ struct CollectArgs {
     /// every 10 minutes, in the background, within 512 MiB.
     #[arg(long, value_parser = humantime::parse_duration)]
     compact_after: Option<Duration>,
+    /// With --data in an object store: the local folder for the
+    /// write-ahead log. Acknowledged spans are durable there; each flush
+    /// uploads a Parquet file per table and hour with one PUT, named for
+    /// this collector, so several collectors can share one prefix.
+    #[arg(long)]
+    wal: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -543,6 +552,10 @@ struct ImportArgs {
     /// OTLP files to import.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// With --data in an object store: the local folder for the
+    /// write-ahead log (files are uploaded as they are flushed).
+    #[arg(long)]
+    wal: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -562,13 +575,17 @@ struct SqlArgs {
     detect: DetectArgs,
 }
 
+fn parse_location(s: &str) -> Result<Location, String> {
+    Location::parse(s).map_err(|e| e.to_string())
+}
+
 fn parse_format(s: &str) -> Result<Format, String> {
     s.parse().map_err(|e: causet_analyzer::Error| e.to_string())
 }
 
 /// The command line with the data folder settled.
 struct Resolved {
-    data: PathBuf,
+    data: Location,
     data_given: bool,
     command: Command,
 }
@@ -588,7 +605,9 @@ fn main() -> ExitCode {
         "./causet-data"
     };
     let cli = Resolved {
-        data: cli.data.unwrap_or_else(|| PathBuf::from(default_data)),
+        data: cli
+            .data
+            .unwrap_or_else(|| Location::Folder(PathBuf::from(default_data))),
         data_given,
         command: cli.command,
     };
@@ -649,8 +668,9 @@ fn init_logging(default: &str) {
         .init();
 }
 
-async fn collect(data: PathBuf, args: CollectArgs) -> anyhow::Result<ExitCode> {
-    let mut config = CollectorConfig::new(&data);
+async fn collect(data: Location, args: CollectArgs) -> anyhow::Result<ExitCode> {
+    let mut config = CollectorConfig::new(".");
+    config.store = store_config(&data, args.wal)?;
     config.store.flush_interval = args.flush_interval;
     config.store.segment_bytes = args.segment_bytes;
     config.grpc_addr = args.grpc;
@@ -664,9 +684,9 @@ async fn collect(data: PathBuf, args: CollectArgs) -> anyhow::Result<ExitCode> {
     config.tls = args.access.tls();
     let collector = Collector::bind(config)
         .await
-        .with_context(|| format!("cannot start the collector on {}", data.display()))?;
+        .with_context(|| format!("cannot start the collector on {data}"))?;
     if let Some(after) = args.compact_after {
-        compact_in_background(data.clone(), after)?;
+        compact_in_background(local_folder(&data, "--compact-after")?, after)?;
     }
     collector.serve(shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
@@ -732,12 +752,44 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// Where the store writes: the data folder, or with one in an object store,
+/// the local `--wal` folder and the store to upload to.
+fn store_config(data: &Location, wal: Option<PathBuf>) -> anyhow::Result<StoreConfig> {
+    match (data, wal) {
+        (Location::Folder(dir), None) => Ok(StoreConfig::new(dir)),
+        (Location::Folder(dir), Some(_)) => anyhow::bail!(
+            "--wal is for a data folder in an object store; {} keeps its WAL in {}",
+            dir.display(),
+            dir.join(causet_schema::wal::WAL_DIR).display()
+        ),
+        (Location::Remote(remote), Some(wal)) => {
+            let mut config = StoreConfig::new(wal);
+            config.remote = Some(remote.clone());
+            Ok(config)
+        }
+        (Location::Remote(remote), None) => anyhow::bail!(
+            "{remote} is in an object store: name a local folder for the write-ahead log with --wal DIR"
+        ),
+    }
+}
+
+/// The folder of a data folder on this machine, or an error saying that
+/// `what` needs one.
+fn local_folder(data: &Location, what: &str) -> anyhow::Result<PathBuf> {
+    match data {
+        Location::Folder(dir) => Ok(dir.clone()),
+        Location::Remote(remote) => anyhow::bail!(
+            "{what} works on a data folder on this machine; {remote} is in an object store"
+        ),
+    }
+}
+
 #[allow(clippy::print_stdout)]
-async fn import(data: PathBuf, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let config = StoreConfig::new(&data);
+async fn import(data: Location, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let config = store_config(&data, args.wal)?;
     let store = tokio::task::spawn_blocking(move || Store::open(config))
         .await?
-        .with_context(|| format!("cannot open {}", data.display()))?;
+        .with_context(|| format!("cannot open {data}"))?;
     let ingest = Ingest::new(store, Limits::default());
     let bar = progress_bar(&args.files);
     let mut any_rejected = false;
@@ -793,7 +845,7 @@ fn progress_bar(files: &[PathBuf]) -> indicatif::ProgressBar {
     bar
 }
 
-async fn sql(data: PathBuf, args: SqlArgs) -> anyhow::Result<ExitCode> {
+async fn sql(data: Location, args: SqlArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Parquet && args.output.is_none() {
         anyhow::bail!("--format parquet needs -o FILE");
     }
@@ -838,10 +890,10 @@ fn write_output(path: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn open(data: &std::path::Path, settings: Settings) -> anyhow::Result<Analyzer> {
-    Analyzer::open_with(data, settings)
+async fn open(data: &Location, settings: Settings) -> anyhow::Result<Analyzer> {
+    Analyzer::open_with(data.clone(), settings)
         .await
-        .with_context(|| format!("cannot open {}", data.display()))
+        .with_context(|| format!("cannot open {data}"))
 }
 
 /// A spinner on a terminal while the analysis runs; nothing when piped.
@@ -854,7 +906,7 @@ fn spinner(message: &'static str) -> indicatif::ProgressBar {
     bar
 }
 
-async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
+async fn report(data: Location, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let fail_on = args.fail_on;
     let now = std::time::SystemTime::now();
     let (from_ns, to_ns) = match (args.since, args.from, args.to) {
@@ -871,7 +923,7 @@ async fn report(data: PathBuf, args: ReportArgs) -> anyhow::Result<ExitCode> {
         to_ns,
         max_offset_ns: settings.detect.max_offset_ns,
         phi_threshold: settings.detect.phi_threshold,
-        data_dir: data.display().to_string(),
+        data_dir: data.to_string(),
         generated_at_ns: epoch_ns(now),
     };
     let bar = spinner("analysing");
@@ -997,7 +1049,7 @@ fn write_atomically(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn explain(data: PathBuf, args: ExplainArgs) -> anyhow::Result<ExitCode> {
+async fn explain(data: Location, args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let analyzer = open(&data, args.detect.settings()).await?;
     let detected = analyzer.findings().await?;
     let built = analyzer.graph().await?;
@@ -1022,7 +1074,7 @@ async fn explain(data: PathBuf, args: ExplainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
+async fn cut(data: Location, args: CutArgs) -> anyhow::Result<ExitCode> {
     let analyzer = open(&data, args.detect.settings()).await?;
     let at = epoch_ns(*args.at);
     let text = analyzer.cut(at, nanos(*args.lookback), &args.keys).await?;
@@ -1030,7 +1082,7 @@ async fn cut(data: PathBuf, args: CutArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(data: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
+async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<ExitCode> {
     use arrow_flight::flight_service_server::FlightServiceServer;
     use causet_analyzer::flight::FlightSql;
     use causet_collector::listen::Incoming;
@@ -1086,8 +1138,9 @@ async fn serve(data: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn compact(data: PathBuf, args: CompactArgs) -> anyhow::Result<ExitCode> {
+async fn compact(data: Location, args: CompactArgs) -> anyhow::Result<ExitCode> {
     use causet_analyzer::compact;
+    let data = local_folder(&data, "compact")?;
     let now = epoch_ns(std::time::SystemTime::now());
     let size = |bytes: u64| {
         causet_analyzer::settings::human_bytes(usize::try_from(bytes).unwrap_or(usize::MAX))
@@ -1132,7 +1185,7 @@ async fn compact(data: PathBuf, args: CompactArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn diff(data: PathBuf, args: DiffArgs) -> anyhow::Result<ExitCode> {
+async fn diff(data: Location, args: DiffArgs) -> anyhow::Result<ExitCode> {
     use causet_analyzer::{diff, explain};
     let ns = |t: Option<humantime::Timestamp>| t.map(|t| epoch_ns(*t));
     let settings = Settings {
@@ -1183,7 +1236,7 @@ async fn diff(data: PathBuf, args: DiffArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn why(data: PathBuf, args: WhyArgs) -> anyhow::Result<ExitCode> {
+async fn why(data: Location, args: WhyArgs) -> anyhow::Result<ExitCode> {
     let analyzer = open(&data, args.memory.settings()).await?;
     let built = analyzer.graph().await?;
     let graph = &built.graph;
@@ -1203,7 +1256,7 @@ async fn why(data: PathBuf, args: WhyArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn shiviz(
-    data: PathBuf,
+    data: Location,
     trace_id: String,
     follow_links: bool,
     output: PathBuf,
@@ -1229,7 +1282,8 @@ async fn shiviz(
 }
 
 #[allow(clippy::print_stdout)]
-async fn demo(data: PathBuf, data_given: bool, args: DemoArgs) -> anyhow::Result<ExitCode> {
+async fn demo(data: Location, data_given: bool, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let data = local_folder(&data, "demo")?;
     let faults = causet_demo::Faults::parse(&args.faults).map_err(anyhow::Error::msg)?;
     let transport = match args.protocol {
         Protocol::Grpc => causet_demo::Transport::Grpc,

@@ -131,7 +131,7 @@ pub async fn compact(
     older_than_ns: i64,
     settings: &Settings,
 ) -> Result<Compacted> {
-    ingested::check_data_folder(data_dir)?;
+    ingested::check_folder(data_dir)?;
     let _lock = lock(data_dir)?;
     let live: Vec<u64> = wal::list_segments(&data_dir.join(wal::WAL_DIR))?
         .into_iter()
@@ -172,7 +172,7 @@ pub async fn compact(
 /// before `now_ns`: links and events first, spans last, so no hour is ever
 /// left with events whose spans are gone.
 pub fn retain(data_dir: &Path, now_ns: i64, keep_ns: i64) -> Result<Retained> {
-    ingested::check_data_folder(data_dir)?;
+    ingested::check_folder(data_dir)?;
     let _lock = lock(data_dir)?;
     let mut done = Retained::default();
     let mut expired: Vec<HourDir> = hour_dirs(data_dir)?

@@ -33,6 +33,14 @@ pub enum Error {
         why: &'static str,
     },
     /// The user asked for something that does not exist or does not fit.
+    /// An object store (a remote data folder) refused or failed a request.
+    #[error("{url}: {source}")]
+    Store {
+        /// The data folder's URL.
+        url: String,
+        /// The store's complaint.
+        source: object_store::Error,
+    },
     #[error("{0}")]
     Usage(String),
     /// A query or the analysis needed more memory than the limit allows,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
+use causet_schema::location::Location;
 use causet_schema::tables::{self, INGESTED_TABLES, col};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -58,10 +59,37 @@ pub fn sql_schema(table: &str) -> Result<SchemaRef> {
     )))
 }
 
-/// Refuses a folder that does not exist or that holds none of what causet
-/// writes (the WAL and the three tables' folders): an analysis of it would
-/// find nothing and say so as if all were well. Creates nothing.
-pub fn check_data_folder(data_dir: &Path) -> Result<()> {
+/// Refuses a data folder that does not exist or that holds none of what
+/// causet writes (the WAL and the three tables' folders): an analysis of it
+/// would find nothing and say so as if all were well. Creates nothing.
+pub async fn check_data_folder(data: &Location) -> Result<()> {
+    let remote = match data {
+        Location::Folder(path) => return check_folder(path),
+        Location::Remote(remote) => remote,
+    };
+    let listed = remote
+        .store()
+        .list_with_delimiter(Some(remote.prefix()))
+        .await
+        .map_err(|source| Error::Store {
+            url: remote.to_string(),
+            source,
+        })?;
+    let ours = listed.common_prefixes.iter().any(|dir| {
+        dir.filename()
+            .is_some_and(|name| INGESTED_TABLES.contains(&name))
+    });
+    if !ours {
+        return Err(Error::NotADataFolder {
+            path: remote.to_string(),
+            why: "it holds none of spans/, span_events/, span_links/",
+        });
+    }
+    Ok(())
+}
+
+/// [`check_data_folder`] of a folder on this machine.
+pub fn check_folder(data_dir: &Path) -> Result<()> {
     let refuse = |why| {
         Err(Error::NotADataFolder {
             path: data_dir.display().to_string(),
@@ -83,18 +111,22 @@ pub fn check_data_folder(data_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Registers the three ingested tables of `data_dir` in `ctx`, reading the
-/// WAL tail as it is now, and returns them.
-pub fn register(ctx: &SessionContext, data_dir: &Path) -> Result<Vec<Arc<DedupTable>>> {
+/// Registers the three ingested tables of `data` in `ctx`, reading the
+/// WAL tail as it is now (a local folder's; an object store has none: its
+/// collectors keep their WAL on their own disks), and returns them.
+pub fn register(ctx: &SessionContext, data: &Location) -> Result<Vec<Arc<DedupTable>>> {
     let schemas = [
         sql_schema(INGESTED_TABLES[0])?,
         sql_schema(INGESTED_TABLES[1])?,
         sql_schema(INGESTED_TABLES[2])?,
     ];
-    let tail = wal_tail::read(data_dir, &schemas)?;
+    let tail = match data {
+        Location::Folder(data_dir) => wal_tail::read(data_dir, &schemas)?,
+        Location::Remote(_) => Default::default(),
+    };
     let mut providers = Vec::new();
     for ((table, wal_rows), schema) in INGESTED_TABLES.into_iter().zip(tail).zip(schemas) {
-        let parquet = listing_table(data_dir, table, &schema)?;
+        let parquet = listing_table(data, table, &schema)?;
         let wal = Arc::new(MemTable::try_new(Arc::clone(&schema), vec![wal_rows])?);
         let dedup = Arc::new(DedupTable {
             name: table,
@@ -111,20 +143,29 @@ pub fn register(ctx: &SessionContext, data_dir: &Path) -> Result<Vec<Arc<DedupTa
 }
 
 fn listing_table(
-    data_dir: &Path,
+    data: &Location,
     table: &str,
     schema: &SchemaRef,
 ) -> Result<Arc<dyn TableProvider>> {
-    let dir = data_dir.join(table);
-    if !dir.exists() {
-        // Nothing flushed to this table yet: no rows (a read creates nothing).
-        return Ok(Arc::new(MemTable::try_new(
-            Arc::clone(schema),
-            vec![vec![]],
-        )?));
-    }
-    let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
-    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let url = match data {
+        Location::Folder(data_dir) => {
+            let dir = data_dir.join(table);
+            if !dir.exists() {
+                // Nothing flushed to this table yet: no rows (a read creates
+                // nothing).
+                return Ok(Arc::new(MemTable::try_new(
+                    Arc::clone(schema),
+                    vec![vec![]],
+                )?));
+            }
+            let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
+            format!("{}/", dir.display())
+        }
+        // An object store has no folders: a prefix with nothing under it
+        // lists no files, which is an empty table.
+        Location::Remote(remote) => remote.table_url(table),
+    };
+    let url = ListingTableUrl::parse(url)?;
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![

@@ -54,7 +54,6 @@ mod wal_tail;
 pub mod why;
 pub mod windows;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -62,6 +61,7 @@ use arrow::datatypes::SchemaRef;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
 
+pub use causet_schema::location::Location;
 use derived::{GraphCache, GraphTable, Which};
 pub use detect::DetectConfig;
 pub use error::{Error, Result};
@@ -71,7 +71,7 @@ pub use settings::{Settings, TimeRange};
 /// A DataFusion session over one data folder.
 pub struct Analyzer {
     ctx: SessionContext,
-    data_dir: PathBuf,
+    data: Location,
     cache: Arc<GraphCache>,
     memory_limit: usize,
 }
@@ -79,7 +79,7 @@ pub struct Analyzer {
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Analyzer")
-            .field("data_dir", &self.data_dir)
+            .field("data", &self.data)
             .finish_non_exhaustive()
     }
 }
@@ -94,18 +94,25 @@ pub struct StatementResult {
 }
 
 impl Analyzer {
-    /// Opens a session over `data_dir`, seeing everything acknowledged so far.
-    pub async fn open(data_dir: impl AsRef<Path>) -> Result<Analyzer> {
-        Self::open_with(data_dir, Settings::default()).await
+    /// Opens a session over a data folder (a path, or a [`Location`] in an
+    /// object store), seeing everything acknowledged so far: with a local
+    /// folder, the WAL's rows not yet flushed too; in an object store, what
+    /// the collectors have uploaded.
+    pub async fn open(data: impl Into<Location>) -> Result<Analyzer> {
+        Self::open_with(data, Settings::default()).await
     }
 
     /// [`open`](Self::open), with settings.
-    pub async fn open_with(data_dir: impl AsRef<Path>, settings: Settings) -> Result<Analyzer> {
-        ingested::check_data_folder(data_dir.as_ref())?;
+    pub async fn open_with(data: impl Into<Location>, settings: Settings) -> Result<Analyzer> {
+        let data = data.into();
+        ingested::check_data_folder(&data).await?;
         let session = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("causet", "public");
         let runtime = settings.runtime()?;
+        if let Location::Remote(remote) = &data {
+            runtime.register_object_store(&remote.store_url(), Arc::clone(remote.store()));
+        }
         let ctx = SessionContext::new_with_config_rt(session, Arc::clone(&runtime));
         udfs::register_all(&ctx);
         let memory_limit = settings.memory_limit;
@@ -141,7 +148,7 @@ impl Analyzer {
         }
         let analyzer = Analyzer {
             ctx,
-            data_dir: data_dir.as_ref().to_path_buf(),
+            data,
             cache,
             memory_limit,
         };
@@ -158,7 +165,7 @@ impl Analyzer {
         if let Some(listings) = self.ctx.runtime_env().cache_manager.get_list_files_cache() {
             listings.clear();
         }
-        let sources = ingested::register(&self.ctx, &self.data_dir)?;
+        let sources = ingested::register(&self.ctx, &self.data)?;
         self.cache.reset(sources);
         Ok(())
     }
@@ -174,8 +181,8 @@ impl Analyzer {
     }
 
     /// The data folder.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
+    pub fn data(&self) -> &Location {
+        &self.data
     }
 
     /// The happens-before graph of the current snapshot.

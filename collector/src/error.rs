@@ -37,6 +37,14 @@ pub enum Error {
     /// Parquet failed.
     #[error("parquet: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
+    /// An object store (the remote data folder) refused or failed a request.
+    #[error("{key}: {source}")]
+    Upload {
+        /// The object's URL.
+        key: String,
+        /// The store's complaint.
+        source: object_store::Error,
+    },
     /// A broken invariant; a bug in causet.
     #[error("internal error: {0}")]
     Internal(String),
@@ -68,7 +76,11 @@ impl Error {
     /// nothing was acknowledged and the cause may pass.
     pub fn retryable(&self) -> bool {
         match self {
-            Error::Overloaded(_) | Error::Wal(_) | Error::Io { .. } | Error::ShuttingDown => true,
+            Error::Overloaded(_)
+            | Error::Wal(_)
+            | Error::Io { .. }
+            | Error::Upload { .. }
+            | Error::ShuttingDown => true,
             Error::Decode(_)
             | Error::TooLarge { .. }
             | Error::Arrow(_)

@@ -30,12 +30,13 @@ use std::sync::{Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use causet_schema::wal;
+use causet_schema::location::Remote;
+use causet_schema::{partition, wal};
 use tokio::sync::oneshot;
 
 use crate::convert::Converted;
 use crate::error::{Error, Result};
-pub use flush::{FlushStats, flush_segment, write_records};
+pub use flush::{FlushStats, write_records};
 use writer::{WalMsg, Writer};
 
 /// Name of the lock file that keeps two collectors off one data folder.
@@ -44,8 +45,12 @@ pub const LOCK_FILE: &str = ".lock";
 /// How the store is laid out and paced.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    /// The data folder.
+    /// The data folder; with [`remote`](Self::remote), the local folder of
+    /// the WAL and of the files being uploaded.
     pub data_dir: PathBuf,
+    /// A data folder in an object store that flushed files are uploaded to
+    /// (one PUT each, named for this collector instance and the segment).
+    pub remote: Option<Remote>,
     /// Longest time an acknowledged span waits in the WAL before it is flushed to Parquet.
     pub flush_interval: Duration,
     /// A segment is sealed once it holds this many bytes.
@@ -60,6 +65,7 @@ impl StoreConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         StoreConfig {
             data_dir: data_dir.into(),
+            remote: None,
             flush_interval: Duration::from_secs(10),
             segment_bytes: 64 << 20,
             flush_backlog_bytes: flush::DEFAULT_BACKLOG_BYTES,
@@ -116,11 +122,19 @@ impl Store {
         }
         let lock = lock_data_dir(&config.data_dir)?;
         flush::remove_temporary_files(&config.data_dir)?;
+        let target = match &config.remote {
+            None => flush::Target::folder(&config.data_dir),
+            Some(remote) => {
+                let instance =
+                    partition::instance_id(&wal_dir).map_err(|e| Error::io(&wal_dir, e))?;
+                flush::Target::remote(&config.data_dir, remote.clone(), instance)?
+            }
+        };
         // Segment numbers name the Parquet files they flush to, so they are
         // never reused: continue after the highest ever handed out.
         let mut next_seq = read_high_water(&wal_dir)? + 1;
         for (seq, path) in wal::list_segments(&wal_dir)? {
-            let stats = flush_segment(&config.data_dir, seq, &path)?;
+            let stats = flush::flush_segment(&target, seq, &path)?;
             tracing::info!(
                 segment = seq,
                 spans = stats.spans,
@@ -132,11 +146,10 @@ impl Store {
 
         let (flush_tx, flush_rx) = mpsc::channel::<flush::Job>();
         let backlog = std::sync::Arc::new(flush::Backlog::new(config.flush_backlog_bytes));
-        let data_dir = config.data_dir.clone();
         let flusher_backlog = std::sync::Arc::clone(&backlog);
         let flusher = std::thread::Builder::new()
             .name("causet-flush".into())
-            .spawn(move || flush::run(&data_dir, flush_rx, &flusher_backlog))
+            .spawn(move || flush::run(&target, flush_rx, &flusher_backlog))
             .map_err(|e| Error::io(&config.data_dir, e))?;
         let (tx, rx) = mpsc::channel::<WalMsg>();
         let writer = Writer::new(

@@ -7,6 +7,8 @@
 //!   (normative text: `schemas/CONVENTIONS.md`).
 //! - [`otlp`]: OTLP attribute values borrowed from protobuf bytes or prost
 //!   structs, and the protobuf wire reader the collector decodes with.
+//! - [`location`]: where a data folder lives: a local folder or an object
+//!   store prefix (`--data s3://bucket/prefix`).
 //! - [`tables`]: column names and Arrow schemas of `spans`, `span_events` and
 //!   `span_links`, with the schema version.
 //!
@@ -37,6 +39,7 @@ pub mod attributes;
 pub mod clocks;
 pub mod error;
 pub mod kinds;
+pub mod location;
 pub mod otlp;
 pub mod partition;
 pub mod tables;

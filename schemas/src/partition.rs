@@ -43,18 +43,58 @@ pub fn values(hour: i64) -> (String, String) {
     )
 }
 
+/// `<table>`, `date=YYYY-MM-DD`, `hour=HH`: the folders of a partition, in
+/// a data folder or under an object store prefix.
+pub fn relative_dir(table: &str, hour: i64) -> [String; 3] {
+    let (date, hh) = values(hour);
+    [
+        table.to_owned(),
+        format!("{}={date}", col::DATE),
+        format!("{}={hh}", col::HOUR),
+    ]
+}
+
 /// `DATA/<table>/date=YYYY-MM-DD/hour=HH`.
 pub fn dir(data_dir: &Path, table: &str, hour: i64) -> PathBuf {
-    let (date, hh) = values(hour);
-    data_dir
-        .join(table)
-        .join(format!("{}={date}", col::DATE))
-        .join(format!("{}={hh}", col::HOUR))
+    let mut dir = data_dir.to_path_buf();
+    dir.extend(relative_dir(table, hour));
+    dir
 }
 
 /// The Parquet file that segment `seq` flushes `table`'s rows of `hour` into.
 pub fn file(data_dir: &Path, table: &str, hour: i64, seq: u64) -> PathBuf {
     dir(data_dir, table, hour).join(format!("part-{seq:020}.parquet"))
+}
+
+/// The name of the file segment `seq` of collector `instance` flushes a
+/// table-hour's rows into under an object store prefix, which several
+/// collectors may share (see [`instance_id`]).
+pub fn instance_file_name(instance: &str, seq: u64) -> String {
+    format!("part-{instance}-{seq:020}.parquet")
+}
+
+/// A collector's name in the files it uploads: 16 hex digits, made once per
+/// WAL folder (`<wal>/INSTANCE`) and kept, so a segment flushed again after
+/// a crash overwrites its own objects instead of adding copies.
+pub fn instance_id(wal_dir: &Path) -> std::io::Result<String> {
+    use std::hash::BuildHasher as _;
+    let path = wal_dir.join("INSTANCE");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() == 16 => return Ok(text.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    // Random enough to tell apart the collectors of one bucket: the
+    // standard library's per-process random hash keys, over the time and pid.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let id = std::collections::hash_map::RandomState::new().hash_one((now, std::process::id()));
+    let id = format!("{id:016x}");
+    write_synced(&path, id.as_bytes())?;
+    Ok(id)
 }
 
 /// The name of the file that compaction merges the rows of segments

@@ -7,4 +7,5 @@ mod crash;
 mod flight;
 mod overload;
 mod report;
+mod s3;
 mod sql;

@@ -10,8 +10,11 @@ use std::time::Duration;
 use arrow::array::{AsArray as _, RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::TimestampNanosecondType;
+use causet_schema::location::Remote;
 use causet_schema::tables::{self, INGESTED_TABLES};
 use causet_schema::{WalError, partition, wal};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStoreExt as _, WriteMultipart};
 use parquet::arrow::ArrowWriter;
 use tokio::sync::oneshot;
 
@@ -20,6 +23,81 @@ use crate::convert::Converted;
 use crate::error::{Error, Result};
 
 const TMP_SUFFIX: &str = ".tmp";
+
+/// Files up to this size are uploaded with one PUT; larger ones in parts.
+const SINGLE_PUT_BYTES: usize = 32 << 20;
+/// The part size of a multipart upload.
+const UPLOAD_PART_BYTES: usize = 16 << 20;
+
+/// Where flushed Parquet files go.
+pub(crate) struct Target {
+    /// The data folder; with `upload`, the local folder files are written
+    /// in before they are uploaded (beside the WAL).
+    local: PathBuf,
+    upload: Option<Upload>,
+}
+
+/// A remote data folder, and a runtime for its client on the flusher's
+/// thread.
+struct Upload {
+    remote: Remote,
+    /// This collector's name in its files' names.
+    instance: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Target {
+    /// Files renamed into place in the data folder `local`.
+    pub fn folder(local: &Path) -> Self {
+        Target {
+            local: local.to_path_buf(),
+            upload: None,
+        }
+    }
+
+    /// Files written in `local`, then uploaded under `remote`'s prefix with
+    /// names that carry `instance`.
+    pub fn remote(local: &Path, remote: Remote, instance: String) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io(local, e))?;
+        Ok(Target {
+            local: local.to_path_buf(),
+            upload: Some(Upload {
+                remote,
+                instance,
+                runtime,
+            }),
+        })
+    }
+}
+
+impl Upload {
+    /// Uploads the closed file `tmp` as `key`: one PUT, or above
+    /// [`SINGLE_PUT_BYTES`] a multipart upload, which the store makes
+    /// visible only when it completes. Either way the object appears whole
+    /// or not at all, and a repeat replaces it.
+    fn put(&self, tmp: &Path, key: &ObjectPath) -> Result<()> {
+        let bytes = std::fs::read(tmp).map_err(|e| Error::io(tmp, e))?;
+        let store = self.remote.store();
+        let failed = |source| Error::Upload {
+            key: format!("{}/{key}", self.remote.store_url()),
+            source,
+        };
+        self.runtime.block_on(async {
+            if bytes.len() <= SINGLE_PUT_BYTES {
+                store.put(key, bytes.into()).await.map_err(failed)?;
+            } else {
+                let upload = store.put_multipart(key).await.map_err(failed)?;
+                let mut parts = WriteMultipart::new_with_chunk_size(upload, UPLOAD_PART_BYTES);
+                parts.write(&bytes);
+                parts.finish().await.map_err(failed)?;
+            }
+            Ok(())
+        })
+    }
+}
 
 /// Default of [`StoreConfig::flush_backlog_bytes`](super::StoreConfig).
 pub(crate) const DEFAULT_BACKLOG_BYTES: usize = 128 << 20;
@@ -118,7 +196,7 @@ const MIN_BACKOFF: Duration = Duration::from_millis(500);
 /// queries still see it, and is tried again, oldest first, with backoff up
 /// to [`MAX_BACKOFF`] and whenever another segment arrives, until it goes
 /// through; whatever is still stuck at shutdown is flushed at the next start.
-pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>, backlog: &Backlog) {
+pub(crate) fn run(target: &Target, jobs: mpsc::Receiver<Job>, backlog: &Backlog) {
     let mut stuck: BTreeMap<u64, PathBuf> = BTreeMap::new();
     let mut streaming: Option<Streaming> = None;
     let mut backoff = MIN_BACKOFF;
@@ -146,7 +224,7 @@ pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>, backlog: &Backlog)
                         Streaming::new(seq)
                     }
                 };
-                streaming = Some(open.write(data_dir, &rows));
+                streaming = Some(open.write(target, &rows));
                 drop(rows);
                 backlog.release(bytes);
                 continue;
@@ -165,7 +243,7 @@ pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>, backlog: &Backlog)
             match streamed {
                 // Only in order: an older segment still stuck goes first.
                 Some(open) if open.seq == seq && stuck.is_empty() => {
-                    match open.finish(data_dir, &path) {
+                    match open.finish(target, &path) {
                         Ok(stats) => tracing::info!(
                             segment = seq,
                             spans = stats.spans,
@@ -186,7 +264,7 @@ pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>, backlog: &Backlog)
                 }
             }
         }
-        backoff = if flush_in_order(data_dir, &mut stuck) {
+        backoff = if flush_in_order(target, &mut stuck) {
             MIN_BACKOFF
         } else {
             (backoff * 2).min(MAX_BACKOFF)
@@ -198,7 +276,7 @@ pub(crate) fn run(data_dir: &Path, jobs: mpsc::Receiver<Job>, backlog: &Backlog)
     if let Some(open) = streaming {
         open.abandon();
     }
-    if !flush_in_order(data_dir, &mut stuck) {
+    if !flush_in_order(target, &mut stuck) {
         tracing::error!(
             segments = stuck.len(),
             "stopping with segments that could not be flushed; they stay in the WAL for the next start"
@@ -218,9 +296,17 @@ struct Streaming {
 
 /// One Parquet file being written under its temporary name.
 struct Part {
-    dest: PathBuf,
+    dest: Dest,
     tmp: PathBuf,
     writer: ArrowWriter<File>,
+}
+
+/// Where a [`Part`] goes once closed.
+enum Dest {
+    /// Renamed to this path in the data folder.
+    File(PathBuf),
+    /// Uploaded as this object, then deleted here.
+    Object(ObjectPath),
 }
 
 impl Streaming {
@@ -234,11 +320,11 @@ impl Streaming {
     }
 
     /// Encodes `rows` into the files of their hours.
-    fn write(mut self, data_dir: &Path, rows: &Converted) -> Self {
+    fn write(mut self, target: &Target, rows: &Converted) -> Self {
         if self.failed {
             return self;
         }
-        if let Err(e) = self.try_write(data_dir, rows) {
+        if let Err(e) = self.try_write(target, rows) {
             tracing::warn!(segment = self.seq, error = %e, "streaming flush failed; the segment will be flushed from the WAL at seal");
             self.failed = true;
             self.remove_files();
@@ -246,7 +332,7 @@ impl Streaming {
         self
     }
 
-    fn try_write(&mut self, data_dir: &Path, rows: &Converted) -> Result<()> {
+    fn try_write(&mut self, target: &Target, rows: &Converted) -> Result<()> {
         let record = wal::WalRecord {
             batches: rows
                 .tables()
@@ -259,8 +345,7 @@ impl Streaming {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => {
                     let name = INGESTED_TABLES[usize::from(table)];
-                    let dest = partition::file(data_dir, name, hour, self.seq);
-                    e.insert(Part::create(data_dir, dest, batch.schema())?)
+                    e.insert(Part::create(target, name, hour, self.seq, batch.schema())?)
                 }
             };
             part.writer.write(&batch)?;
@@ -270,7 +355,7 @@ impl Streaming {
     }
 
     /// Closes, fsyncs and renames every file, then deletes the segment.
-    fn finish(mut self, data_dir: &Path, segment: &Path) -> Result<FlushStats> {
+    fn finish(mut self, target: &Target, segment: &Path) -> Result<FlushStats> {
         if self.failed {
             return Err(Error::Internal(
                 "an earlier write of this segment failed".into(),
@@ -281,7 +366,7 @@ impl Streaming {
         for part in files.into_values() {
             match &result {
                 Ok(()) => {
-                    result = part.commit(data_dir);
+                    result = part.commit(target);
                     self.stats.files += 1;
                 }
                 Err(_) => part.discard(),
@@ -308,8 +393,26 @@ impl Streaming {
 }
 
 impl Part {
-    fn create(data_dir: &Path, dest: PathBuf, schema: arrow::datatypes::SchemaRef) -> Result<Part> {
-        let tmp = prepare(data_dir, &dest)?;
+    /// Starts the file of `table`'s rows of `hour` from segment `seq`.
+    fn create(
+        target: &Target,
+        table: &str,
+        hour: i64,
+        seq: u64,
+        schema: arrow::datatypes::SchemaRef,
+    ) -> Result<Part> {
+        let (tmp, dest) = match &target.upload {
+            None => {
+                let dest = partition::file(&target.local, table, hour, seq);
+                (prepare(&target.local, &dest)?, Dest::File(dest))
+            }
+            Some(upload) => {
+                let name = partition::instance_file_name(&upload.instance, seq);
+                let staged = partition::dir(&target.local, table, hour).join(&name);
+                let key = upload.remote.key(table, hour, &name);
+                (prepare(&target.local, &staged)?, Dest::Object(key))
+            }
+        };
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let props = tables::parquet_properties().build();
         let writer = ArrowWriter::try_new(file, schema, Some(props)).inspect_err(|_| {
@@ -318,17 +421,29 @@ impl Part {
         Ok(Part { dest, tmp, writer })
     }
 
-    fn commit(self, data_dir: &Path) -> Result<()> {
+    fn commit(self, target: &Target) -> Result<()> {
         let Part { dest, tmp, writer } = self;
-        let closed = writer
-            .into_inner()
-            .map_err(Error::from)
-            .and_then(|file| file.sync_all().map_err(|e| Error::io(&tmp, e)));
+        let closed = writer.into_inner().map_err(Error::from);
+        let closed = match (&dest, closed) {
+            // The WAL segment is the durable copy until the upload succeeds.
+            (Dest::Object(_), closed) => closed.map(drop),
+            (Dest::File(_), closed) => {
+                closed.and_then(|file| file.sync_all().map_err(|e| Error::io(&tmp, e)))
+            }
+        };
         if let Err(e) = closed {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
-        publish(data_dir, &tmp, &dest)
+        match (dest, &target.upload) {
+            (Dest::File(dest), _) => publish(&target.local, &tmp, &dest),
+            (Dest::Object(key), Some(upload)) => {
+                let uploaded = upload.put(&tmp, &key);
+                let _ = std::fs::remove_file(&tmp);
+                uploaded
+            }
+            (Dest::Object(_), None) => Err(Error::Internal("an upload without a store".into())),
+        }
     }
 
     fn discard(self) {
@@ -374,9 +489,9 @@ fn by_hour(record: &wal::WalRecord) -> Result<Vec<(u8, i64, RecordBatch)>> {
 
 /// Flushes `pending` oldest first, stopping at the first failure. True when
 /// nothing is left.
-fn flush_in_order(data_dir: &Path, pending: &mut BTreeMap<u64, PathBuf>) -> bool {
+fn flush_in_order(target: &Target, pending: &mut BTreeMap<u64, PathBuf>) -> bool {
     while let Some((&seq, path)) = pending.first_key_value() {
-        match flush_segment(data_dir, seq, path) {
+        match flush_segment(target, seq, path) {
             Ok(stats) => {
                 tracing::info!(
                     segment = seq,
@@ -395,9 +510,10 @@ fn flush_in_order(data_dir: &Path, pending: &mut BTreeMap<u64, PathBuf>) -> bool
     true
 }
 
-/// Writes segment `seq` at `path` to Parquet under `data_dir`, then deletes it.
-/// Idempotent: a repeated flush of the same segment writes the same files.
-pub fn flush_segment(data_dir: &Path, seq: u64, path: &Path) -> Result<FlushStats> {
+/// Writes segment `seq` at `path` to Parquet files at `target`, then deletes
+/// it. Idempotent: a repeated flush of the same segment writes the same
+/// files.
+pub(crate) fn flush_segment(target: &Target, seq: u64, path: &Path) -> Result<FlushStats> {
     let segment = match wal::read_segment(path) {
         Ok(segment) => segment,
         Err(WalError::BadHeader { .. }) => {
@@ -427,7 +543,7 @@ pub fn flush_segment(data_dir: &Path, seq: u64, path: &Path) -> Result<FlushStat
         );
     }
 
-    let written = write_records(data_dir, seq, &segment.records)?;
+    let written = write_to(target, seq, &segment.records)?;
     stats.spans = written.spans;
     stats.span_events = written.span_events;
     stats.span_links = written.span_links;
@@ -444,6 +560,11 @@ pub fn flush_segment(data_dir: &Path, seq: u64, path: &Path) -> Result<FlushStat
 /// hour, named for `seq`, each via a temporary file, fsync'd and renamed.
 /// How flushed segments land; also how generated datasets are written.
 pub fn write_records(data_dir: &Path, seq: u64, records: &[wal::WalRecord]) -> Result<FlushStats> {
+    write_to(&Target::folder(data_dir), seq, records)
+}
+
+/// [`write_records`] to `target`.
+fn write_to(target: &Target, seq: u64, records: &[wal::WalRecord]) -> Result<FlushStats> {
     let mut stats = FlushStats::default();
     // (table, hour) -> rows.
     let mut parts: BTreeMap<(u8, i64), Vec<RecordBatch>> = BTreeMap::new();
@@ -457,7 +578,7 @@ pub fn write_records(data_dir: &Path, seq: u64, records: &[wal::WalRecord]) -> R
         let name = INGESTED_TABLES[usize::from(table)];
         let schema = tables::schema_for(name).ok_or_else(|| Error::Internal(name.into()))?;
         let batch = concat_batches(&schema, &batches)?;
-        write_parquet(data_dir, partition::file(data_dir, name, hour, seq), &batch)?;
+        write_parquet(target, name, hour, seq, &batch)?;
         stats.files += 1;
         stats.count(table, batch.num_rows());
     }
@@ -474,18 +595,25 @@ fn group_rows(hours: &[i64]) -> BTreeMap<i64, Vec<u32>> {
     groups
 }
 
-/// Writes `batch` to `dest` via a hidden temporary file beside it, fsync'd
-/// before and after the rename. Refuses a `dest` whose folder resolves
-/// outside `data_dir` (a symlink planted in the data folder).
-fn write_parquet(data_dir: &Path, dest: PathBuf, batch: &RecordBatch) -> Result<()> {
-    let mut part = Part::create(data_dir, dest, batch.schema())?;
+/// Writes `batch`, `table`'s rows of `hour` from segment `seq`, to its file
+/// at `target` via a hidden temporary file, fsync'd before and after the
+/// rename (or uploaded). Refuses a folder that resolves outside the local
+/// folder (a symlink planted in it).
+fn write_parquet(
+    target: &Target,
+    table: &str,
+    hour: i64,
+    seq: u64,
+    batch: &RecordBatch,
+) -> Result<()> {
+    let mut part = Part::create(target, table, hour, seq, batch.schema())?;
     if let Err(e) = part.writer.write(batch) {
         // A half-written file is never visible under its real name; don't
         // let it hold the space a retry needs either.
         part.discard();
         return Err(e.into());
     }
-    part.commit(data_dir)
+    part.commit(target)
 }
 
 /// Creates `dest`'s folder, checks it is inside `data_dir`, and names the
