@@ -98,6 +98,12 @@ enum Command {
     /// are counted before anything is replaced, and a kill leaves the old
     /// files, or both (the next run finishes), never neither.
     Compact(CompactArgs),
+    /// Run a worker for distributed queries: it runs the stages of the
+    /// plans that clients started with --workers send it, reading the same
+    /// --data (the same folder path, or the same object store). Workers
+    /// trust whoever reaches them: keep them on loopback or a private
+    /// network.
+    Worker(WorkerArgs),
     /// Run a traced replicated key-value store with injected faults, then
     /// analyse it and compare the findings with what was injected.
     ///
@@ -195,6 +201,15 @@ struct DetectArgs {
     /// server span; its parent's node is the sender); repeatable.
     #[arg(long = "heartbeat-span")]
     heartbeat_spans: Vec<String>,
+    /// `causet worker`s (host:port, comma-separated) to run the scans,
+    /// joins and aggregates of the queries and of the analysis's reads on;
+    /// each must see the same --data.
+    #[arg(long, value_delimiter = ',', value_parser = parse_worker)]
+    workers: Vec<url::Url>,
+    /// With --workers: bytes of Parquet files per scan task, the unit a
+    /// scan is divided among the workers by (e.g. 16MiB, 1GiB).
+    #[arg(long, default_value = "16MiB", value_parser = parse_bytes)]
+    worker_task_bytes: usize,
     #[command(flatten)]
     memory: MemoryArgs,
 }
@@ -216,9 +231,15 @@ impl DetectArgs {
     fn settings(&self) -> Settings {
         Settings {
             detect: self.config(),
+            workers: self.workers.clone(),
+            worker_task_bytes: self.worker_task_bytes,
             ..self.memory.settings()
         }
     }
+}
+
+fn parse_worker(s: &str) -> Result<url::Url, String> {
+    causet_analyzer::workers::parse_worker(s).map_err(|e| e.to_string())
 }
 
 /// What every command that analyses may hold in memory.
@@ -548,6 +569,18 @@ struct CollectArgs {
 }
 
 #[derive(Debug, Args)]
+struct WorkerArgs {
+    /// Listen address (gRPC; port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:7070")]
+    listen: std::net::SocketAddr,
+    /// Write {"worker":ADDR} here once listening.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+    #[command(flatten)]
+    memory: MemoryArgs,
+}
+
+#[derive(Debug, Args)]
 struct ImportArgs {
     /// OTLP files to import.
     #[arg(required = true)]
@@ -593,11 +626,13 @@ struct Resolved {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The collector reports what it does; the other commands only warn.
-    init_logging(if matches!(cli.command, Command::Collect(_)) {
-        "info"
-    } else {
-        "warn"
-    });
+    init_logging(
+        if matches!(cli.command, Command::Collect(_) | Command::Worker(_)) {
+            "info"
+        } else {
+            "warn"
+        },
+    );
     let data_given = cli.data.is_some();
     let default_data = if matches!(cli.command, Command::Demo(_)) {
         "./causet-demo"
@@ -627,6 +662,7 @@ fn main() -> ExitCode {
             Command::Diff(args) => diff(cli.data, args).await,
             Command::Compact(args) => compact(cli.data, args).await,
             Command::Serve(args) => serve(cli.data, args).await,
+            Command::Worker(args) => worker(cli.data, args).await,
             Command::Export(ExportCommand::Shiviz {
                 trace_id,
                 follow_links,
@@ -1134,6 +1170,33 @@ async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<ExitCode> {
     tonic::transport::Server::builder()
         .add_service(service)
         .serve_with_incoming_shutdown(incoming.into_stream(), shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn worker(data: Location, args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    let worker = causet_analyzer::workers::worker(&data, &args.memory.settings())?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "a worker runs the plans of anyone who reaches it: keep it on a private network");
+    }
+    if let Some(path) = &args.ready_file {
+        std::fs::write(
+            path,
+            serde_json::json!({ "worker": addr.to_string() }).to_string(),
+        )
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    tracing::info!(%addr, data = %data, "serving as a worker");
+    tonic::transport::Server::builder()
+        .add_service(worker.into_worker_server())
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown_signal(),
+        )
         .await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -156,8 +156,16 @@ impl GraphCache {
         {
             return Ok(Arc::clone(rows));
         }
-        let rows =
-            Arc::new(scan::span_counts(&self.sources(), &self.runtime, range, slot_ns).await?);
+        let rows = Arc::new(
+            scan::span_counts(
+                &self.sources(),
+                &self.runtime,
+                &self.settings,
+                range,
+                slot_ns,
+            )
+            .await?,
+        );
         *counts.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(((range, slot_ns), Arc::clone(&rows)));
         Ok(rows)
@@ -196,6 +204,7 @@ impl GraphCache {
             &self.settings.detect,
             load.into(),
             &self.runtime,
+            &self.settings,
             &memory,
         )
         .await?;

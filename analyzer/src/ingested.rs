@@ -22,6 +22,7 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::execution::SessionState;
 use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{
@@ -29,6 +30,7 @@ use datafusion::logical_expr::{
     col as column, lit,
 };
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner as _};
 use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
@@ -127,7 +129,11 @@ pub fn register(ctx: &SessionContext, data: &Location) -> Result<Vec<Arc<DedupTa
     let mut providers = Vec::new();
     for ((table, wal_rows), schema) in INGESTED_TABLES.into_iter().zip(tail).zip(schemas) {
         let parquet = listing_table(data, table, &schema)?;
-        let wal = Arc::new(MemTable::try_new(Arc::clone(&schema), vec![wal_rows])?);
+        // No WAL rows (all flushed, or an object store): no second source.
+        let wal = (!wal_rows.is_empty())
+            .then(|| MemTable::try_new(Arc::clone(&schema), vec![wal_rows]))
+            .transpose()?
+            .map(|table| Arc::new(table) as Arc<dyn TableProvider>);
         let dedup = Arc::new(DedupTable {
             name: table,
             schema,
@@ -188,7 +194,8 @@ pub struct DedupTable {
     name: &'static str,
     schema: SchemaRef,
     parquet: Arc<dyn TableProvider>,
-    wal: Arc<dyn TableProvider>,
+    /// The WAL's rows not yet in Parquet, if there are any.
+    wal: Option<Arc<dyn TableProvider>>,
     /// Off for [`with_copies`](Self::with_copies).
     dedup: bool,
 }
@@ -208,7 +215,7 @@ impl DedupTable {
             name: self.name,
             schema: Arc::clone(&self.schema),
             parquet: Arc::clone(&self.parquet),
-            wal: Arc::clone(&self.wal),
+            wal: self.wal.clone(),
             dedup: false,
         })
     }
@@ -277,7 +284,10 @@ impl TableProvider for DedupTable {
                 .map(|f| column(f.name()))
                 .collect(),
         };
-        let union = source(&self.parquet)?.union(source(&self.wal)?.build()?)?;
+        let union = match &self.wal {
+            Some(wal) => source(&self.parquet)?.union(source(wal)?.build()?)?,
+            None => source(&self.parquet)?,
+        };
         let mut plan = if self.dedup {
             union
                 .window(vec![copy])?
@@ -289,7 +299,19 @@ impl TableProvider for DedupTable {
         if let Some(limit) = limit {
             plan = plan.limit(0, Some(limit))?;
         }
-        state.create_physical_plan(&plan.build()?).await
+        // Planned with DataFusion's own planner rather than the session's:
+        // with `--workers` that one distributes, and the query this scan is
+        // part of is split into stages as a whole once planned.
+        let plan = plan.build()?;
+        match state.as_any().downcast_ref::<SessionState>() {
+            Some(session) => {
+                let optimized = session.optimize(&plan)?;
+                DefaultPhysicalPlanner::default()
+                    .create_physical_plan(&optimized, session)
+                    .await
+            }
+            None => state.create_physical_plan(&plan).await,
+        }
     }
 }
 

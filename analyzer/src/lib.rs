@@ -20,9 +20,10 @@
 //!
 //! ```no_run
 //! # async fn run() -> causet_analyzer::Result<()> {
-//! use causet_analyzer::Analyzer;
+//! use causet_analyzer::{Analyzer, Location};
 //!
-//! let analyzer = Analyzer::open("./causet-data").await?;
+//! // A folder; or `Location::parse("s3://bucket/prefix")` for object storage.
+//! let analyzer = Analyzer::open(std::path::Path::new("./causet-data")).await?;
 //! let results = analyzer
 //!     .run("SELECT source, count(*) FROM hb_edges GROUP BY source")
 //!     .await?;
@@ -53,6 +54,7 @@ pub mod udtfs;
 mod wal_tail;
 pub mod why;
 pub mod windows;
+pub mod workers;
 
 use std::sync::Arc;
 
@@ -109,11 +111,8 @@ impl Analyzer {
         let session = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("causet", "public");
-        let runtime = settings.runtime()?;
-        if let Location::Remote(remote) = &data {
-            runtime.register_object_store(&remote.store_url(), Arc::clone(remote.store()));
-        }
-        let ctx = SessionContext::new_with_config_rt(session, Arc::clone(&runtime));
+        let runtime = settings.runtime_for(&data)?;
+        let ctx = workers::context(session, &runtime, &settings)?;
         udfs::register_all(&ctx);
         let memory_limit = settings.memory_limit;
         let cache = Arc::new(GraphCache::new(settings, runtime));

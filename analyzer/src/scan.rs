@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::graph::load::Loader;
 use crate::graph::{Graph, Input};
 use crate::ingested::{self, DedupTable};
-use crate::settings::Reach;
+use crate::settings::{Reach, Settings};
 
 /// Whether a private session's tables drop the copies of a re-sent export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,13 +28,15 @@ pub(crate) enum Copies {
     Dropped,
 }
 
-/// A private session over the snapshot's ingested tables, in `runtime`.
+/// A private session over the snapshot's ingested tables, in `runtime`,
+/// its scans run on `settings`' workers if there are any.
 pub(crate) fn source_context(
     sources: &[Arc<DedupTable>],
     runtime: &Arc<RuntimeEnv>,
+    settings: &Settings,
     copies: Copies,
 ) -> Result<SessionContext> {
-    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), Arc::clone(runtime));
+    let ctx = crate::workers::context(SessionConfig::new(), runtime, settings)?;
     for table in sources {
         match copies {
             Copies::Kept => ctx.register_table(table.name(), table.with_copies())?,
@@ -58,10 +60,11 @@ pub(crate) async fn load(
     config: &DetectConfig,
     reach: Reach,
     runtime: &Arc<RuntimeEnv>,
+    settings: &Settings,
     memory: &MemoryReservation,
 ) -> Result<(Graph, Facts)> {
     use futures::TryStreamExt as _;
-    let ctx = source_context(sources, runtime, Copies::Kept)?;
+    let ctx = source_context(sources, runtime, settings, Copies::Kept)?;
     let mut loader = Loader::default();
     let mut facts = FactsLoader::default();
     let span_columns: Vec<String> = Input::SPAN_COLUMNS
@@ -139,6 +142,7 @@ pub(crate) async fn load(
 pub(crate) async fn span_counts(
     sources: &[Arc<DedupTable>],
     runtime: &Arc<RuntimeEnv>,
+    settings: &Settings,
     range: crate::settings::TimeRange,
     slot_ns: i64,
 ) -> Result<Vec<(i64, String, u64)>> {
@@ -148,7 +152,7 @@ pub(crate) async fn span_counts(
     use datafusion::functions_aggregate::expr_fn::count;
     use datafusion::logical_expr::{cast, col as column, lit};
 
-    let ctx = source_context(sources, runtime, Copies::Kept)?;
+    let ctx = source_context(sources, runtime, settings, Copies::Kept)?;
     let mut frame = ctx.table(SPANS).await?;
     if let Some(filter) = ingested::start_time_filter(range) {
         frame = frame.filter(filter)?;

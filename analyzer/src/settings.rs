@@ -23,11 +23,14 @@ use std::sync::Arc;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 
-use crate::DetectConfig;
 use crate::error::Result;
+use crate::{DetectConfig, Location};
 
 /// Default [`Settings::memory_limit`]: 2 GiB, a laptop's share.
 pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
+/// Default [`Settings::worker_task_bytes`]: 16 MiB, DataFusion
+/// distributed's own default.
+pub const DEFAULT_WORKER_TASK_BYTES: usize = 16 << 20;
 /// Default [`Settings::horizon_ns`]: 5 minutes.
 pub const DEFAULT_HORIZON_NS: i64 = 5 * 60 * 1_000_000_000;
 
@@ -121,6 +124,12 @@ pub struct Settings {
     pub horizon_ns: i64,
     /// Bytes SQL and the analysis may hold in memory.
     pub memory_limit: usize,
+    /// `causet worker`s that run the stages of queries and of the
+    /// analysis's scans (see [`crate::workers`]); none: all in this process.
+    pub workers: Vec<url::Url>,
+    /// With workers: bytes of Parquet per scan task (the unit the files of
+    /// a scan are divided among the workers by).
+    pub worker_task_bytes: usize,
 }
 
 impl Default for Settings {
@@ -130,6 +139,8 @@ impl Default for Settings {
             range: TimeRange::ALL,
             horizon_ns: DEFAULT_HORIZON_NS,
             memory_limit: DEFAULT_MEMORY_LIMIT,
+            workers: Vec::new(),
+            worker_task_bytes: DEFAULT_WORKER_TASK_BYTES,
         }
     }
 }
@@ -162,6 +173,16 @@ impl Settings {
         Ok(RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(pool))
             .build_arc()?)
+    }
+
+    /// [`runtime`](Self::runtime), able to read `data` (an object store's
+    /// client registered for its URL).
+    pub(crate) fn runtime_for(&self, data: &Location) -> Result<Arc<RuntimeEnv>> {
+        let runtime = self.runtime()?;
+        if let Location::Remote(remote) = data {
+            runtime.register_object_store(&remote.store_url(), Arc::clone(remote.store()));
+        }
+        Ok(runtime)
     }
 }
 

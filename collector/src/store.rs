@@ -20,6 +20,14 @@
 //! sealing only closes, fsyncs and renames. Reading the segment from disk
 //! is kept for what memory cannot serve: recovery at start, and retrying a
 //! flush that failed (a full disk).
+//!
+//! With a data folder in an object store ([`StoreConfig::remote`]), the WAL
+//! and the files being written stay in the local folder, and each closed
+//! file is uploaded with one PUT (the object appears whole or not at all)
+//! instead of renamed, then deleted here; the segment is deleted once all
+//! its files are up. Names carry this collector's instance id (made once
+//! per WAL folder) and the segment, so collectors sharing a prefix never
+//! collide and a flush redone after a crash replaces its own objects.
 
 mod flush;
 mod writer;

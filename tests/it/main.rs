@@ -9,3 +9,4 @@ mod overload;
 mod report;
 mod s3;
 mod sql;
+mod workers;

@@ -127,8 +127,13 @@ impl Writes {
     /// Reads the writes of `key` from the snapshot's `spans` (one row per
     /// span: the table's own deduplication).
     async fn read(cache: &GraphCache, key: &str) -> Result<Writes> {
-        let ctx = source_context(&cache.sources(), cache.runtime(), Copies::Dropped)
-            .map_err(crate::error::to_datafusion)?;
+        let ctx = source_context(
+            &cache.sources(),
+            cache.runtime(),
+            cache.settings(),
+            Copies::Dropped,
+        )
+        .map_err(crate::error::to_datafusion)?;
         let batches = ctx
             .table(SPANS)
             .await?

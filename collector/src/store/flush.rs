@@ -440,6 +440,10 @@ impl Part {
             (Dest::Object(key), Some(upload)) => {
                 let uploaded = upload.put(&tmp, &key);
                 let _ = std::fs::remove_file(&tmp);
+                // Its partition folder here, if nothing else is staged in it.
+                if let Some(dir) = tmp.parent() {
+                    let _ = std::fs::remove_dir(dir);
+                }
                 uploaded
             }
             (Dest::Object(_), None) => Err(Error::Internal("an upload without a store".into())),

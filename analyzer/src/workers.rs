@@ -1,0 +1,121 @@
+//! Distributed queries: `causet worker` processes run the stages of plans a
+//! client (`--workers`) makes, with DataFusion's distributed execution
+//! (the `datafusion-distributed` crate, over Arrow Flight).
+//!
+//! The client plans as it always does, then splits the physical plan into
+//! stages at its exchanges (repartitions, partition merges, broadcast join
+//! sides): file scans are divided among the workers by bytes, each stage
+//! runs as tasks on the workers, and rows flow between them and back to the
+//! client over gRPC. Every worker reads the same storage (the same folder
+//! path on every machine, or the same object store prefix) and has causet's
+//! clock functions. What is computed in the client stays there: the
+//! happens-before graph, the detectors and the table functions; with
+//! `--workers` the analysis's scans of the ingested tables run on the
+//! workers and stream their rows to the client's graph.
+//!
+//! Results are the same as in one process: the same plan, run in pieces.
+
+use std::sync::Arc;
+
+use datafusion::error::DataFusionError;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::{FunctionRegistry as _, SessionStateBuilder};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion_distributed::{
+    DistributedExt as _, SessionStateBuilderExt as _, Worker, WorkerQueryContext, WorkerResolver,
+};
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::{Location, Settings};
+
+/// Reads a worker's address: `host:port`, or an `http://` / `https://` URL.
+pub fn parse_worker(text: &str) -> Result<Url> {
+    let with_scheme = if text.contains("://") {
+        text.to_owned()
+    } else {
+        format!("http://{text}")
+    };
+    let url = Url::parse(&with_scheme)
+        .map_err(|e| Error::Usage(format!("worker {text:?} is not host:port or a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.port_or_known_default().is_none() {
+        return Err(Error::Usage(format!(
+            "worker {text:?} is not host:port or an http(s) URL"
+        )));
+    }
+    Ok(url)
+}
+
+/// The workers a client sends its stages to.
+#[derive(Debug, Clone)]
+struct Cluster {
+    urls: Vec<Url>,
+}
+
+impl WorkerResolver for Cluster {
+    fn get_urls(&self) -> std::result::Result<Vec<Url>, DataFusionError> {
+        Ok(self.urls.clone())
+    }
+}
+
+/// A session in `runtime`: distributed over `settings`' workers when there
+/// are any, else the plain single-process one.
+pub(crate) fn context(
+    config: SessionConfig,
+    runtime: &Arc<RuntimeEnv>,
+    settings: &Settings,
+) -> Result<SessionContext> {
+    let builder = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(Arc::clone(runtime))
+        .with_default_features();
+    if settings.workers.is_empty() {
+        return Ok(SessionContext::new_with_state(builder.build()));
+    }
+    let state = builder
+        .with_distributed_worker_resolver(Cluster {
+            urls: settings.workers.clone(),
+        })
+        .with_distributed_planner()
+        // After the planner, which puts its default in place.
+        .with_distributed_file_scan_config_bytes_per_partition(settings.worker_task_bytes)?
+        .build();
+    Ok(SessionContext::new_with_state(state))
+}
+
+/// A worker running the tasks clients send it, with causet's clock
+/// functions, within `settings`' memory limit, reading `data` (the clients'
+/// `--data`: a folder path each machine sees alike, or an object store,
+/// whose client it needs). Serve it with [`Worker::into_worker_server`].
+pub fn worker(data: &Location, settings: &Settings) -> Result<Worker> {
+    let runtime = settings.runtime_for(data)?;
+    Ok(
+        Worker::from_session_builder(|ctx: WorkerQueryContext| async move {
+            let mut state = ctx.builder.build();
+            for udf in crate::udfs::all() {
+                state.register_udf(Arc::new(udf))?;
+            }
+            Ok(state)
+        })
+        .with_runtime_env(runtime),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_are_host_port_or_urls() {
+        assert_eq!(
+            parse_worker("10.0.0.7:7070").unwrap().as_str(),
+            "http://10.0.0.7:7070/"
+        );
+        assert_eq!(
+            parse_worker("https://w1.example:443").unwrap().as_str(),
+            "https://w1.example/"
+        );
+        assert!(parse_worker("ftp://w1:21").is_err());
+        assert!(parse_worker("not a worker").is_err());
+    }
+}
