@@ -1,7 +1,7 @@
 //! Running the `causet` binary on data folders made from the samples.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
 /// Runs `causet --data DATA ARGS...`.
 pub fn causet(data: &Path, args: &[&str]) -> Output {
@@ -38,4 +38,28 @@ pub fn stdout(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// The findings and incidents of a `report --format json` run, without what
+/// names the folder or the time it was made. It must have exited 1: the
+/// samples hold errors to report.
+pub fn report_findings(out: &Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::json!({"findings": json["findings"], "incidents": json["incidents"]})
+}
+
+/// A child process (a server the test started) killed when dropped.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

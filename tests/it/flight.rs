@@ -9,10 +9,10 @@
 //! `CAUSET_REQUIRE_ADBC=1` (CI sets it) makes that a failure.
 
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{causet, imported, stdout};
+use crate::common::{KillOnDrop, causet, imported, stdout};
 
 const CLIENT: &str = r#"
 import json, sys
@@ -57,17 +57,10 @@ fn python() -> Option<String> {
 }
 
 struct Server {
-    child: Child,
+    _process: KillOnDrop,
     uri: String,
     /// The CA its certificate chains to, with TLS.
     ca: Option<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The test certificates the collector's TLS tests use (for 127.0.0.1).
@@ -109,7 +102,7 @@ fn serve(data: &Path, token_file: &Path, tls: bool) -> Server {
         std::thread::sleep(Duration::from_millis(50));
     };
     Server {
-        child,
+        _process: KillOnDrop(child),
         uri: format!("{}://{addr}", if tls { "grpc+tls" } else { "grpc" }),
         ca: tls.then(|| tls_dir().join("ca.pem").display().to_string()),
     }

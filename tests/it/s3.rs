@@ -10,23 +10,16 @@
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::child::terminate;
-use crate::common::{causet, imported, stdout};
+use crate::child::{Collector, terminate};
+use crate::common::{KillOnDrop, causet, imported, report_findings, stdout};
 
 /// An S3-compatible server on a loopback port, with one bucket.
 struct S3 {
-    child: Child,
+    _server: KillOnDrop,
     endpoint: String,
-}
-
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 const BUCKET: &str = "causet-test";
@@ -92,7 +85,7 @@ fn start_s3() -> Option<S3> {
         .spawn()
         .expect("start moto_server");
     let s3 = S3 {
-        child,
+        _server: KillOnDrop(child),
         endpoint: format!("http://127.0.0.1:{port}"),
     };
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -125,6 +118,22 @@ impl S3 {
             .envs(self.env())
             .output()
             .expect("run causet")
+    }
+
+    /// Starts `causet collect` uploading to `url`, its WAL in `wal`.
+    fn collector(&self, url: &str, wal: &Path, args: &[&str]) -> Collector {
+        let env = self.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut all = vec!["--wal", wal.to_str().unwrap()];
+        all.extend(args);
+        causet_bench::child::start_collector_at(
+            Path::new(env!("CARGO_BIN_EXE_causet")),
+            url.as_ref(),
+            &wal.with_extension("ready"),
+            &all,
+            &env,
+        )
+        .expect("start a collector on S3")
     }
 
     /// The keys under `prefix`, as moto lists them (one page is enough here).
@@ -168,39 +177,17 @@ fn send(http_addr: &str, samples: &[&str]) {
     }
 }
 
-/// A report's findings and incidents, without what names the folder or
-/// the time it was made. (It exits 1: the samples have errors to report.)
-fn report(out: &Output) -> serde_json::Value {
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    serde_json::json!({"findings": json["findings"], "incidents": json["incidents"]})
-}
-
 #[test]
 fn two_collectors_upload_to_one_prefix_and_the_report_reads_it() {
     let Some(s3) = start_s3() else {
         return;
     };
     let url = format!("s3://{BUCKET}/team/causet");
-    let env = s3.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let local = tempfile::tempdir().unwrap();
     let mut wals = Vec::new();
     for (i, samples) in [FIRST, SECOND].into_iter().enumerate() {
         let wal = local.path().join(format!("wal-{i}"));
-        let collector = causet_bench::child::start_collector_at(
-            Path::new(env!("CARGO_BIN_EXE_causet")),
-            url.as_ref(),
-            &local.path().join(format!("collector-{i}.ready")),
-            &["--wal", wal.to_str().unwrap()],
-            &env,
-        )
-        .expect("start a collector on S3");
+        let collector = s3.collector(&url, &wal, &[]);
         send(&collector.http, samples);
         terminate(collector);
         wals.push(wal);
@@ -240,8 +227,8 @@ fn two_collectors_upload_to_one_prefix_and_the_report_reads_it() {
     // The same answers as a local folder with the same spans.
     let all: Vec<&str> = FIRST.iter().chain(SECOND).copied().collect();
     let folder = imported(&all);
-    let on_s3 = report(&s3.causet(&url, &["report", "--format", "json"]));
-    let here = report(&causet(folder.path(), &["report", "--format", "json"]));
+    let on_s3 = report_findings(&s3.causet(&url, &["report", "--format", "json"]));
+    let here = report_findings(&causet(folder.path(), &["report", "--format", "json"]));
     assert!(!on_s3["findings"].as_array().unwrap().is_empty());
     assert_eq!(on_s3, here);
     let query = "SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces FROM spans";
@@ -257,20 +244,9 @@ fn a_collector_killed_before_its_flush_uploads_once_on_restart() {
         return;
     };
     let url = format!("s3://{BUCKET}/killed");
-    let env = s3.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let local = tempfile::tempdir().unwrap();
     let wal = local.path().join("wal");
-    let start = || {
-        causet_bench::child::start_collector_at(
-            Path::new(env!("CARGO_BIN_EXE_causet")),
-            url.as_ref(),
-            &local.path().join("collector.ready"),
-            &["--wal", wal.to_str().unwrap(), "--flush-interval", "1h"],
-            &env,
-        )
-        .expect("start a collector on S3")
-    };
+    let start = || s3.collector(&url, &wal, &["--flush-interval", "1h"]);
     let mut collector = start();
     send(&collector.http, FIRST);
     // Acknowledged, in the WAL, not uploaded: SIGKILL.

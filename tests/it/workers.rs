@@ -3,22 +3,15 @@
 //! process gives, with the plan's stages run on the workers.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{causet, imported, stdout};
+use crate::common::{KillOnDrop, causet, imported, report_findings, stdout};
 
 /// A `causet worker` child, killed when dropped.
 struct Worker {
-    child: Child,
+    _process: KillOnDrop,
     addr: String,
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start_worker(data: &Path, ready: &Path) -> Worker {
@@ -41,7 +34,10 @@ fn start_worker(data: &Path, ready: &Path) -> Worker {
         assert!(Instant::now() < deadline, "the worker did not start");
         std::thread::sleep(Duration::from_millis(20));
     };
-    Worker { child, addr }
+    Worker {
+        _process: KillOnDrop(child),
+        addr,
+    }
 }
 
 /// The samples' spans; a mix of every clock kind and finding.
@@ -97,18 +93,8 @@ fn three_workers_answer_as_one_process() {
     }
 
     // The report reads through the workers and finds the same.
-    let report = |out: Output| -> serde_json::Value {
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        serde_json::json!({"findings": json["findings"], "incidents": json["incidents"]})
-    };
-    let alone = report(causet(dir.path(), &["report", "--format", "json"]));
-    let spread = report(with_workers(&["report", "--format", "json"]));
+    let alone = report_findings(&causet(dir.path(), &["report", "--format", "json"]));
+    let spread = report_findings(&with_workers(&["report", "--format", "json"]));
     assert!(!alone["findings"].as_array().unwrap().is_empty());
     assert_eq!(spread, alone);
 
