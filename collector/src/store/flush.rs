@@ -440,9 +440,12 @@ impl Part {
             (Dest::Object(key), Some(upload)) => {
                 let uploaded = upload.put(&tmp, &key);
                 let _ = std::fs::remove_file(&tmp);
-                // Its partition folder here, if nothing else is staged in it.
-                if let Some(dir) = tmp.parent() {
-                    let _ = std::fs::remove_dir(dir);
+                // Its partition folders here (hour, date, table), as far as
+                // nothing else is staged in them.
+                for dir in tmp.ancestors().skip(1).take(3) {
+                    if std::fs::remove_dir(dir).is_err() {
+                        break;
+                    }
                 }
                 uploaded
             }
