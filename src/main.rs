@@ -1203,14 +1203,16 @@ async fn worker(data: Location, args: WorkerArgs) -> anyhow::Result<ExitCode> {
 
 async fn compact(data: Location, args: CompactArgs) -> anyhow::Result<ExitCode> {
     use causet_analyzer::compact;
-    let data = local_folder(&data, "compact")?;
     let now = epoch_ns(std::time::SystemTime::now());
     let size = |bytes: u64| {
         causet_analyzer::settings::human_bytes(usize::try_from(bytes).unwrap_or(usize::MAX))
     };
     let mut out = std::io::stdout().lock();
     if let Some(keep) = args.retain {
-        let gone = compact::retain(&data, now, nanos(keep))?;
+        let gone = match &data {
+            Location::Folder(dir) => compact::retain(dir, now, nanos(keep))?,
+            Location::Remote(remote) => compact::remote::retain(remote, now, nanos(keep)).await?,
+        };
         writeln!(
             out,
             "retention {}: deleted {} table-hours, {} files, {}",
@@ -1220,8 +1222,13 @@ async fn compact(data: Location, args: CompactArgs) -> anyhow::Result<ExitCode> 
             size(gone.bytes)
         )?;
     }
-    let done =
-        compact::compact(&data, now, nanos(args.older_than), &args.memory.settings()).await?;
+    let (older_than, settings) = (nanos(args.older_than), args.memory.settings());
+    let done = match &data {
+        Location::Folder(dir) => compact::compact(dir, now, older_than, &settings).await?,
+        Location::Remote(remote) => {
+            compact::remote::compact(remote, now, older_than, &settings).await?
+        }
+    };
     writeln!(
         out,
         "compacted {} table-hours: {} files -> {}, {} rows, {} -> {}{}",

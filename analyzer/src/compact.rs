@@ -30,6 +30,9 @@
 //! always safe and does nothing once an hour is one file. One compaction
 //! runs per data folder at a time ([`LOCK_FILE`]); a second is refused.
 //!
+//! A data folder in an object store is compacted the same way by
+//! [`remote`].
+//!
 //! **What is left alone.** Hours that end less than `older_than` ago (the
 //! collector may still flush late spans into them; a later run merges
 //! those), and files of WAL segments still in the log (a collector
@@ -55,6 +58,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ingested;
+
+pub mod remote;
 use crate::settings::Settings;
 
 /// Rows per row group of a merged file: large enough for scans to read in
@@ -259,13 +264,14 @@ fn sub_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// The hour since the epoch a `date=YYYY-MM-DD/hour=HH` folder holds.
 fn hour_of_dir(date: &Path, hour: &Path) -> Option<i64> {
-    let date = date.file_name()?.to_str()?.strip_prefix("date=")?;
-    let hh: i64 = hour
-        .file_name()?
-        .to_str()?
-        .strip_prefix("hour=")?
-        .parse()
-        .ok()?;
+    hour_of_names(date.file_name()?.to_str()?, hour.file_name()?.to_str()?)
+}
+
+/// The hour since the epoch of the partition names `date=YYYY-MM-DD` and
+/// `hour=HH` (folders, or object store prefixes).
+fn hour_of_names(date: &str, hour: &str) -> Option<i64> {
+    let date = date.strip_prefix("date=")?;
+    let hh: i64 = hour.strip_prefix("hour=")?.parse().ok()?;
     let start = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .ok()?
         .and_hms_opt(u32::try_from(hh).ok()?, 0, 0)?;

@@ -174,6 +174,13 @@ pub struct Remote {
 }
 
 impl Remote {
+    /// A data folder under `prefix` of `store`, which DataFusion is to find
+    /// by `url`'s scheme and host (a store built by hand, such as an
+    /// in-memory one for tests).
+    pub fn new(url: Url, store: Arc<dyn ObjectStore>, prefix: ObjectPath) -> Remote {
+        Remote { url, store, prefix }
+    }
+
     /// The store's client.
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
@@ -218,6 +225,41 @@ impl Remote {
         key.join(name)
     }
 }
+
+impl Remote {
+    /// Uploads the local file `file` as `key`: one PUT, or above
+    /// [`SINGLE_PUT_BYTES`] a multipart upload in parts of
+    /// [`UPLOAD_PART_BYTES`], which the store makes visible only when it
+    /// completes. Either way the object appears whole or not at all, and a
+    /// repeat replaces it.
+    pub async fn put_file(&self, file: &Path, key: &ObjectPath) -> object_store::Result<()> {
+        use object_store::ObjectStoreExt as _;
+        let bytes = std::fs::read(file).map_err(|source| object_store::Error::Generic {
+            store: "local file",
+            source: Box::new(source),
+        })?;
+        if bytes.len() <= SINGLE_PUT_BYTES {
+            self.store.put(key, bytes.into()).await?;
+        } else {
+            let upload = self.store.put_multipart(key).await?;
+            let mut parts =
+                object_store::WriteMultipart::new_with_chunk_size(upload, UPLOAD_PART_BYTES);
+            parts.write(&bytes);
+            parts.finish().await?;
+        }
+        Ok(())
+    }
+
+    /// `key` as a URL, for messages and for DataFusion to read it by.
+    pub fn url_of(&self, key: &ObjectPath) -> String {
+        format!("{}/{key}", self.store_url().as_str().trim_end_matches('/'))
+    }
+}
+
+/// Files up to this size are uploaded with one PUT; larger ones in parts.
+pub const SINGLE_PUT_BYTES: usize = 32 << 20;
+/// The part size of a multipart upload.
+pub const UPLOAD_PART_BYTES: usize = 16 << 20;
 
 impl fmt::Display for Remote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -282,7 +282,7 @@ fn a_remote_data_folder_is_refused_clearly_where_it_cannot_be_used() {
     assert!(text.contains("holds none of spans/"), "{text}");
     let text = error(s3.causet(&url, &["collect"]));
     assert!(text.contains("--wal DIR"), "{text}");
-    let text = error(s3.causet(&url, &["compact"]));
+    let text = error(s3.causet(&url, &["demo"]));
     assert!(text.contains("in an object store"), "{text}");
     let text = error(s3.causet("ftp://host/data", &["report"]));
     assert!(text.contains("not ftp://"), "{text}");
@@ -291,6 +291,94 @@ fn a_remote_data_folder_is_refused_clearly_where_it_cannot_be_used() {
     assert!(
         text.contains("--wal is for a data folder in an object store"),
         "{text}"
+    );
+}
+
+#[test]
+fn compaction_and_retention_in_an_object_store() {
+    let Some(s3) = start_s3() else {
+        return;
+    };
+    let url = format!("s3://{BUCKET}/compacted");
+    let local = tempfile::tempdir().unwrap();
+    let wal = local.path().join("wal");
+    let all: Vec<&str> = FIRST.iter().chain(SECOND).copied().collect();
+    // One import each: a file per table-hour per import.
+    for name in &all {
+        let sample =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("samples/{name}.otlp.json"));
+        stdout(&s3.causet(
+            &url,
+            &[
+                "import",
+                "--wal",
+                wal.to_str().unwrap(),
+                sample.to_str().unwrap(),
+            ],
+        ));
+    }
+    // Parquet objects per table-hour prefix.
+    let per_hour = || {
+        let mut dirs = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for key in s3.keys("compacted/") {
+            let (dir, name) = key.rsplit_once('/').unwrap();
+            dirs.entry(dir.to_owned())
+                .or_default()
+                .push(name.to_owned());
+        }
+        dirs
+    };
+    let before = per_hour();
+    assert!(before.values().any(|names| names.len() > 1), "{before:?}");
+    let query = "SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces FROM spans";
+    let rows = stdout(&s3.causet(&url, &["sql", query, "--format", "json"]));
+    let findings = report_findings(&s3.causet(&url, &["report", "--format", "json"]));
+
+    let out = stdout(&s3.causet(&url, &["compact"]));
+    assert!(
+        out.contains(&format!(
+            "compacted {} table-hours",
+            before.values().filter(|n| n.len() > 1).count()
+        )),
+        "{out}"
+    );
+    let after = per_hour();
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>()
+    );
+    for names in after.values() {
+        assert_eq!(names.len(), 1, "{after:?}");
+        assert!(
+            names[0].starts_with("compact-") || before.values().any(|b| b == names),
+            "{after:?}"
+        );
+    }
+    assert!(s3.keys("compacted/.compact.lock").is_empty());
+    assert_eq!(
+        stdout(&s3.causet(&url, &["sql", query, "--format", "json"])),
+        rows
+    );
+    assert_eq!(
+        report_findings(&s3.causet(&url, &["report", "--format", "json"])),
+        findings
+    );
+
+    // Again: nothing left to merge.
+    let out = stdout(&s3.causet(&url, &["compact"]));
+    assert!(out.contains("compacted 0 table-hours"), "{out}");
+    assert_eq!(per_hour(), after);
+
+    // Retention: the samples' hours are days old.
+    let out = stdout(&s3.causet(&url, &["compact", "--retain", "1d"]));
+    assert!(
+        out.contains(&format!("deleted {} table-hours", after.len())),
+        "{out}"
+    );
+    assert!(
+        s3.keys("compacted/").is_empty(),
+        "{:?}",
+        s3.keys("compacted/")
     );
 }
 

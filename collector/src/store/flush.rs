@@ -14,7 +14,6 @@ use causet_schema::location::Remote;
 use causet_schema::tables::{self, INGESTED_TABLES};
 use causet_schema::{WalError, partition, wal};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStoreExt as _, WriteMultipart};
 use parquet::arrow::ArrowWriter;
 use tokio::sync::oneshot;
 
@@ -23,11 +22,6 @@ use crate::convert::Converted;
 use crate::error::{Error, Result};
 
 const TMP_SUFFIX: &str = ".tmp";
-
-/// Files up to this size are uploaded with one PUT; larger ones in parts.
-const SINGLE_PUT_BYTES: usize = 32 << 20;
-/// The part size of a multipart upload.
-const UPLOAD_PART_BYTES: usize = 16 << 20;
 
 /// Where flushed Parquet files go.
 pub(crate) struct Target {
@@ -74,28 +68,14 @@ impl Target {
 }
 
 impl Upload {
-    /// Uploads the closed file `tmp` as `key`: one PUT, or above
-    /// [`SINGLE_PUT_BYTES`] a multipart upload, which the store makes
-    /// visible only when it completes. Either way the object appears whole
-    /// or not at all, and a repeat replaces it.
+    /// Uploads the closed file `tmp` as `key` (see [`Remote::put_file`]).
     fn put(&self, tmp: &Path, key: &ObjectPath) -> Result<()> {
-        let bytes = std::fs::read(tmp).map_err(|e| Error::io(tmp, e))?;
-        let store = self.remote.store();
-        let failed = |source| Error::Upload {
-            key: format!("{}/{key}", self.remote.store_url()),
-            source,
-        };
-        self.runtime.block_on(async {
-            if bytes.len() <= SINGLE_PUT_BYTES {
-                store.put(key, bytes.into()).await.map_err(failed)?;
-            } else {
-                let upload = store.put_multipart(key).await.map_err(failed)?;
-                let mut parts = WriteMultipart::new_with_chunk_size(upload, UPLOAD_PART_BYTES);
-                parts.write(&bytes);
-                parts.finish().await.map_err(failed)?;
-            }
-            Ok(())
-        })
+        self.runtime
+            .block_on(self.remote.put_file(tmp, key))
+            .map_err(|source| Error::Upload {
+                key: self.remote.url_of(key),
+                source,
+            })
     }
 }
 
