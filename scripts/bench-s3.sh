@@ -3,9 +3,10 @@
 # baseline): a datagen set written as the collector writes it (a file per
 # table, hour and 10 s flush), uploaded as it is to an S3 server on
 # loopback (moto's), then `causet report` on each, interleaved. Prints wall
-# time, peak RSS and bytes read: for the folder what causet read from files,
-# for S3 what the server sent (HTTP bodies and headers), and whether the
-# findings are the same.
+# time, peak RSS and bytes read: for the folder what causet read from files
+# (its rchar), for S3 what crossed the loopback interface during the run
+# (requests and responses with their HTTP and TCP headers; anything else on
+# loopback at the time too), and whether the findings are the same.
 #
 #   scripts/bench-s3.sh                    # 1M spans, 3 runs each
 #   SPANS=200000 RUNS=1 scripts/bench-s3.sh
@@ -49,15 +50,14 @@ for folder, _, files in os.walk(root):
         s3.upload_file(path, "bench", "causet/" + os.path.relpath(path, root))
 EOF
 
-# run DATA OUT: one report; prints "wall_s peak_rss_kib bytes_read". Bytes
-# read are causet's (rchar) for a folder, the server's writes for S3.
+# run DATA OUT: one report; prints "wall_s peak_rss_kib bytes_read".
 run() {
-  python3 - "$BIN/causet" "$1" "$2" "$MOTO" <<'EOF'
+  python3 - "$BIN/causet" "$1" "$2" <<'EOF'
 import os, subprocess, sys, time
-causet, data, out, moto = sys.argv[1:5]
-def wchar(pid):
-    return int(next(l for l in open(f"/proc/{pid}/io") if l.startswith("wchar")).split()[1])
-served = wchar(moto)
+causet, data, out = sys.argv[1:4]
+def loopback():
+    return int(next(l for l in open("/proc/net/dev") if l.strip().startswith("lo:")).split(":")[1].split()[0])
+lo = loopback()
 start = time.monotonic()
 child = subprocess.Popen([causet, "--data", data, "report", "--format", "json", "-o", out],
                          stderr=subprocess.DEVNULL)
@@ -67,7 +67,7 @@ rchar = int(next(l for l in open(f"/proc/{child.pid}/io") if l.startswith("rchar
 _, status, usage = os.wait4(child.pid, 0)
 if os.waitstatus_to_exitcode(status) not in (0, 1):
     sys.exit(f"causet report on {data} failed")
-read = wchar(moto) - served if data.startswith("s3://") else rchar
+read = loopback() - lo if data.startswith("s3://") else rchar
 print(f"{wall:.2f} {usage.ru_maxrss} {read}")
 EOF
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One client and three `causet worker`s on loopback against one process (the
 # baseline), on the same datagen set written as the collector writes it:
-# an aggregate over `spans`, a join of events to spans, and `causet report`,
-# interleaved. Prints wall time and peak RSS of the client, the CPU seconds
-# each worker spent (how the work divides), whether the answers are the
-# same, and the distributed plan with each task's rows (EXPLAIN ANALYZE).
+# an aggregate over `spans`, a self-join of each span to its parent, and
+# `causet report`, interleaved. Prints wall time, peak RSS and CPU seconds
+# of the client (or the one process), the CPU seconds each worker spent
+# (how the work divides), whether the answers are the same, and the
+# distributed plan with each stage's tasks and rows (EXPLAIN ANALYZE).
 # This machine's cores are shared by all four processes, so the ratio is
 # the overhead of going distributed, not a speed-up.
 #
@@ -40,21 +41,22 @@ cpu() {
     awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f ", ($14 + $15) / hz }' "/proc/$pid/stat"
   done
 }
-# run NAME ARGS...: one timed run into $WORK/NAME.out; appends "wall rss cpu1 cpu2 cpu3".
+# run NAME ARGS...: one timed run into $WORK/NAME.out; appends
+# "wall rss client_cpu cpu1 cpu2 cpu3".
 run() {
   local name="$1"
   shift
   local before after
   before="$(cpu)"
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$BIN/causet" --data "$WORK/data" "$@" > "$WORK/$name.out" 2> /dev/null || [ $? -le 1 ]
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$BIN/causet" --data "$WORK/data" "$@" > "$WORK/$name.out" 2> /dev/null || [ $? -le 1 ]
   after="$(cpu)"
-  printf '%s %s\n' "$(tail -n 1 "$WORK/time")" \
+  printf '%s %s\n' "$(tail -n 1 "$WORK/time" | awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }')" \
     "$(python3 -c 'import sys; a, b = sys.argv[1].split(), sys.argv[2].split(); print(" ".join(f"{float(y) - float(x):.2f}" for x, y in zip(a, b)))' "$before" "$after")" \
     >> "$WORK/$name.runs"
 }
 
 AGG="SELECT node, count(*) AS spans, count(DISTINCT trace_id) AS traces, max(end_time - start_time) AS longest FROM spans GROUP BY node ORDER BY node"
-JOIN="SELECT s.node, count(*) AS events FROM span_events e JOIN spans s ON e.trace_id = s.trace_id AND e.span_id = s.span_id GROUP BY s.node ORDER BY s.node"
+JOIN="SELECT p.node AS caller, c.node AS callee, count(*) AS calls FROM spans c JOIN spans p ON c.trace_id = p.trace_id AND c.parent_span_id = p.span_id WHERE c.node <> p.node GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 50"
 for _ in $(seq "$RUNS"); do
   run agg-one sql --format json "$AGG"
   run agg-three sql --format json --workers "$WORKERS" "$AGG"
@@ -71,17 +73,18 @@ same() { cmp -s "$1" "$2" && echo yes || echo NO; }
 col() { cut -d' ' -f"$1" "$WORK/$2.runs" | median; }
 max() { cut -d' ' -f"$1" "$WORK/$2.runs" | sort -g | tail -n 1; }
 echo "== $SPANS spans in $(find "$WORK/data" -name '*.parquet' | wc -l) files; medians of $RUNS interleaved runs; 3 workers on the same 2 cores"
-printf '%-8s %10s %10s %7s %14s %14s %22s %5s\n' "" "one s" "three s" ratio "one RSS MiB" "client RSS" "worker CPU s (1 2 3)" same
+printf '%-7s %7s %8s %6s %9s %11s %8s %11s %20s %5s\n' "" "one s" "three s" ratio "one MiB" "client MiB" "one CPU" "client CPU" "worker CPU (1 2 3)" same
 for q in agg join report; do
   if [ "$q" = report ]; then
     s="$(same <(findings "$WORK/report-one.out") <(findings "$WORK/report-three.out"))"
   else
     s="$(same "$WORK/$q-one.out" "$WORK/$q-three.out")"
   fi
-  printf '%-8s %10s %10s %7s %14s %14s %22s %5s\n' "$q" "$(col 1 "$q-one")" "$(col 1 "$q-three")" \
+  printf '%-7s %7s %8s %6s %9s %11s %8s %11s %20s %5s\n' "$q" "$(col 1 "$q-one")" "$(col 1 "$q-three")" \
     "$(awk -v a="$(col 1 "$q-three")" -v b="$(col 1 "$q-one")" 'BEGIN { printf "%.2f", a / b }')" \
     "$(($(max 2 "$q-one") / 1024))" "$(($(max 2 "$q-three") / 1024))" \
-    "$(col 3 "$q-three") $(col 4 "$q-three") $(col 5 "$q-three")" "$s"
+    "$(col 3 "$q-one")" "$(col 3 "$q-three")" \
+    "$(col 4 "$q-three") $(col 5 "$q-three") $(col 6 "$q-three")" "$s"
 done
 echo
 echo "== EXPLAIN ANALYZE of the aggregate with the workers (rows per task)"
