@@ -1,6 +1,7 @@
 //! causet's analyzer: SQL over collected spans and the happens-before graph.
 //!
-//! An [`Analyzer`] is a DataFusion session over a data folder, with:
+//! An [`Analyzer`] is a DataFusion session over a data folder (a local
+//! folder, or a prefix in an object store: [`Location`]), with:
 //!
 //! - `spans`, `span_events`, `span_links`: the Parquet files and the
 //!   unflushed write-ahead log, deduplicated (see [`ingested`]);
@@ -17,6 +18,8 @@
 //! [`Settings`]' time range plus its horizon. Everything runs under one
 //! memory pool ([`settings`]); [`windows`] walks a long range one window
 //! at a time, so a report's memory is set by the window, not by the data.
+//! With [`Settings::workers`], queries and the analysis's scans run on
+//! `causet worker`s ([`workers`]); [`compact`] merges and retires hours.
 //!
 //! ```no_run
 //! # async fn run() -> causet_analyzer::Result<()> {
