@@ -30,6 +30,11 @@ pub fn imported(samples: &[&str]) -> tempfile::TempDir {
     dir
 }
 
+/// `causet sql QUERY --format json` on `data`.
+pub fn sql_json(data: &Path, query: &str) -> String {
+    stdout(&causet(data, &["sql", query, "--format", "json"]))
+}
+
 /// Stdout of a run that must have succeeded.
 pub fn stdout(out: &Output) -> String {
     assert!(

@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::child::{Collector, terminate};
-use crate::common::{KillOnDrop, causet, imported, report_findings, stdout};
+use crate::common::{KillOnDrop, causet, imported, report_findings, sql_json, stdout};
 
 /// An S3-compatible server on a loopback port, with one bucket.
 struct S3 {
@@ -118,6 +118,11 @@ impl S3 {
             .envs(self.env())
             .output()
             .expect("run causet")
+    }
+
+    /// `causet sql QUERY --format json` on `url`'s data.
+    fn sql(&self, url: &str, query: &str) -> String {
+        stdout(&self.causet(url, &["sql", query, "--format", "json"]))
     }
 
     /// Starts `causet collect` uploading to `url`, its WAL in `wal`.
@@ -232,10 +237,7 @@ fn two_collectors_upload_to_one_prefix_and_the_report_reads_it() {
     assert!(!on_s3["findings"].as_array().unwrap().is_empty());
     assert_eq!(on_s3, here);
     let query = "SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces FROM spans";
-    assert_eq!(
-        stdout(&s3.causet(&url, &["sql", query, "--format", "json"])),
-        stdout(&causet(folder.path(), &["sql", query, "--format", "json"]))
-    );
+    assert_eq!(s3.sql(&url, query), sql_json(folder.path(), query));
 }
 
 #[test]
@@ -262,10 +264,7 @@ fn a_collector_killed_before_its_flush_uploads_once_on_restart() {
 
     let folder = imported(FIRST);
     let query = "SELECT count(*) AS spans FROM spans";
-    assert_eq!(
-        stdout(&s3.causet(&url, &["sql", query, "--format", "json"])),
-        stdout(&causet(folder.path(), &["sql", query, "--format", "json"]))
-    );
+    assert_eq!(s3.sql(&url, query), sql_json(folder.path(), query));
 }
 
 #[test]
@@ -331,7 +330,7 @@ fn compaction_and_retention_in_an_object_store() {
     let before = per_hour();
     assert!(before.values().any(|names| names.len() > 1), "{before:?}");
     let query = "SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces FROM spans";
-    let rows = stdout(&s3.causet(&url, &["sql", query, "--format", "json"]));
+    let rows = s3.sql(&url, query);
     let findings = report_findings(&s3.causet(&url, &["report", "--format", "json"]));
 
     let out = stdout(&s3.causet(&url, &["compact"]));
@@ -355,10 +354,7 @@ fn compaction_and_retention_in_an_object_store() {
         );
     }
     assert!(s3.keys("compacted/.compact.lock").is_empty());
-    assert_eq!(
-        stdout(&s3.causet(&url, &["sql", query, "--format", "json"])),
-        rows
-    );
+    assert_eq!(s3.sql(&url, query), rows);
     assert_eq!(
         report_findings(&s3.causet(&url, &["report", "--format", "json"])),
         findings

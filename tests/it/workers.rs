@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{KillOnDrop, causet, imported, report_findings, stdout};
+use crate::common::{KillOnDrop, causet, imported, report_findings, sql_json, stdout};
 
 /// A `causet worker` child, killed when dropped.
 struct Worker {
@@ -86,7 +86,7 @@ fn three_workers_answer_as_one_process() {
         "SELECT kind, count(*) AS n FROM findings GROUP BY kind ORDER BY kind",
         "SELECT step, source, from_node, to_node FROM hb_path(6, 19) ORDER BY step",
     ] {
-        let alone = stdout(&causet(dir.path(), &["sql", "--format", "json", sql]));
+        let alone = sql_json(dir.path(), sql);
         let spread = stdout(&with_workers(&["sql", "--format", "json", sql]));
         assert!(alone.len() > 2, "{sql}: no rows");
         assert_eq!(spread, alone, "{sql}");
