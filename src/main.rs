@@ -705,8 +705,7 @@ fn init_logging(default: &str) {
 }
 
 async fn collect(data: Location, args: CollectArgs) -> anyhow::Result<ExitCode> {
-    let mut config = CollectorConfig::new(".");
-    config.store = store_config(&data, args.wal)?;
+    let mut config = CollectorConfig::with_store(store_config(&data, args.wal)?);
     config.store.flush_interval = args.flush_interval;
     config.store.segment_bytes = args.segment_bytes;
     config.grpc_addr = args.grpc;

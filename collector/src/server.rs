@@ -47,8 +47,14 @@ pub struct CollectorConfig {
 impl CollectorConfig {
     /// Defaults for `data_dir`: loopback on the standard OTLP ports.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self::with_store(StoreConfig::new(data_dir))
+    }
+
+    /// Defaults for a store laid out as `store` says (a data folder in an
+    /// object store, say): loopback on the standard OTLP ports.
+    pub fn with_store(store: StoreConfig) -> Self {
         CollectorConfig {
-            store: StoreConfig::new(data_dir),
+            store,
             grpc_addr: DEFAULT_GRPC_ADDR.into(),
             http_addr: DEFAULT_HTTP_ADDR.into(),
             limits: Limits::default(),
