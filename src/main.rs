@@ -210,11 +210,26 @@ struct DetectArgs {
     /// scan is divided among the workers by (e.g. 16MiB, 1GiB).
     #[arg(long, default_value = "16MiB", value_parser = parse_bytes)]
     worker_task_bytes: usize,
+    /// With --workers: the bearer token the workers were started with
+    /// (their --auth-token-file), read from this file.
+    #[arg(long, requires = "workers")]
+    worker_token_file: Option<PathBuf>,
     #[command(flatten)]
     memory: MemoryArgs,
 }
 
 impl DetectArgs {
+    fn worker_token(&self) -> anyhow::Result<Option<causet_analyzer::settings::WorkerToken>> {
+        let Some(path) = &self.worker_token_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(Some(causet_analyzer::settings::WorkerToken(
+            text.trim().to_owned(),
+        )))
+    }
+
     fn config(&self) -> DetectConfig {
         DetectConfig {
             max_offset_ns: nanos(self.max_offset),
@@ -228,13 +243,14 @@ impl DetectArgs {
         }
     }
 
-    fn settings(&self) -> Settings {
-        Settings {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        Ok(Settings {
             detect: self.config(),
             workers: self.workers.clone(),
             worker_task_bytes: self.worker_task_bytes,
+            worker_token: self.worker_token()?,
             ..self.memory.settings()
-        }
+        })
     }
 }
 
@@ -573,6 +589,10 @@ struct WorkerArgs {
     /// Listen address (gRPC; port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:7070")]
     listen: std::net::SocketAddr,
+    /// Require `Authorization: Bearer <token>` from clients and other
+    /// workers, the token read from this file (clients: --worker-token-file).
+    #[arg(long)]
+    auth_token_file: Option<PathBuf>,
     /// Write {"worker":ADDR} here once listening.
     #[arg(long)]
     ready_file: Option<PathBuf>,
@@ -763,6 +783,28 @@ fn compact_in_background(data: PathBuf, after: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A gRPC interceptor that lets through requests carrying `token` (all,
+/// without one) and answers the others UNAUTHENTICATED.
+fn bearer(
+    token: Option<causet_collector::auth::Token>,
+) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone {
+    move |request: tonic::Request<()>| match &token {
+        Some(token)
+            if !token.admits(
+                request
+                    .metadata()
+                    .get("authorization")
+                    .map(|v| v.as_bytes()),
+            ) =>
+        {
+            Err(tonic::Status::unauthenticated(
+                "missing or wrong bearer token (see --auth-token-file)",
+            ))
+        }
+        _ => Ok(request),
+    }
+}
+
 /// Completes on SIGINT or SIGTERM.
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -884,7 +926,7 @@ async fn sql(data: Location, args: SqlArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Parquet && args.output.is_none() {
         anyhow::bail!("--format parquet needs -o FILE");
     }
-    let analyzer = open(&data, args.detect.settings()).await?;
+    let analyzer = open(&data, args.detect.settings()?).await?;
     let mut out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -951,7 +993,7 @@ async fn report(data: Location, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings {
         range: TimeRange { from_ns, to_ns },
         horizon_ns: nanos(*args.horizon),
-        ..args.detect.settings()
+        ..args.detect.settings()?
     };
     let options = causet_analyzer::report::ReportOptions {
         from_ns,
@@ -1085,7 +1127,7 @@ fn write_atomically(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
 }
 
 async fn explain(data: Location, args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let analyzer = open(&data, args.detect.settings()).await?;
+    let analyzer = open(&data, args.detect.settings()?).await?;
     let detected = analyzer.findings().await?;
     let built = analyzer.graph().await?;
     let mut diagram = causet_analyzer::explain::diagram(
@@ -1110,7 +1152,7 @@ async fn explain(data: Location, args: ExplainArgs) -> anyhow::Result<ExitCode> 
 }
 
 async fn cut(data: Location, args: CutArgs) -> anyhow::Result<ExitCode> {
-    let analyzer = open(&data, args.detect.settings()).await?;
+    let analyzer = open(&data, args.detect.settings()?).await?;
     let at = epoch_ns(*args.at);
     let text = analyzer.cut(at, nanos(*args.lookback), &args.keys).await?;
     write_output(None, &text)?;
@@ -1122,7 +1164,7 @@ async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<ExitCode> {
     use causet_analyzer::flight::FlightSql;
     use causet_collector::listen::Incoming;
 
-    let analyzer = std::sync::Arc::new(open(&data, args.detect.settings()).await?);
+    let analyzer = std::sync::Arc::new(open(&data, args.detect.settings()?).await?);
     let token = args.access.token()?;
     let tls = match args.access.tls() {
         Some(files) => Some(files.server_config(&[b"h2"])?),
@@ -1140,24 +1182,7 @@ async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<ExitCode> {
             tracing::warn!(%addr, "serving on a non-loopback address without --tls-cert: the token crosses the network in the clear");
         }
     }
-    let service = FlightServiceServer::with_interceptor(
-        FlightSql::new(analyzer)?,
-        move |request: tonic::Request<()>| match &token {
-            Some(token)
-                if !token.admits(
-                    request
-                        .metadata()
-                        .get("authorization")
-                        .map(|v| v.as_bytes()),
-                ) =>
-            {
-                Err(tonic::Status::unauthenticated(
-                    "missing or wrong bearer token (see --auth-token-file)",
-                ))
-            }
-            _ => Ok(request),
-        },
-    );
+    let service = FlightServiceServer::with_interceptor(FlightSql::new(analyzer)?, bearer(token));
     if let Some(path) = &args.ready_file {
         std::fs::write(
             path,
@@ -1175,12 +1200,16 @@ async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 async fn worker(data: Location, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let worker = causet_analyzer::workers::worker(&data, &args.memory.settings())?;
+    let token = match &args.auth_token_file {
+        Some(path) => Some(causet_collector::auth::Token::from_file(path)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    if !addr.ip().is_loopback() {
-        tracing::warn!(%addr, "a worker runs the plans of anyone who reaches it: keep it on a private network");
+    if !addr.ip().is_loopback() && token.is_none() {
+        tracing::warn!(%addr, "a worker without --auth-token-file runs the plans of anyone who reaches it: keep it on a private network");
     }
     if let Some(path) = &args.ready_file {
         std::fs::write(
@@ -1191,7 +1220,10 @@ async fn worker(data: Location, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     }
     tracing::info!(%addr, data = %data, "serving as a worker");
     tonic::transport::Server::builder()
-        .add_service(worker.into_worker_server())
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            worker.into_worker_server(),
+            bearer(token),
+        ))
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
             shutdown_signal(),
@@ -1262,7 +1294,7 @@ async fn diff(data: Location, args: DiffArgs) -> anyhow::Result<ExitCode> {
             from_ns: ns(args.from),
             to_ns: ns(args.to),
         },
-        ..args.detect.settings()
+        ..args.detect.settings()?
     };
     let analyzer = open(&data, settings).await?;
     let built = analyzer.graph().await?;

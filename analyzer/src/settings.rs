@@ -130,6 +130,19 @@ pub struct Settings {
     /// With workers: bytes of Parquet per scan task (the unit the files of
     /// a scan are divided among the workers by).
     pub worker_task_bytes: usize,
+    /// The bearer token the workers were started with
+    /// (`causet worker --auth-token-file`), sent with every request to them.
+    pub worker_token: Option<WorkerToken>,
+}
+
+/// A bearer token for `causet worker`s; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WorkerToken(pub String);
+
+impl std::fmt::Debug for WorkerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WorkerToken(..)")
+    }
 }
 
 impl Default for Settings {
@@ -141,6 +154,7 @@ impl Default for Settings {
             memory_limit: DEFAULT_MEMORY_LIMIT,
             workers: Vec::new(),
             worker_task_bytes: DEFAULT_WORKER_TASK_BYTES,
+            worker_token: None,
         }
     }
 }

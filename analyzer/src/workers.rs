@@ -24,6 +24,8 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion_distributed::{
     DistributedExt as _, SessionStateBuilderExt as _, Worker, WorkerQueryContext, WorkerResolver,
 };
+use http::HeaderMap;
+use http::header::AUTHORIZATION;
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -72,15 +74,22 @@ pub(crate) fn context(
     if settings.workers.is_empty() {
         return Ok(SessionContext::new_with_state(builder.build()));
     }
-    let state = builder
+    let mut builder = builder
         .with_distributed_worker_resolver(Cluster {
             urls: settings.workers.clone(),
         })
         .with_distributed_planner()
         // After the planner, which puts its default in place.
-        .with_distributed_file_scan_config_bytes_per_partition(settings.worker_task_bytes)?
-        .build();
-    Ok(SessionContext::new_with_state(state))
+        .with_distributed_file_scan_config_bytes_per_partition(settings.worker_task_bytes)?;
+    if let Some(token) = &settings.worker_token {
+        let value = format!("Bearer {}", token.0)
+            .parse()
+            .map_err(|_| Error::Usage("the worker token is not a valid header value".into()))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, value);
+        builder = builder.with_distributed_passthrough_headers(headers)?;
+    }
+    Ok(SessionContext::new_with_state(builder.build()))
 }
 
 /// A worker running the tasks clients send it, with causet's clock
@@ -91,7 +100,15 @@ pub fn worker(data: &Location, settings: &Settings) -> Result<Worker> {
     let runtime = settings.runtime_for(data)?;
     Ok(
         Worker::from_session_builder(|ctx: WorkerQueryContext| async move {
-            let mut state = ctx.builder.build();
+            // A task that reads from other workers passes on the token it
+            // came with.
+            let mut builder = ctx.builder;
+            if let Some(token) = ctx.headers.get(AUTHORIZATION) {
+                let mut headers = HeaderMap::new();
+                headers.insert(AUTHORIZATION, token.clone());
+                builder = builder.with_distributed_passthrough_headers(headers)?;
+            }
+            let mut state = builder.build();
             for udf in crate::udfs::all() {
                 state.register_udf(Arc::new(udf))?;
             }

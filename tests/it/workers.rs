@@ -14,13 +14,14 @@ struct Worker {
     addr: String,
 }
 
-fn start_worker(data: &Path, ready: &Path) -> Worker {
+fn start_worker(data: &Path, ready: &Path, args: &[&str]) -> Worker {
     let _ = std::fs::remove_file(ready);
     let child = Command::new(env!("CARGO_BIN_EXE_causet"))
         .arg("--data")
         .arg(data)
         .args(["worker", "--listen", "127.0.0.1:0", "--ready-file"])
         .arg(ready)
+        .args(args)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -55,7 +56,7 @@ fn three_workers_answer_as_one_process() {
     let dir = imported(SAMPLES);
     let ready = tempfile::tempdir().unwrap();
     let workers: Vec<Worker> = (0..3)
-        .map(|i| start_worker(dir.path(), &ready.path().join(format!("w{i}.ready"))))
+        .map(|i| start_worker(dir.path(), &ready.path().join(format!("w{i}.ready")), &[]))
         .collect();
     let list = workers
         .iter()
@@ -143,4 +144,43 @@ fn an_unreachable_worker_is_an_error_not_a_hang() {
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("Distributed DataFusion worker"), "{text}");
+}
+
+#[test]
+fn workers_with_a_token_refuse_clients_without_it() {
+    let dir = imported(SAMPLES);
+    let work = tempfile::tempdir().unwrap();
+    let token = work.path().join("token");
+    std::fs::write(&token, "w0rker-secret\n").unwrap();
+    let token = token.to_str().unwrap();
+    let workers: Vec<Worker> = (0..3)
+        .map(|i| {
+            let ready = work.path().join(format!("w{i}.ready"));
+            start_worker(dir.path(), &ready, &["--auth-token-file", token])
+        })
+        .collect();
+    let list = workers
+        .iter()
+        .map(|w| w.addr.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let query = "SELECT node, count(*) AS spans FROM spans GROUP BY node ORDER BY node";
+    let spread = |extra: &[&str]| {
+        let mut args = vec!["sql", "--format", "json", query, "--workers", &list];
+        args.extend(["--worker-task-bytes", "1"]);
+        args.extend(extra);
+        causet(dir.path(), &args)
+    };
+    // With the token: the stages, shuffles between workers included, run.
+    let with = spread(&["--worker-token-file", token]);
+    assert_eq!(stdout(&with), sql_json(dir.path(), query));
+    // Without it, or with another: refused.
+    let without = spread(&[]);
+    assert!(!without.status.success());
+    let text = String::from_utf8_lossy(&without.stderr);
+    assert!(text.contains("bearer token"), "{text}");
+    let wrong = work.path().join("wrong");
+    std::fs::write(&wrong, "guess").unwrap();
+    let out = spread(&["--worker-token-file", wrong.to_str().unwrap()]);
+    assert!(!out.status.success());
 }
