@@ -463,12 +463,18 @@ struct AccessArgs {
     tls_key: Option<PathBuf>,
 }
 
+/// The bearer token in the file at `path`, if one is named.
+fn read_token(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Option<causet_collector::auth::Token>> {
+    Ok(path
+        .map(causet_collector::auth::Token::from_file)
+        .transpose()?)
+}
+
 impl AccessArgs {
     fn token(&self) -> anyhow::Result<Option<causet_collector::auth::Token>> {
-        Ok(match &self.auth_token_file {
-            Some(path) => Some(causet_collector::auth::Token::from_file(path)?),
-            None => None,
-        })
+        read_token(self.auth_token_file.as_deref())
     }
 
     fn tls(&self) -> Option<causet_collector::listen::TlsFiles> {
@@ -1200,10 +1206,7 @@ async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 async fn worker(data: Location, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let worker = causet_analyzer::workers::worker(&data, &args.memory.settings())?;
-    let token = match &args.auth_token_file {
-        Some(path) => Some(causet_collector::auth::Token::from_file(path)?),
-        None => None,
-    };
+    let token = read_token(args.auth_token_file.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

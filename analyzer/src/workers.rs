@@ -60,6 +60,12 @@ impl WorkerResolver for Cluster {
     }
 }
 
+/// Headers of one `Authorization: <value>`, passed with every request to
+/// a worker.
+fn authorization(value: http::HeaderValue) -> HeaderMap {
+    HeaderMap::from_iter([(AUTHORIZATION, value)])
+}
+
 /// A session in `runtime`: distributed over `settings`' workers when there
 /// are any, else the plain single-process one.
 pub(crate) fn context(
@@ -85,9 +91,7 @@ pub(crate) fn context(
         let value = format!("Bearer {}", token.0)
             .parse()
             .map_err(|_| Error::Usage("the worker token is not a valid header value".into()))?;
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, value);
-        builder = builder.with_distributed_passthrough_headers(headers)?;
+        builder = builder.with_distributed_passthrough_headers(authorization(value))?;
     }
     Ok(SessionContext::new_with_state(builder.build()))
 }
@@ -104,9 +108,8 @@ pub fn worker(data: &Location, settings: &Settings) -> Result<Worker> {
             // came with.
             let mut builder = ctx.builder;
             if let Some(token) = ctx.headers.get(AUTHORIZATION) {
-                let mut headers = HeaderMap::new();
-                headers.insert(AUTHORIZATION, token.clone());
-                builder = builder.with_distributed_passthrough_headers(headers)?;
+                builder =
+                    builder.with_distributed_passthrough_headers(authorization(token.clone()))?;
             }
             let mut state = builder.build();
             for udf in crate::udfs::all() {

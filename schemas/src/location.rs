@@ -202,17 +202,7 @@ impl Remote {
 
     /// The URL of `table`'s folder, ending in `/`.
     pub fn table_url(&self, table: &str) -> String {
-        let mut url = self.store_url().to_string();
-        if !url.ends_with('/') {
-            url.push('/');
-        }
-        for part in self.prefix.parts() {
-            url.push_str(part.as_ref());
-            url.push('/');
-        }
-        url.push_str(table);
-        url.push('/');
-        url
+        format!("{}/", self.url_of(&self.prefix.clone().join(table)))
     }
 
     /// The key of a file `name` of `table` and `hour` (see

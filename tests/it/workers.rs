@@ -41,6 +41,20 @@ fn start_worker(data: &Path, ready: &Path, args: &[&str]) -> Worker {
     }
 }
 
+/// Three workers on `data` with `args`, their ready files in `dir`, and
+/// their addresses as `--workers` takes them.
+fn start_workers(data: &Path, dir: &Path, args: &[&str]) -> (Vec<Worker>, String) {
+    let workers: Vec<Worker> = (0..3)
+        .map(|i| start_worker(data, &dir.join(format!("w{i}.ready")), args))
+        .collect();
+    let list = workers
+        .iter()
+        .map(|w| w.addr.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    (workers, list)
+}
+
 /// The samples' spans; a mix of every clock kind and finding.
 const SAMPLES: &[&str] = &[
     "concurrent-write",
@@ -55,14 +69,7 @@ const SAMPLES: &[&str] = &[
 fn three_workers_answer_as_one_process() {
     let dir = imported(SAMPLES);
     let ready = tempfile::tempdir().unwrap();
-    let workers: Vec<Worker> = (0..3)
-        .map(|i| start_worker(dir.path(), &ready.path().join(format!("w{i}.ready")), &[]))
-        .collect();
-    let list = workers
-        .iter()
-        .map(|w| w.addr.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
+    let (workers, list) = start_workers(dir.path(), ready.path(), &[]);
     let with_workers = |args: &[&str]| -> Output {
         let mut all = args.to_vec();
         // Every file its own task: the samples are small.
@@ -153,17 +160,7 @@ fn workers_with_a_token_refuse_clients_without_it() {
     let token = work.path().join("token");
     std::fs::write(&token, "w0rker-secret\n").unwrap();
     let token = token.to_str().unwrap();
-    let workers: Vec<Worker> = (0..3)
-        .map(|i| {
-            let ready = work.path().join(format!("w{i}.ready"));
-            start_worker(dir.path(), &ready, &["--auth-token-file", token])
-        })
-        .collect();
-    let list = workers
-        .iter()
-        .map(|w| w.addr.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
+    let (_workers, list) = start_workers(dir.path(), work.path(), &["--auth-token-file", token]);
     let query = "SELECT node, count(*) AS spans FROM spans GROUP BY node ORDER BY node";
     let spread = |extra: &[&str]| {
         let mut args = vec!["sql", "--format", "json", query, "--workers", &list];

@@ -55,10 +55,9 @@ pub async fn compact(
     older_than_ns: i64,
     settings: &Settings,
 ) -> Result<Compacted> {
-    let lock = Lock::take(remote, now_ns).await?;
     let runtime = settings.runtime_for(&Location::Remote(remote.clone()))?;
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
-    let run = async {
+    locked(remote, now_ns, async {
         let mut done = Compacted::default();
         for hour in hours(remote).await? {
             if finish_interrupted(remote, &ctx, &hour.prefix).await? {
@@ -82,17 +81,14 @@ pub async fn compact(
             done.bytes_after += merged.1;
         }
         Ok(done)
-    };
-    let done = run.await;
-    lock.release().await?;
-    done
+    })
+    .await
 }
 
 /// Deletes every table-hour under `remote` that ended at least `keep_ns`
 /// before `now_ns`: links and events first, spans last.
 pub async fn retain(remote: &Remote, now_ns: i64, keep_ns: i64) -> Result<Retained> {
-    let lock = Lock::take(remote, now_ns).await?;
-    let run = async {
+    locked(remote, now_ns, async {
         let mut done = Retained::default();
         let mut expired: Vec<Hour> = hours(remote)
             .await?
@@ -115,8 +111,19 @@ pub async fn retain(remote: &Remote, now_ns: i64, keep_ns: i64) -> Result<Retain
             done.hours += 1;
         }
         Ok(done)
-    };
-    let done = run.await;
+    })
+    .await
+}
+
+/// Runs `work` holding the prefix's compaction lock, released after it
+/// whether it failed or not.
+async fn locked<T>(
+    remote: &Remote,
+    now_ns: i64,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let lock = Lock::take(remote, now_ns).await?;
+    let done = work.await;
     lock.release().await?;
     done
 }
