@@ -201,7 +201,6 @@ impl GraphCache {
         let sources = self.sources();
         let (graph, facts) = scan::load(
             &sources,
-            &self.settings.detect,
             load.into(),
             &self.runtime,
             &self.settings,

@@ -11,7 +11,7 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::detect::facts::FactsLoader;
-use crate::detect::{self, DetectConfig, Facts};
+use crate::detect::{self, Facts};
 use crate::error::Result;
 use crate::graph::load::Loader;
 use crate::graph::{Graph, Input};
@@ -54,10 +54,10 @@ pub(crate) fn source_context(
 /// Spans are read by their start time and end time (see [`Reach`]; their
 /// `date=`/`hour=` folders pruned by the same bounds), span events and
 /// links from the folders of those hours; with [`Reach::trace`], one
-/// trace's rows only.
+/// trace's rows only. The facts read are those `settings`' detectors need;
+/// with workers there, the scans run on them.
 pub(crate) async fn load(
     sources: &[Arc<DedupTable>],
-    config: &DetectConfig,
     reach: Reach,
     runtime: &Arc<RuntimeEnv>,
     settings: &Settings,
@@ -70,7 +70,7 @@ pub(crate) async fn load(
     let span_columns: Vec<String> = Input::SPAN_COLUMNS
         .iter()
         .map(|c| (*c).to_owned())
-        .chain(detect::facts::span_columns(config))
+        .chain(detect::facts::span_columns(&settings.detect))
         .collect();
     let event_columns: Vec<String> = Input::EVENT_COLUMNS
         .iter()
