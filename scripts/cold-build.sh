@@ -7,6 +7,7 @@
 #
 #   scripts/cold-build.sh                   # registry cached (~15-40 min on 2 cores)
 #   COLD_REGISTRY=1 scripts/cold-build.sh   # nothing cached
+#   FEATURES=full scripts/cold-build.sh      # with object storage and distributed queries
 #
 # Needs GNU time (/usr/bin/time) and strip (binutils).
 set -euo pipefail
@@ -19,9 +20,9 @@ if [ "${COLD_REGISTRY:-0}" = 1 ]; then
   export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
   export CARGO_HOME="$WORK/cargo-home"
 fi
-echo "== cold build: cargo build --release --locked -p causet ($(nproc) cores, registry $([ "${COLD_REGISTRY:-0}" = 1 ] && echo empty || echo cached))"
+echo "== cold build: cargo build --release --locked -p causet ${FEATURES:+--features $FEATURES }($(nproc) cores, registry $([ "${COLD_REGISTRY:-0}" = 1 ] && echo empty || echo cached))"
 /usr/bin/time -f "%e %U %S" -o "$WORK/time" \
-  cargo build --release --locked -p causet --bin causet 2> "$WORK/log"
+  cargo build --release --locked -p causet --bin causet ${FEATURES:+--features "$FEATURES"} 2> "$WORK/log"
 read -r wall user sys < "$WORK/time"
 crates=$(grep -c '^ *Compiling ' "$WORK/log" || true)
 bin="$CARGO_TARGET_DIR/release/causet"

@@ -591,6 +591,7 @@ struct CollectArgs {
 }
 
 #[derive(Debug, Args)]
+#[cfg_attr(not(feature = "distributed"), allow(dead_code))]
 struct WorkerArgs {
     /// Listen address (gRPC; port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:7070")]
@@ -1204,6 +1205,12 @@ async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(not(feature = "distributed"))]
+async fn worker(_: Location, _: WorkerArgs) -> anyhow::Result<ExitCode> {
+    anyhow::bail!(causet_analyzer::workers::NOT_BUILT)
+}
+
+#[cfg(feature = "distributed")]
 async fn worker(data: Location, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let worker = causet_analyzer::workers::worker(&data, &args.memory.settings())?;
     let token = read_token(args.auth_token_file.as_deref())?;

@@ -14,22 +14,36 @@
 //! workers and stream their rows to the client's graph.
 //!
 //! Results are the same as in one process: the same plan, run in pieces.
+//!
+//! This needs the `distributed` cargo feature (off by default: it brings
+//! datafusion-distributed and datafusion-proto into the build). Without
+//! it, asking for workers is refused with how to get them.
 
 use std::sync::Arc;
 
-use datafusion::error::DataFusionError;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::runtime_env::RuntimeEnv;
-use datafusion::execution::{FunctionRegistry as _, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use datafusion_distributed::{
-    DistributedExt as _, SessionStateBuilderExt as _, Worker, WorkerQueryContext, WorkerResolver,
-};
-use http::HeaderMap;
-use http::header::AUTHORIZATION;
 use url::Url;
 
+use crate::Settings;
 use crate::error::{Error, Result};
-use crate::{Location, Settings};
+#[cfg(feature = "distributed")]
+use {
+    crate::Location,
+    datafusion::error::DataFusionError,
+    datafusion::execution::FunctionRegistry as _,
+    datafusion_distributed::{
+        DistributedExt as _, SessionStateBuilderExt as _, Worker, WorkerQueryContext,
+        WorkerResolver,
+    },
+    http::HeaderMap,
+    http::header::AUTHORIZATION,
+};
+
+/// What a causet built without the `distributed` feature says when asked
+/// for workers.
+pub const NOT_BUILT: &str = "this causet was built without distributed queries; build it with `--features distributed` (e.g. `cargo install --path . --locked --features distributed`)";
 
 /// Reads a worker's address: `host:port`, or an `http://` / `https://` URL.
 pub fn parse_worker(text: &str) -> Result<Url> {
@@ -49,11 +63,13 @@ pub fn parse_worker(text: &str) -> Result<Url> {
 }
 
 /// The workers a client sends its stages to.
+#[cfg(feature = "distributed")]
 #[derive(Debug, Clone)]
 struct Cluster {
     urls: Vec<Url>,
 }
 
+#[cfg(feature = "distributed")]
 impl WorkerResolver for Cluster {
     fn get_urls(&self) -> std::result::Result<Vec<Url>, DataFusionError> {
         Ok(self.urls.clone())
@@ -62,6 +78,7 @@ impl WorkerResolver for Cluster {
 
 /// Headers of one `Authorization: <value>`, passed with every request to
 /// a worker.
+#[cfg(feature = "distributed")]
 fn authorization(value: http::HeaderValue) -> HeaderMap {
     HeaderMap::from_iter([(AUTHORIZATION, value)])
 }
@@ -80,6 +97,18 @@ pub(crate) fn context(
     if settings.workers.is_empty() {
         return Ok(SessionContext::new_with_state(builder.build()));
     }
+    distributed(builder, settings)
+}
+
+#[cfg(not(feature = "distributed"))]
+fn distributed(_: SessionStateBuilder, _: &Settings) -> Result<SessionContext> {
+    Err(Error::Usage(NOT_BUILT.into()))
+}
+
+/// `builder` with the distributed planner sending stages to `settings`'
+/// workers.
+#[cfg(feature = "distributed")]
+fn distributed(builder: SessionStateBuilder, settings: &Settings) -> Result<SessionContext> {
     let mut builder = builder
         .with_distributed_worker_resolver(Cluster {
             urls: settings.workers.clone(),
@@ -100,6 +129,7 @@ pub(crate) fn context(
 /// functions, within `settings`' memory limit, reading `data` (the clients'
 /// `--data`: a folder path each machine sees alike, or an object store,
 /// whose client it needs). Serve it with [`Worker::into_worker_server`].
+#[cfg(feature = "distributed")]
 pub fn worker(data: &Location, settings: &Settings) -> Result<Worker> {
     let runtime = settings.runtime_for(data)?;
     Ok(
@@ -137,5 +167,24 @@ mod tests {
         );
         assert!(parse_worker("ftp://w1:21").is_err());
         assert!(parse_worker("not a worker").is_err());
+    }
+
+    #[cfg(not(feature = "distributed"))]
+    #[test]
+    fn without_the_feature_workers_are_refused_with_how_to_get_them() {
+        let settings = Settings {
+            workers: vec![parse_worker("127.0.0.1:7070").unwrap()],
+            ..Settings::default()
+        };
+        let runtime = Arc::new(RuntimeEnv::default());
+        let Err(error) = context(SessionConfig::new(), &runtime, &settings) else {
+            panic!("workers accepted without the feature");
+        };
+        assert!(
+            error.to_string().contains("--features distributed"),
+            "{error}"
+        );
+        // Without workers the session is the plain one.
+        assert!(context(SessionConfig::new(), &runtime, &Settings::default()).is_ok());
     }
 }

@@ -50,6 +50,14 @@ pub enum LocationError {
         /// Its scheme.
         scheme: String,
     },
+    /// A cloud store, in a causet built without its clients.
+    #[error(
+        "{text}: this causet was built without object storage; build it with `--features cloud` (e.g. `cargo install --path . --locked --features cloud`)"
+    )]
+    NotBuilt {
+        /// What was given.
+        text: String,
+    },
     /// The store's client could not be configured (a missing region or
     /// account, say).
     #[error("{text}: {source}")]
@@ -99,24 +107,9 @@ impl Location {
                 })?;
                 return Ok(Location::Folder(path));
             }
-            ObjectStoreScheme::AmazonS3 => Arc::new(
-                object_store::aws::AmazonS3Builder::from_env()
-                    .with_url(text)
-                    .build()
-                    .map_err(store_error)?,
-            ),
-            ObjectStoreScheme::GoogleCloudStorage => Arc::new(
-                object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_url(text)
-                    .build()
-                    .map_err(store_error)?,
-            ),
-            ObjectStoreScheme::MicrosoftAzure => Arc::new(
-                object_store::azure::MicrosoftAzureBuilder::from_env()
-                    .with_url(text)
-                    .build()
-                    .map_err(store_error)?,
-            ),
+            ObjectStoreScheme::AmazonS3
+            | ObjectStoreScheme::GoogleCloudStorage
+            | ObjectStoreScheme::MicrosoftAzure => cloud_store(scheme, text)?,
             _ => return Err(scheme_error()),
         };
         let prefix = ObjectPath::parse(prefix).map_err(|e| store_error(e.into()))?;
@@ -263,10 +256,47 @@ impl fmt::Debug for Remote {
     }
 }
 
+/// The client of a cloud store, configured from the environment.
+#[cfg(feature = "cloud")]
+fn cloud_store(
+    scheme: ObjectStoreScheme,
+    text: &str,
+) -> Result<Arc<dyn ObjectStore>, LocationError> {
+    let built: object_store::Result<Arc<dyn ObjectStore>> = match scheme {
+        ObjectStoreScheme::AmazonS3 => object_store::aws::AmazonS3Builder::from_env()
+            .with_url(text)
+            .build()
+            .map(|s| Arc::new(s) as _),
+        ObjectStoreScheme::GoogleCloudStorage => {
+            object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_url(text)
+                .build()
+                .map(|s| Arc::new(s) as _)
+        }
+        _ => object_store::azure::MicrosoftAzureBuilder::from_env()
+            .with_url(text)
+            .build()
+            .map(|s| Arc::new(s) as _),
+    };
+    built.map_err(|source| LocationError::Store {
+        text: text.to_owned(),
+        source,
+    })
+}
+
+/// Without the `cloud` feature, a cloud URL says how to get one.
+#[cfg(not(feature = "cloud"))]
+fn cloud_store(_: ObjectStoreScheme, text: &str) -> Result<Arc<dyn ObjectStore>, LocationError> {
+    Err(LocationError::NotBuilt {
+        text: text.to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[cfg(feature = "cloud")]
     #[test]
     fn an_s3_url_names_its_bucket_and_prefix() {
         // Credentials are not needed to configure a client, only to use it.
@@ -285,6 +315,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "cloud")]
     #[test]
     fn a_bucket_without_prefix_is_its_root() {
         let Location::Remote(remote) = Location::parse("s3://traces").expect("an S3 location")
@@ -299,5 +330,12 @@ mod tests {
         let error = Location::parse("ftp://host/data").expect_err("refused");
         assert!(error.to_string().contains("not ftp://"), "{error}");
         assert!(Location::parse("s3://").is_err());
+    }
+
+    #[cfg(not(feature = "cloud"))]
+    #[test]
+    fn without_the_cloud_feature_a_store_says_how_to_get_it() {
+        let error = Location::parse("s3://traces/prod").expect_err("refused");
+        assert!(error.to_string().contains("--features cloud"), "{error}");
     }
 }

@@ -31,6 +31,7 @@ pub fn imported(samples: &[&str]) -> tempfile::TempDir {
 }
 
 /// `causet sql QUERY --format json` on `data`.
+#[cfg_attr(not(any(feature = "cloud", feature = "distributed")), allow(dead_code))]
 pub fn sql_json(data: &Path, query: &str) -> String {
     stdout(&causet(data, &["sql", query, "--format", "json"]))
 }
@@ -48,6 +49,7 @@ pub fn stdout(out: &Output) -> String {
 /// The findings and incidents of a `report --format json` run, without what
 /// names the folder or the time it was made. It must have exited 1: the
 /// samples hold errors to report.
+#[cfg_attr(not(any(feature = "cloud", feature = "distributed")), allow(dead_code))]
 pub fn report_findings(out: &Output) -> serde_json::Value {
     assert_eq!(
         out.status.code(),

@@ -7,6 +7,8 @@ mod crash;
 mod flight;
 mod overload;
 mod report;
+#[cfg(feature = "cloud")]
 mod s3;
 mod sql;
+#[cfg(feature = "distributed")]
 mod workers;
