@@ -997,9 +997,13 @@ async fn report(data: Location, args: ReportArgs) -> anyhow::Result<ExitCode> {
         (Some(since), _, _) => (Some(epoch_ns(now - *since)), None),
         (None, from, to) => (from.map(|t| epoch_ns(*t)), to.map(|t| epoch_ns(*t))),
     };
+    let size = args
+        .window
+        .map_or(WindowSize::Auto, |w| WindowSize::Fixed(nanos(*w)));
     let settings = Settings {
         range: TimeRange { from_ns, to_ns },
         horizon_ns: nanos(*args.horizon),
+        window: size,
         ..args.detect.settings()?
     };
     let options = causet_analyzer::report::ReportOptions {
@@ -1012,9 +1016,6 @@ async fn report(data: Location, args: ReportArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = spinner("analysing");
     let analyzer = open(&data, settings).await?;
-    let size = args
-        .window
-        .map_or(WindowSize::Auto, |w| WindowSize::Fixed(nanos(*w)));
     let (detected, stats) = analyzer.findings_windowed(size).await?;
     bar.finish_and_clear();
     tracing::info!(

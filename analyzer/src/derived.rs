@@ -19,7 +19,7 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::runtime_env::RuntimeEnv;
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use tokio::sync::OnceCell;
 
@@ -32,6 +32,9 @@ use crate::incidents::{self, Incident};
 use crate::ingested::DedupTable;
 use crate::scan;
 use crate::settings::{Reach, Settings, TimeRange};
+use crate::udtfs::Function;
+use crate::windowed::WindowedRows;
+use crate::windows::{self, Window};
 
 /// The ingested tables a graph is built from, and the graph once built.
 #[derive(Debug)]
@@ -46,6 +49,7 @@ struct Snapshot {
     sources: Vec<Arc<DedupTable>>,
     built: Arc<OnceCell<Arc<Built>>>,
     detected: Arc<OnceCell<Arc<Detected>>>,
+    windows: Arc<OnceCell<Arc<[Window]>>>,
     /// The last span count asked for: its range and slot, and its rows.
     counts: Arc<Mutex<Option<SpanCounts>>>,
 }
@@ -89,13 +93,15 @@ pub struct Built {
 impl Built {
     /// `causal_events`.
     pub fn events(&self) -> Result<RecordBatch> {
-        lazy(&self.events, || tables::events_batch(&self.graph, None))
+        lazy(&self.events, || {
+            tables::events_batch(&self.graph, None, |e| Some(u64::from(e)))
+        })
     }
 
     /// `hb_edges`.
     pub fn edges(&self) -> Result<RecordBatch> {
         lazy(&self.edges, || {
-            tables::edges_batch(&self.graph, None, false)
+            tables::edges_batch(&self.graph, None, false, |e| Some(u64::from(e)))
         })
     }
 }
@@ -134,6 +140,7 @@ impl GraphCache {
             sources,
             built: Arc::default(),
             detected: Arc::default(),
+            windows: Arc::default(),
             counts: Arc::default(),
         };
     }
@@ -169,6 +176,17 @@ impl GraphCache {
         *counts.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(((range, slot_ns), Arc::clone(&rows)));
         Ok(rows)
+    }
+
+    /// The longest span of the current snapshot's range, ns.
+    pub(crate) async fn longest_span(&self) -> Result<i64> {
+        scan::longest_span(
+            &self.sources(),
+            &self.runtime,
+            &self.settings,
+            self.settings.range,
+        )
+        .await
     }
 
     /// The settings.
@@ -231,16 +249,33 @@ impl GraphCache {
         Ok(Arc::clone(built))
     }
 
-    /// The findings of the current snapshot, running the detectors if needed.
-    pub async fn detected(&self) -> Result<Arc<Detected>> {
-        let snapshot = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let built = self.get().await?;
-        let detected = snapshot
-            .detected
+    /// The windows of the current snapshot's range (see [`windows::plan`]):
+    /// by default as long as the memory limit allows, one when its graph
+    /// fits.
+    pub async fn windows(&self) -> Result<Arc<[Window]>> {
+        let cell = Arc::clone(&self.state.lock().unwrap_or_else(|p| p.into_inner()).windows);
+        let windows = cell
             .get_or_try_init(|| async {
-                let (findings, estimates) =
-                    detect::run_all(&built.graph, &built.facts, &self.settings.detect);
-                Ok::<_, crate::Error>(Arc::new(Detected::new(findings, estimates)))
+                Ok::<_, crate::Error>(Arc::from(windows::plan(self, self.settings.window).await?))
+            })
+            .await?;
+        Ok(Arc::clone(windows))
+    }
+
+    /// The findings of the current snapshot, found window by window as a
+    /// report finds them (see [`windows::detect`]) and kept.
+    pub async fn detected(&self) -> Result<Arc<Detected>> {
+        let cell = Arc::clone(
+            &self
+                .state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .detected,
+        );
+        let detected = cell
+            .get_or_try_init(|| async {
+                let (detected, _) = windows::detect(self, self.settings.window).await?;
+                Ok::<_, crate::Error>(Arc::new(detected))
             })
             .await?;
         Ok(Arc::clone(detected))
@@ -413,6 +448,19 @@ impl TableProvider for GraphTable {
         TableType::View
     }
 
+    /// Time bounds choose the windows of `causal_events` and `hb_edges`
+    /// (see [`crate::windowed`]); every filter is applied again above.
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> datafusion::error::Result<Vec<TableProviderFilterPushDown>> {
+        let how = match self.which {
+            Which::Events | Which::Edges => TableProviderFilterPushDown::Inexact,
+            _ => TableProviderFilterPushDown::Unsupported,
+        };
+        Ok(vec![how; filters.len()])
+    }
+
     async fn scan(
         &self,
         state: &dyn Session,
@@ -420,6 +468,32 @@ impl TableProvider for GraphTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        if matches!(self.which, Which::Events | Which::Edges) {
+            let windows = self
+                .cache
+                .windows()
+                .await
+                .map_err(crate::error::to_datafusion)?;
+            if windows.len() > 1 {
+                // How far before a time bound the spans of its rows began.
+                let longest = if filters.is_empty() {
+                    0
+                } else {
+                    self.cache
+                        .longest_span()
+                        .await
+                        .map_err(crate::error::to_datafusion)?
+                };
+                return WindowedRows::scan(
+                    Arc::clone(&self.cache),
+                    self.which,
+                    windows,
+                    (filters, longest),
+                    projection,
+                    limit,
+                );
+            }
+        }
         let batch = match self.which {
             Which::Events | Which::Edges => {
                 let built = self
@@ -477,44 +551,26 @@ pub async fn rows_scan(
         .await
 }
 
-/// How a [`GraphRows`] table computes its rows from the graph.
-type RowsFn = dyn Fn(&Graph) -> datafusion::error::Result<RecordBatch> + Send + Sync;
-
-/// A table whose rows a function computes from the graph when it is scanned
-/// (the table functions' results).
+/// A table function's rows, computed when it is scanned: from the graph of
+/// the whole range when it fits one window, else from the windows the
+/// function's targets need (see [`crate::windowed`]).
+#[derive(Debug)]
 pub struct GraphRows {
     cache: Arc<GraphCache>,
-    schema: SchemaRef,
-    rows: Box<RowsFn>,
+    function: Function,
 }
 
 impl GraphRows {
-    /// Rows of `schema` made by `rows` from `cache`'s graph.
-    pub fn new(
-        cache: Arc<GraphCache>,
-        schema: SchemaRef,
-        rows: impl Fn(&Graph) -> datafusion::error::Result<RecordBatch> + Send + Sync + 'static,
-    ) -> Self {
-        GraphRows {
-            cache,
-            schema,
-            rows: Box::new(rows),
-        }
-    }
-}
-
-impl std::fmt::Debug for GraphRows {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GraphRows")
-            .field("schema", &self.schema)
-            .finish_non_exhaustive()
+    /// The rows of `function` over `cache`'s data.
+    pub fn new(cache: Arc<GraphCache>, function: Function) -> Self {
+        GraphRows { cache, function }
     }
 }
 
 #[async_trait]
 impl TableProvider for GraphRows {
     fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
+        self.function.schema()
     }
 
     fn table_type(&self) -> TableType {
@@ -528,12 +584,15 @@ impl TableProvider for GraphRows {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let built = self
-            .cache
-            .get()
-            .await
-            .map_err(crate::error::to_datafusion)?;
-        let batch = (self.rows)(&built.graph)?;
+        let to_df = crate::error::to_datafusion;
+        let windows = self.cache.windows().await.map_err(to_df)?;
+        let batches = if windows.len() > 1 {
+            crate::windowed::function_rows(&self.cache, &windows, &self.function).await?
+        } else {
+            let built = self.cache.get().await.map_err(to_df)?;
+            vec![self.function.rows(&built.graph, self.cache.config())?]
+        };
+        let batch = arrow::compute::concat_batches(&self.function.schema(), &batches)?;
         rows_scan(batch, state, projection, filters, limit).await
     }
 }

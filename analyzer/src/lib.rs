@@ -56,6 +56,7 @@ pub mod udfs;
 pub mod udtfs;
 mod wal_tail;
 pub mod why;
+pub mod windowed;
 pub mod windows;
 pub mod workers;
 

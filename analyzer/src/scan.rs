@@ -187,3 +187,36 @@ pub(crate) async fn span_counts(
     rows.sort_unstable();
     Ok(rows)
 }
+
+/// The longest span in `range` (by start time), ns; 0 without spans.
+pub(crate) async fn longest_span(
+    sources: &[Arc<DedupTable>],
+    runtime: &Arc<RuntimeEnv>,
+    settings: &Settings,
+    range: crate::settings::TimeRange,
+) -> Result<i64> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Int64Type};
+    use causet_schema::tables::col;
+    use datafusion::functions_aggregate::expr_fn::max;
+    use datafusion::logical_expr::{cast, col as column};
+
+    let ctx = source_context(sources, runtime, settings, Copies::Kept)?;
+    let mut frame = ctx.table(SPANS).await?;
+    if let Some(filter) = ingested::start_time_filter(range) {
+        frame = frame.filter(filter)?;
+    }
+    let duration = cast(column(col::END_TIME), DataType::Int64)
+        - cast(column(col::START_TIME), DataType::Int64);
+    let batches = frame
+        .aggregate(vec![], vec![max(duration).alias("longest")])?
+        .collect()
+        .await?;
+    Ok(batches
+        .iter()
+        .filter(|b| b.num_rows() > 0 && !b.column(0).is_null(0))
+        .map(|b| b.column(0).as_primitive::<Int64Type>().value(0))
+        .max()
+        .unwrap_or(0)
+        .max(0))
+}

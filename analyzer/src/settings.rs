@@ -101,6 +101,16 @@ impl From<TimeRange> for Reach {
 }
 
 impl Reach {
+    /// Whether it reads a span that starts at `start` and ends at `end`
+    /// (what [`reach_filter`](crate::ingested::reach_filter) selects).
+    pub fn reads(&self, start: i64, end: i64) -> bool {
+        self.outer().contains(start)
+            && self
+                .starts
+                .from_ns
+                .is_none_or(|from| start >= from || end >= from)
+    }
+
     /// The start times of every span it may read.
     pub fn outer(&self) -> TimeRange {
         TimeRange {
@@ -122,6 +132,9 @@ pub struct Settings {
     pub range: TimeRange,
     /// How far past the range's edges spans are read.
     pub horizon_ns: i64,
+    /// How long the windows of the graph tables, table functions and
+    /// findings are (see [`crate::windows`]).
+    pub window: crate::windows::WindowSize,
     /// Bytes SQL and the analysis may hold in memory.
     pub memory_limit: usize,
     /// `causet worker`s that run the stages of queries and of the
@@ -151,6 +164,7 @@ impl Default for Settings {
             detect: DetectConfig::default(),
             range: TimeRange::ALL,
             horizon_ns: DEFAULT_HORIZON_NS,
+            window: crate::windows::WindowSize::Auto,
             memory_limit: DEFAULT_MEMORY_LIMIT,
             workers: Vec::new(),
             worker_task_bytes: DEFAULT_WORKER_TASK_BYTES,

@@ -27,14 +27,20 @@ mod path;
 
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use datafusion::prelude::SessionContext;
 
 use crate::derived::GraphCache;
+use crate::detect::{DetectConfig, offsets};
+use crate::error::to_datafusion;
 use crate::graph::load::{parse_span, parse_trace};
+use crate::graph::tables::split_event_id;
 use crate::graph::{EventId, Graph};
+use crate::graph::{search, tables};
 
 pub use cone::CausalCone;
 pub use conflicts::ConcurrentWrites;
@@ -62,11 +68,73 @@ pub fn register_all(ctx: &SessionContext, cache: &Arc<GraphCache>) {
     );
 }
 
+/// What a table function computes.
+#[derive(Debug, Clone)]
+pub enum Function {
+    /// `causal_past` (`past`) or `causal_future`.
+    Cone {
+        /// Whose past or future.
+        target: Target,
+        /// The past, else the future.
+        past: bool,
+    },
+    /// `hb_path`.
+    Path {
+        /// Where the path starts.
+        from: Target,
+        /// Where it ends.
+        to: Target,
+    },
+    /// `consistent_cut`.
+    Cut {
+        /// The cut's time, ns since the epoch.
+        at: i64,
+    },
+}
+
+impl Function {
+    /// The schema of its rows.
+    pub fn schema(&self) -> SchemaRef {
+        match self {
+            Function::Path { .. } => tables::path_schema(),
+            _ => tables::events_schema(),
+        }
+    }
+
+    /// Its rows in one graph of the whole range, whose ids are its indices.
+    pub fn rows(&self, graph: &Graph, config: &DetectConfig) -> Result<RecordBatch> {
+        let index = |e: EventId| Some(u64::from(e));
+        let batch = match self {
+            Function::Cone { target, past } => {
+                let ids = search::cone(graph, target.resolve(graph)?, *past);
+                tables::events_batch(graph, Some(&ids), index)
+            }
+            Function::Path { from, to } => {
+                let edges = search::path(graph, from.resolve(graph)?, to.resolve(graph)?)
+                    .unwrap_or_default();
+                tables::edges_batch(graph, Some(&edges), true, index)
+            }
+            Function::Cut { at } => {
+                let ids = cut_frontier(graph, config, *at);
+                tables::events_batch(graph, Some(&ids), index)
+            }
+        };
+        batch.map_err(to_datafusion)
+    }
+}
+
+/// The frontier events of the consistent cut at `at` in `graph`.
+pub(crate) fn cut_frontier(graph: &Graph, config: &DetectConfig, at: i64) -> Vec<EventId> {
+    let (offsets, _) = offsets::estimate(graph, config);
+    let cut = crate::cut::cut(graph, None, &offsets, config.window_ns, at, &[]);
+    cut.frontier.iter().filter_map(|f| f.event).collect()
+}
+
 /// An event named by its id, or a span (meaning its start) by its ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// `causal_events.event_id`.
-    Event(EventId),
+    Event(u64),
     /// `(trace_id, span_id)`.
     Span(String, String),
 }
@@ -94,15 +162,13 @@ impl Target {
                 .iter()
                 .map(|v| match v {
                     ScalarValue::Int64(Some(n)) => {
-                        u32::try_from(*n).map(Target::Event).map_err(|_| usage())
-                    }
-                    ScalarValue::UInt64(Some(n)) => {
-                        u32::try_from(*n).map(Target::Event).map_err(|_| usage())
+                        u64::try_from(*n).map(Target::Event).map_err(|_| usage())
                     }
                     ScalarValue::Int32(Some(n)) => {
-                        u32::try_from(*n).map(Target::Event).map_err(|_| usage())
+                        u64::try_from(*n).map(Target::Event).map_err(|_| usage())
                     }
-                    ScalarValue::UInt32(Some(n)) => Ok(Target::Event(*n)),
+                    ScalarValue::UInt64(Some(n)) => Ok(Target::Event(*n)),
+                    ScalarValue::UInt32(Some(n)) => Ok(Target::Event(u64::from(*n))),
                     _ => Err(usage()),
                 })
                 .collect()
@@ -122,10 +188,12 @@ impl Target {
     /// The event this target names in `graph`.
     pub fn resolve(&self, graph: &Graph) -> Result<EventId> {
         match self {
-            Target::Event(id) if (*id as usize) < graph.events.len() => Ok(*id),
-            Target::Event(id) => Err(DataFusionError::Execution(format!(
-                "no event with event_id {id}"
-            ))),
+            Target::Event(id) => match split_event_id(*id) {
+                (0, e) if (e as usize) < graph.events.len() => Ok(e),
+                _ => Err(DataFusionError::Execution(format!(
+                    "no event with event_id {id}"
+                ))),
+            },
             Target::Span(trace, span) => parse_trace(trace)
                 .zip(parse_span(span))
                 .and_then(|(t, s)| graph.span(t, s))

@@ -44,6 +44,8 @@
 //! window's occurrences (clock findings: the worst instance per node) are
 //! counted over what the window read.
 
+use std::sync::Arc;
+
 use hashbrown::HashMap;
 
 use crate::Result;
@@ -92,12 +94,28 @@ pub enum WindowSize {
 /// 2 GiB limit gives windows of 1.8M spans and about 1.5 GiB of RSS.
 pub const BUDGET_BYTES_PER_SPAN: usize = 1_200;
 
-/// The findings and node offsets of the cache's range, window by window.
-pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, WindowStats)> {
+/// One window of an analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// What it reads: its own spans, the lead before them, the horizon
+    /// after, and the spans still running at the lead's start.
+    pub reach: Reach,
+    /// What it keeps: the findings anchored in it and the rows of the
+    /// events in it. The first window also keeps what lies before it and
+    /// the last what lies after, so every instant is kept by one window.
+    pub keep: TimeRange,
+    /// Its end (exclusive), ns.
+    pub end: i64,
+    /// Where what it read ends, when data lies beyond (not the last window).
+    pub read_until: Option<i64>,
+}
+
+/// The windows of the cache's range, in time order: cut every `size`, or
+/// as long as the memory limit allows.
+pub async fn plan(cache: &GraphCache, size: WindowSize) -> Result<Vec<Window>> {
     let settings = cache.settings();
     // Whole offset windows, so no offset estimate is split between two.
     let slot_ns = settings.detect.window_ns.max(1);
-    let mut stats = WindowStats::default();
     let slots = span_counts(cache, settings.range, slot_ns).await?;
     let lead = settings.lead_ns();
     let cuts = match size {
@@ -112,33 +130,53 @@ pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, W
             packed_cuts(&slots, reach, budget)
         }
     };
+    let last = cuts.len().saturating_sub(2);
+    Ok(cuts
+        .windows(2)
+        .enumerate()
+        .map(|(i, pair)| {
+            let (at, end) = (
+                pair[0].saturating_mul(slot_ns),
+                pair[1].saturating_mul(slot_ns),
+            );
+            // The window's spans, within the asked range.
+            let core = TimeRange {
+                from_ns: Some(settings.range.from_ns.map_or(at, |f| f.max(at))),
+                to_ns: Some(settings.range.to_ns.map_or(end, |t| t.min(end))),
+            };
+            Window {
+                reach: Reach {
+                    starts: core.extended(lead, settings.horizon_ns),
+                    running_since: core.from_ns.map(|f| f.saturating_sub(settings.horizon_ns)),
+                    trace: None,
+                },
+                keep: TimeRange {
+                    from_ns: (i > 0).then_some(at),
+                    to_ns: (i < last).then_some(end),
+                },
+                end,
+                read_until: (i < last).then(|| end.saturating_add(settings.horizon_ns)),
+            }
+        })
+        .collect())
+}
+
+/// The findings and node offsets of the cache's range, window by window.
+pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, WindowStats)> {
+    let settings = cache.settings();
+    let mut stats = WindowStats::default();
     let mut findings: Vec<Finding> = Vec::new();
     let mut offsets: Vec<NodeOffset> = Vec::new();
     let mut phi = Vec::new();
     // Spans of the retry chains reported, by their chain's anchor.
     let mut chains: HashMap<String, i64> = HashMap::new();
-    for (i, pair) in cuts.windows(2).enumerate() {
-        let (at, end) = (
-            pair[0].saturating_mul(slot_ns),
-            pair[1].saturating_mul(slot_ns),
-        );
-        // The window's spans, within the asked range.
-        let core = TimeRange {
-            from_ns: Some(settings.range.from_ns.map_or(at, |f| f.max(at))),
-            to_ns: Some(settings.range.to_ns.map_or(end, |t| t.min(end))),
-        };
-        // What it keeps: the first and last windows keep what lies beyond them.
-        let keep = TimeRange {
-            from_ns: (i > 0).then_some(at),
-            to_ns: (i + 2 < cuts.len()).then_some(end),
-        };
-        let built = cache
-            .analyse(Reach {
-                starts: core.extended(lead, settings.horizon_ns),
-                running_since: core.from_ns.map(|f| f.saturating_sub(settings.horizon_ns)),
-                trace: None,
-            })
-            .await?;
+    let windows: Arc<[Window]> = if size == settings.window {
+        cache.windows().await?
+    } else {
+        Arc::from(plan(cache, size).await?)
+    };
+    for &window in windows.iter() {
+        let built = cache.analyse(window.reach).await?;
         let g = &built.graph;
         stats.windows += 1;
         stats.spans_read += g.spans.len();
@@ -146,9 +184,8 @@ pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, W
         if bytes > stats.peak_bytes {
             (stats.peak_bytes, stats.peak_spans) = (bytes, g.spans.len());
         }
-        // Data after the horizon exists unless this is the last window.
         let config = detect::DetectConfig {
-            read_until: (i + 2 < cuts.len()).then(|| end.saturating_add(settings.horizon_ns)),
+            read_until: window.read_until,
             ..settings.detect.clone()
         };
         let (found, estimated) = detect::run_all(g, &built.facts, &config);
@@ -159,6 +196,7 @@ pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, W
                 .min()
                 .unwrap_or(f.time)
         };
+        let keep = window.keep;
         let kept: Vec<Finding> = found
             .into_iter()
             .filter(|f| keep.contains(anchor(f)))
@@ -172,7 +210,7 @@ pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, W
             chains.extend(f.span_ids.iter().map(|s| (s.clone(), at)));
         }
         // Beyond the horizon a chain is not followed.
-        chains.retain(|_, at| at.saturating_add(settings.horizon_ns) >= end);
+        chains.retain(|_, at| at.saturating_add(settings.horizon_ns) >= window.end);
         findings.extend(kept);
         offsets.extend(
             estimated

@@ -52,10 +52,18 @@ pub fn path(g: &Graph, from: EventId, to: EventId) -> Option<Vec<u32>> {
 
 /// Every event that happens before `target` (`past`) or after it.
 pub fn cone(g: &Graph, target: EventId, past: bool) -> Vec<EventId> {
+    cone_of(g, &[target], past)
+}
+
+/// Every event that happens before one of `targets` (`past`) or after
+/// one, the targets excepted, by id.
+pub fn cone_of(g: &Graph, targets: &[EventId], past: bool) -> Vec<EventId> {
     let adjacency = if past { &g.inn } else { &g.out };
     let mut seen = vec![false; g.events.len()];
-    seen[target as usize] = true;
-    let mut stack = vec![target];
+    for &t in targets {
+        seen[t as usize] = true;
+    }
+    let mut stack = targets.to_vec();
     let mut out = Vec::new();
     while let Some(v) = stack.pop() {
         for (w, _) in adjacency.of(v) {

@@ -7,6 +7,19 @@ use arrow::array::{
     ArrayRef, BooleanBuilder, Int64Builder, MapBuilder, RecordBatch, StringBuilder,
     TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
 };
+
+/// The `event_id` of event `e` of the graph of window `window`: the
+/// window in the high 32 bits, the event's index in that window's graph in
+/// the low. A graph of the whole range is window 0, so its ids are its
+/// indices.
+pub fn event_id(window: u32, e: EventId) -> u64 {
+    (u64::from(window) << 32) | u64::from(e)
+}
+
+/// The window and graph index of an `event_id`.
+pub fn split_event_id(id: u64) -> (u32, EventId) {
+    ((id >> 32) as u32, id as u32)
+}
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use causet_schema::tables::{self, col, timestamp_type, vc_type};
 
@@ -20,7 +33,7 @@ pub mod names {
     pub const CAUSAL_EVENTS: &str = "causal_events";
     /// Table: one row per happens-before edge.
     pub const HB_EDGES: &str = "hb_edges";
-    /// Event id, the row's key in `causal_events`.
+    /// Event id, the row's key in `causal_events` (see [`event_id`](super::event_id)).
     pub const EVENT_ID: &str = "event_id";
     /// `start`, `end` or `event`.
     pub const EVENT_TYPE: &str = "event_type";
@@ -48,7 +61,8 @@ pub mod names {
 
 static EVENTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(vec![
-        Field::new(names::EVENT_ID, DataType::UInt32, false),
+        // Null only where no window numbers the event (see `crate::windowed`).
+        Field::new(names::EVENT_ID, DataType::UInt64, true),
         Field::new(col::TRACE_ID, DataType::Utf8, false),
         Field::new(col::SPAN_ID, DataType::Utf8, false),
         Field::new(names::EVENT_TYPE, DataType::Utf8, false),
@@ -71,7 +85,13 @@ static EVENTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
 fn endpoint_fields(prefix: &str) -> Vec<Field> {
     let f = |name: &str, ty: DataType| Field::new(format!("{prefix}{name}"), ty, false);
     vec![
-        f(names::EVENT_ID, DataType::UInt32),
+        // Null only when the event lies where no window reads its span
+        // (see `crate::windowed`).
+        Field::new(
+            format!("{prefix}{}", names::EVENT_ID),
+            DataType::UInt64,
+            true,
+        ),
         f(col::TRACE_ID, DataType::Utf8),
         f(col::SPAN_ID, DataType::Utf8),
         f(names::EVENT_TYPE, DataType::Utf8),
@@ -136,8 +156,13 @@ fn append_map<'a>(
     Ok(())
 }
 
-/// Rows of `causal_events` for `ids` (all events when `None`).
-pub fn events_batch(g: &Graph, ids: Option<&[EventId]>) -> Result<RecordBatch> {
+/// Rows of `causal_events` for `ids` (all events when `None`), numbered by
+/// `number` (null where it gives none).
+pub fn events_batch(
+    g: &Graph,
+    ids: Option<&[EventId]>,
+    number: impl Fn(EventId) -> Option<u64>,
+) -> Result<RecordBatch> {
     let all: Vec<EventId>;
     let ids = match ids {
         Some(ids) => ids,
@@ -146,7 +171,7 @@ pub fn events_batch(g: &Graph, ids: Option<&[EventId]>) -> Result<RecordBatch> {
             &all
         }
     };
-    let mut id = UInt32Builder::with_capacity(ids.len());
+    let mut id = UInt64Builder::with_capacity(ids.len());
     let (mut trace, mut span, mut ty, mut name, mut kind, mut node, mut msg, mut chain) = (
         StringBuilder::new(),
         StringBuilder::new(),
@@ -166,7 +191,7 @@ pub fn events_batch(g: &Graph, ids: Option<&[EventId]>) -> Result<RecordBatch> {
     for &e in ids {
         let ev = &g.events[e as usize];
         let sp = &g.spans[ev.span as usize];
-        id.append_value(e);
+        id.append_option(number(e));
         trace.append_value(trace_hex(sp.trace_id));
         span.append_value(span_hex(sp.span_id));
         ty.append_value(ev.ty.as_str());
@@ -226,7 +251,7 @@ pub fn events_batch(g: &Graph, ids: Option<&[EventId]>) -> Result<RecordBatch> {
 
 /// Builders for one side of an edge row.
 struct Endpoint {
-    id: UInt32Builder,
+    id: UInt64Builder,
     trace: StringBuilder,
     span: StringBuilder,
     ty: StringBuilder,
@@ -238,7 +263,7 @@ struct Endpoint {
 impl Endpoint {
     fn new() -> Self {
         Endpoint {
-            id: UInt32Builder::new(),
+            id: UInt64Builder::new(),
             trace: StringBuilder::new(),
             span: StringBuilder::new(),
             ty: StringBuilder::new(),
@@ -248,10 +273,10 @@ impl Endpoint {
         }
     }
 
-    fn push(&mut self, g: &Graph, e: EventId) {
+    fn push(&mut self, g: &Graph, e: EventId, id: Option<u64>) {
         let ev = &g.events[e as usize];
         let sp = &g.spans[ev.span as usize];
-        self.id.append_value(e);
+        self.id.append_option(id);
         self.trace.append_value(trace_hex(sp.trace_id));
         self.span.append_value(span_hex(sp.span_id));
         self.ty.append_value(ev.ty.as_str());
@@ -272,8 +297,14 @@ impl Endpoint {
 }
 
 /// Rows of `hb_edges` for the edges `edges` (all when `None`), with a
-/// leading `step` column when `steps` is set.
-pub fn edges_batch(g: &Graph, edges: Option<&[u32]>, steps: bool) -> Result<RecordBatch> {
+/// leading `step` column when `steps` is set, their endpoints numbered by
+/// `id` (null where it gives none).
+pub fn edges_batch(
+    g: &Graph,
+    edges: Option<&[u32]>,
+    steps: bool,
+    id: impl Fn(EventId) -> Option<u64>,
+) -> Result<RecordBatch> {
     let all: Vec<u32>;
     let edges = match edges {
         Some(edges) => edges,
@@ -293,8 +324,8 @@ pub fn edges_batch(g: &Graph, edges: Option<&[u32]>, steps: bool) -> Result<Reco
         source.append_value(edge.source.as_str());
         inferred.append_value(edge.inferred);
         cross.append_value(g.events[edge.from as usize].node != g.events[edge.to as usize].node);
-        from.push(g, edge.from);
-        to.push(g, edge.to);
+        from.push(g, edge.from, id(edge.from));
+        to.push(g, edge.to, id(edge.to));
     }
     let mut columns: Vec<ArrayRef> = Vec::new();
     if steps {

@@ -5,10 +5,8 @@ use std::sync::Arc;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::error::Result;
 
-use super::Target;
+use super::{Function, Target};
 use crate::derived::{GraphCache, GraphRows};
-use crate::error::to_datafusion;
-use crate::graph::{search, tables};
 
 /// `causal_past(...)` (when `past`) or `causal_future(...)`.
 #[derive(Debug)]
@@ -32,13 +30,11 @@ impl TableFunctionImpl for CausalCone {
             "causal_future"
         };
         let target = Target::parse_all(name, args.exprs(), 1)?.remove(0);
-        let past = self.past;
         Ok(Arc::new(GraphRows::new(
             Arc::clone(&self.cache),
-            tables::events_schema(),
-            move |graph| {
-                let ids = search::cone(graph, target.resolve(graph)?, past);
-                tables::events_batch(graph, Some(&ids)).map_err(to_datafusion)
+            Function::Cone {
+                target,
+                past: self.past,
             },
         )))
     }

@@ -7,10 +7,8 @@ use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 
+use super::Function;
 use crate::derived::{GraphCache, GraphRows};
-use crate::detect::offsets;
-use crate::error::to_datafusion;
-use crate::graph::tables;
 
 /// `consistent_cut(time)`: the frontier of the consistent cut at `time`
 /// (see [`crate::cut`]), one `causal_events` row per node: its last event
@@ -52,16 +50,9 @@ fn time(args: &[Expr]) -> Result<i64> {
 impl TableFunctionImpl for ConsistentCut {
     fn call_with_args(&self, args: TableFunctionArgs<'_, '_>) -> Result<Arc<dyn TableProvider>> {
         let at = time(args.exprs())?;
-        let config = self.cache.config().clone();
         Ok(Arc::new(GraphRows::new(
             Arc::clone(&self.cache),
-            tables::events_schema(),
-            move |graph| {
-                let (offsets, _) = offsets::estimate(graph, &config);
-                let cut = crate::cut::cut(graph, None, &offsets, config.window_ns, at, &[]);
-                let ids: Vec<u32> = cut.frontier.iter().filter_map(|f| f.event).collect();
-                tables::events_batch(graph, Some(&ids)).map_err(to_datafusion)
-            },
+            Function::Cut { at },
         )))
     }
 }

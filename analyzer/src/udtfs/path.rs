@@ -5,10 +5,8 @@ use std::sync::Arc;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::error::Result;
 
-use super::Target;
+use super::{Function, Target};
 use crate::derived::{GraphCache, GraphRows};
-use crate::error::to_datafusion;
-use crate::graph::{search, tables};
 
 /// `hb_path(a, b)`: the shortest happens-before path from A to B.
 #[derive(Debug)]
@@ -29,12 +27,7 @@ impl TableFunctionImpl for HbPath {
         let (to, from) = (targets.remove(1), targets.remove(0));
         Ok(Arc::new(GraphRows::new(
             Arc::clone(&self.cache),
-            tables::path_schema(),
-            move |graph| {
-                let edges = search::path(graph, from.resolve(graph)?, to.resolve(graph)?)
-                    .unwrap_or_default();
-                tables::edges_batch(graph, Some(&edges), true).map_err(to_datafusion)
-            },
+            Function::Path { from, to },
         )))
     }
 }

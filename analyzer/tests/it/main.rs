@@ -3,6 +3,7 @@
 mod common;
 mod conflicts;
 mod cut;
+mod graph_windows;
 mod lamport_seed;
 mod limits;
 mod samples;

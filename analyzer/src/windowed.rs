@@ -1,0 +1,974 @@
+//! `causal_events` and `hb_edges` of a range larger than one window: made
+//! window by window (see [`crate::windows`]) and streamed, so a query over
+//! them holds one window's graph at a time whatever the data's size, in the
+//! memory limit like the rest of the query.
+//!
+//! Each row comes from one window:
+//! - an event, from the window that keeps its span's start: that window
+//!   reads the span, so it has all of the span's events;
+//! - an edge, from the window that keeps the earlier of its two spans'
+//!   starts when that window reads the later span too (it starts within the
+//!   horizon), else from the window that keeps the later start, which reads
+//!   the earlier span in its lead or while it runs. An edge between spans
+//!   further apart than that (a message delivered more than a horizon after
+//!   it was sent by a span that has ended) is in no window's graph, as the
+//!   findings' relations beyond the horizon are not.
+//!
+//! Ids: an `event_id` is its window and its index in that window's graph
+//! ([`event_id`]). An edge's endpoint in a span another window keeps is
+//! numbered as that window numbers it, so `hb_edges` joins `causal_events`
+//! on ids: a later window's number is looked up when that window is built
+//! (the edge's rows wait for it), an earlier one's among the spans the
+//! earlier window left for its successors to read.
+//!
+//! Time filters choose the windows: literal bounds on `time` of
+//! `causal_events`, or on `from_time` and `to_time` of `hb_edges`, read
+//! the windows that keep span starts from the longest span's length (and a
+//! lead) before the lower bound up to the upper bound (for edges, the later
+//! of the two upper bounds when both are bounded), plus those the ids need.
+//! The filters themselves still run on the rows.
+//!
+//! The table functions (see [`function_rows`]) number their rows the same
+//! way. The derived clocks (`derived_lamport`, `derived_vc`, `chain`) are
+//! computed in each window's graph, so they compare within a window.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array, UInt64Array};
+use arrow::compute::{filter_record_batch, take_record_batch};
+use arrow::datatypes::SchemaRef;
+use datafusion::common::ScalarValue;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use hashbrown::HashMap;
+
+use crate::derived::{Built, GraphCache, Which};
+use crate::error::to_datafusion;
+use crate::graph::load::{parse_span, parse_trace};
+use crate::graph::tables::{self, event_id, names, split_event_id};
+use crate::graph::{EventId, EventType, Graph, search};
+use crate::settings::{Reach, TimeRange};
+use crate::udtfs::{Function, Target, cut_frontier};
+use crate::windows::Window;
+use causet_schema::tables::col;
+
+/// What names an event in any window's graph: its span's trace and span
+/// ids, and its type.
+type Key = ((u128, u64), EventType);
+
+/// Rows per batch the stream yields.
+const CHUNK: usize = 64 * 1024;
+
+/// `causal_events` or `hb_edges` over several windows, as a stream.
+#[derive(Debug)]
+pub struct WindowedRows {
+    cache: Arc<GraphCache>,
+    which: Which,
+    windows: Arc<[Window]>,
+    /// The windows whose rows the query's filters may want.
+    selected: Range<usize>,
+    schema: SchemaRef,
+}
+
+impl WindowedRows {
+    /// The plan of a scan of `which` over `windows`, reading those that
+    /// `filters` may want, given the longest span (ns).
+    pub fn scan(
+        cache: Arc<GraphCache>,
+        which: Which,
+        windows: Arc<[Window]>,
+        (filters, longest): (&[Expr], i64),
+        projection: Option<&Vec<usize>>,
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let schema = match which {
+            Which::Edges => tables::edges_schema(),
+            _ => tables::events_schema(),
+        };
+        // The span starts of the rows the filters may keep: an event's
+        // span began at most the longest span's length before it; an edge
+        // is kept by the window of one of its two spans' starts, each no
+        // later than its endpoint, and (with a clock that ran behind) no
+        // earlier than a lead before the other's.
+        let slack = longest.saturating_add(cache.settings().lead_ns());
+        let starts = match which {
+            Which::Edges => {
+                let (from, to) = (
+                    time_bounds(filters, "from_time"),
+                    time_bounds(filters, "to_time"),
+                );
+                TimeRange {
+                    from_ns: from.from_ns.max(to.from_ns),
+                    to_ns: from.to_ns.zip(to.to_ns).map(|(a, b)| a.max(b)),
+                }
+            }
+            _ => time_bounds(filters, col::TIME),
+        };
+        let selected = select(&windows, starts.extended(slack, 0));
+        let rows = WindowedRows {
+            cache,
+            which,
+            windows,
+            selected,
+            schema: Arc::clone(&schema),
+        };
+        Ok(Arc::new(StreamingTableExec::try_new(
+            schema,
+            vec![Arc::new(rows)],
+            projection,
+            Vec::new(),
+            false,
+            limit,
+        )?))
+    }
+}
+
+impl PartitionStream for WindowedRows {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let walk = Walk {
+            cache: Arc::clone(&self.cache),
+            which: self.which,
+            windows: Arc::clone(&self.windows),
+            selected: self.selected.clone(),
+            // Edges need the ids of spans earlier windows kept.
+            next: if self.which == Which::Edges {
+                first_to_build(&self.windows, self.selected.start)
+            } else {
+                self.selected.start
+            },
+            current: None,
+            ready: Vec::new(),
+            waiting: Vec::new(),
+            left_running: HashMap::new(),
+        };
+        let stream = futures::stream::try_unfold(walk, |mut walk| async move {
+            Ok(walk.next_batch().await?.map(|batch| (batch, walk)))
+        });
+        Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            stream,
+        ))
+    }
+}
+
+/// The ids of one span's events in the window that keeps it, and its times.
+#[derive(Debug, Clone)]
+struct SpanIds {
+    window: u32,
+    start: EventId,
+    end: EventId,
+    /// Its span events' indices in the span, and their first id.
+    points: (EventId, Box<[u32]>),
+    times: (i64, i64),
+}
+
+impl SpanIds {
+    fn of(g: &Graph, span: u32, window: u32) -> SpanIds {
+        let s = &g.spans[span as usize];
+        let indices = s
+            .points
+            .clone()
+            .filter_map(|e| match g.events[e as usize].ty {
+                EventType::Point(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        SpanIds {
+            window,
+            start: s.start_event,
+            end: s.end_event,
+            points: (s.points.start, indices),
+            times: (s.start, s.end),
+        }
+    }
+
+    fn id(&self, ty: EventType) -> Option<u64> {
+        let e = match ty {
+            EventType::Start => self.start,
+            EventType::End => self.end,
+            EventType::Point(i) => {
+                let at = self.points.1.iter().position(|&x| x == i)?;
+                self.points.0 + at as EventId
+            }
+        };
+        Some(event_id(self.window, e))
+    }
+}
+
+/// Which id column of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// `event_id` of `causal_events` rows.
+    Event,
+    /// `from_event_id` of `hb_edges` rows.
+    From,
+    /// `to_event_id`.
+    To,
+}
+
+impl Side {
+    fn column(self) -> String {
+        match self {
+            Side::Event => names::EVENT_ID.to_owned(),
+            Side::From => format!("{}{}", names::FROM, names::EVENT_ID),
+            Side::To => format!("{}{}", names::TO, names::EVENT_ID),
+        }
+    }
+}
+
+/// An event of a row, numbered by a window not yet built.
+#[derive(Debug, Clone, Copy)]
+struct Hole {
+    row: u32,
+    side: Side,
+    span: (u128, u64),
+    ty: EventType,
+    /// The window that keeps its span.
+    owner: usize,
+}
+
+/// Rows waiting for the ids of other windows.
+#[derive(Debug)]
+struct Waiting {
+    batch: RecordBatch,
+    holes: Vec<Hole>,
+    ids: Vec<(Hole, Option<u64>)>,
+}
+
+/// The window being emitted: its graph, the window that keeps each of its
+/// spans, and its rows (events or edges) not yet emitted.
+struct Current {
+    window: usize,
+    built: Built,
+    owner: Vec<usize>,
+    rows: Vec<u32>,
+    at: usize,
+}
+
+/// The walk over the windows: the window being emitted, the edges waiting
+/// for later ids, and the spans earlier windows left running.
+struct Walk {
+    cache: Arc<GraphCache>,
+    which: Which,
+    windows: Arc<[Window]>,
+    selected: Range<usize>,
+    next: usize,
+    current: Option<Current>,
+    ready: Vec<RecordBatch>,
+    waiting: Vec<Waiting>,
+    left_running: HashMap<(u128, u64), SpanIds>,
+}
+
+impl Walk {
+    async fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        loop {
+            if let Some(batch) = self.ready.pop() {
+                return Ok(Some(batch));
+            }
+            if let Some(current) = self.current.take() {
+                self.emit(current)?;
+                continue;
+            }
+            // Past the selection, windows are built only for the ids of
+            // the rows still waiting.
+            let wanted = self.next < self.selected.end
+                || (self.which == Which::Edges && !self.waiting.is_empty());
+            if !wanted || self.next >= self.windows.len() {
+                // What no window numbered stays null.
+                for w in std::mem::take(&mut self.waiting) {
+                    self.ready.push(w.patched()?);
+                }
+                if self.ready.is_empty() {
+                    return Ok(None);
+                }
+                continue;
+            }
+            let i = self.next;
+            self.next += 1;
+            let built = self
+                .cache
+                .analyse(self.windows[i].reach)
+                .await
+                .map_err(to_datafusion)?;
+            self.start(i, built)?;
+        }
+    }
+
+    /// Builds window `i`'s rows list and numbers what waited for it.
+    fn start(&mut self, i: usize, built: Built) -> Result<()> {
+        let g = &built.graph;
+        let owner: Vec<usize> = g
+            .spans
+            .iter()
+            .map(|s| owner_of(&self.windows, s.start))
+            .collect();
+        let rows: Vec<u32> = if !self.selected.contains(&i) {
+            Vec::new()
+        } else if self.which == Which::Edges {
+            (0..g.edges.len() as u32)
+                .filter(|&x| self.owns_edge(i, g, &owner, x))
+                .collect()
+        } else {
+            (0..g.events.len() as EventId)
+                .filter(|&e| owner[g.events[e as usize].span as usize] == i)
+                .collect()
+        };
+        if self.which == Which::Edges {
+            self.number_waiting(i, g)?;
+        }
+        self.current = Some(Current {
+            window: i,
+            built,
+            owner,
+            rows,
+            at: 0,
+        });
+        Ok(())
+    }
+
+    /// Whether window `i` emits edge `x` of its graph (see the module's
+    /// docs).
+    fn owns_edge(&self, i: usize, g: &Graph, owner: &[usize], x: u32) -> bool {
+        let edge = g.edges[x as usize];
+        let (a, b) = (
+            g.events[edge.from as usize].span as usize,
+            g.events[edge.to as usize].span as usize,
+        );
+        let (lo, hi) = if g.spans[a].start <= g.spans[b].start {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let later = &g.spans[hi];
+        owner[lo] == i
+            || (owner[hi] == i && !self.windows[owner[lo]].reach.reads(later.start, later.end))
+    }
+
+    /// Gives the rows waiting for window `i` its ids.
+    fn number_waiting(&mut self, i: usize, g: &Graph) -> Result<()> {
+        let mut k = 0;
+        while k < self.waiting.len() {
+            let waiting = &mut self.waiting[k];
+            for hole in waiting.holes.iter().filter(|h| h.owner == i) {
+                let id = lookup(g, hole.span, hole.ty).map(|e| event_id(i as u32, e));
+                waiting.ids.push((*hole, id));
+            }
+            waiting.holes.retain(|h| h.owner != i);
+            if waiting.holes.is_empty() {
+                let done = self.waiting.remove(k);
+                self.ready.push(done.patched()?);
+            } else {
+                k += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The next chunk of the current window's rows; at its end, the spans
+    /// it leaves its successor.
+    fn emit(&mut self, mut current: Current) -> Result<()> {
+        let (i, g) = (current.window, &current.built.graph);
+        let chunk = &current.rows[current.at..(current.at + CHUNK).min(current.rows.len())];
+        current.at += chunk.len();
+        if !chunk.is_empty() {
+            match self.which {
+                Which::Edges => self.edges(i, g, &current.owner, chunk)?,
+                _ => self.ready.push(
+                    tables::events_batch(g, Some(chunk), |e| Some(event_id(i as u32, e)))
+                        .map_err(to_datafusion)?,
+                ),
+            }
+        }
+        if current.at < current.rows.len() {
+            self.current = Some(current);
+            return Ok(());
+        }
+        if self.which == Which::Edges
+            && let Some(next) = self.windows.get(i + 1)
+        {
+            // Kept while the next window may read the span: reaches only
+            // move later, so one that does not never will.
+            self.left_running
+                .retain(|_, ids| next.reach.reads(ids.times.0, ids.times.1));
+            for (x, s) in g.spans.iter().enumerate() {
+                if current.owner[x] == i && next.reach.reads(s.start, s.end) {
+                    self.left_running
+                        .insert((s.trace_id, s.span_id), SpanIds::of(g, x as u32, i as u32));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows of the edges `chunk` of window `i`: those whose ids are known
+    /// now, and those waiting for a later window's set aside.
+    fn edges(&mut self, i: usize, g: &Graph, owner: &[usize], chunk: &[u32]) -> Result<()> {
+        let w = i as u32;
+        let batch = tables::edges_batch(g, Some(chunk), false, |e| {
+            let span = g.events[e as usize].span;
+            let s = &g.spans[span as usize];
+            match owner[span as usize] {
+                o if o == i => Some(event_id(w, e)),
+                o if o < i => self
+                    .left_running
+                    .get(&(s.trace_id, s.span_id))
+                    .and_then(|ids| ids.id(g.events[e as usize].ty)),
+                _ => None,
+            }
+        })
+        .map_err(to_datafusion)?;
+        let mut holes = Vec::new();
+        for (row, &x) in chunk.iter().enumerate() {
+            let edge = g.edges[x as usize];
+            for (side, e) in [(Side::From, edge.from), (Side::To, edge.to)] {
+                let span = g.events[e as usize].span as usize;
+                if owner[span] > i {
+                    let s = &g.spans[span];
+                    holes.push(Hole {
+                        row: row as u32,
+                        side,
+                        span: (s.trace_id, s.span_id),
+                        ty: g.events[e as usize].ty,
+                        owner: owner[span],
+                    });
+                }
+            }
+        }
+        if holes.is_empty() {
+            self.ready.push(batch);
+            return Ok(());
+        }
+        // The rows without holes now; the others wait.
+        let mut waits = vec![false; batch.num_rows()];
+        for h in &holes {
+            waits[h.row as usize] = true;
+        }
+        let now = BooleanArray::from_iter(waits.iter().map(|&x| Some(!x)));
+        self.ready.push(filter_record_batch(&batch, &now)?);
+        let rows: Vec<u32> = (0..waits.len() as u32)
+            .filter(|&r| waits[r as usize])
+            .collect();
+        let mut renumber = vec![0u32; waits.len()];
+        for (new, &old) in rows.iter().enumerate() {
+            renumber[old as usize] = new as u32;
+        }
+        for h in &mut holes {
+            h.row = renumber[h.row as usize];
+        }
+        self.waiting.push(Waiting {
+            batch: take_record_batch(&batch, &UInt32Array::from(rows))?,
+            holes,
+            ids: Vec::new(),
+        });
+        Ok(())
+    }
+}
+
+impl Waiting {
+    /// The rows with the ids found for them (null where none was).
+    fn patched(self) -> Result<RecordBatch> {
+        let schema = self.batch.schema();
+        let mut columns: Vec<ArrayRef> = self.batch.columns().to_vec();
+        for side in [Side::Event, Side::From, Side::To] {
+            let holes = self.holes.iter().filter(|h| h.side == side);
+            let found = self.ids.iter().filter(|(h, _)| h.side == side);
+            if holes.clone().next().is_none() && found.clone().next().is_none() {
+                continue;
+            }
+            let name = side.column();
+            let at = schema.index_of(&name)?;
+            let old = columns[at]
+                .as_any()
+                .downcast_ref::<UInt64Array>()
+                .ok_or_else(|| DataFusionError::Internal(format!("{name} is not u64")))?;
+            let mut values: Vec<Option<u64>> = old.iter().collect();
+            for h in holes {
+                values[h.row as usize] = None;
+            }
+            for (h, id) in found {
+                values[h.row as usize] = *id;
+            }
+            columns[at] = Arc::new(UInt64Array::from(values));
+        }
+        Ok(RecordBatch::try_new(schema, columns)?)
+    }
+
+    /// Numbers the holes by building the windows that keep their spans,
+    /// one at a time, in the memory limit.
+    async fn numbered(mut self, cache: &GraphCache, windows: &[Window]) -> Result<RecordBatch> {
+        let mut owners: Vec<usize> = self.holes.iter().map(|h| h.owner).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        for o in owners {
+            let built = cache
+                .analyse(windows[o].reach)
+                .await
+                .map_err(to_datafusion)?;
+            let g = &built.graph;
+            for hole in self.holes.iter().filter(|h| h.owner == o) {
+                let id = lookup(g, hole.span, hole.ty).map(|e| event_id(o as u32, e));
+                self.ids.push((*hole, id));
+            }
+        }
+        self.holes.clear();
+        self.patched()
+    }
+}
+
+/// Event `ty` of the span `span` names, in `g`.
+fn lookup(g: &Graph, span: (u128, u64), ty: EventType) -> Option<EventId> {
+    let s = g.span(span.0, span.1)?;
+    match ty {
+        EventType::Start => Some(g.spans[s as usize].start_event),
+        EventType::End => Some(g.spans[s as usize].end_event),
+        EventType::Point(index) => g.point(s, index),
+    }
+}
+
+/// What names event `e` of `g` in any graph: its span's ids and its type.
+fn key(g: &Graph, e: EventId) -> Key {
+    let ev = &g.events[e as usize];
+    let s = &g.spans[ev.span as usize];
+    ((s.trace_id, s.span_id), ev.ty)
+}
+
+/// The rows of a table function over several windows (see the module's
+/// docs): a cone walks window by window from its target's; a path is
+/// searched in the window of its start, a cut in the spans a horizon
+/// either side of its time. Every row is numbered as `causal_events` numbers it.
+pub async fn function_rows(
+    cache: &GraphCache,
+    windows: &[Window],
+    function: &Function,
+) -> Result<Vec<RecordBatch>> {
+    match function {
+        Function::Cone { target, past } => cone(cache, windows, target, *past).await,
+        Function::Path { from, to } => {
+            let to_key = locate(cache, windows, to).await?.key;
+            let Located {
+                key: from_key,
+                owner: w,
+                ..
+            } = locate(cache, windows, from).await?;
+            let built = cache
+                .analyse(windows[w].reach)
+                .await
+                .map_err(to_datafusion)?;
+            let g = &built.graph;
+            // A path to an event this window does not read is beyond the
+            // horizon: no rows, as when nothing orders the two.
+            let edges = match (
+                lookup(g, from_key.0, from_key.1),
+                lookup(g, to_key.0, to_key.1),
+            ) {
+                (Some(a), Some(b)) => search::path(g, a, b).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let mut events = Vec::new();
+            for &x in &edges {
+                let edge = g.edges[x as usize];
+                events.push((Side::From, edge.from));
+                events.push((Side::To, edge.to));
+            }
+            let (holes, number) = numbering(windows, g, Some(w), &events);
+            let batch =
+                tables::edges_batch(g, Some(&edges), true, number).map_err(to_datafusion)?;
+            drop(built);
+            Ok(vec![holes.with(batch).numbered(cache, windows).await?])
+        }
+        Function::Cut { at } => {
+            let settings = cache.settings();
+            let from = at.saturating_sub(settings.horizon_ns);
+            let reach = Reach {
+                starts: TimeRange {
+                    from_ns: Some(from),
+                    // Node offsets are estimated from the whole offset
+                    // window around the cut, and more.
+                    to_ns: Some(at.saturating_add(settings.horizon_ns)),
+                },
+                running_since: Some(from.saturating_sub(settings.horizon_ns)),
+                trace: None,
+            };
+            let built = cache.analyse(reach).await.map_err(to_datafusion)?;
+            let g = &built.graph;
+            let ids = cut_frontier(g, &settings.detect, *at);
+            let events: Vec<(Side, EventId)> = ids.iter().map(|&e| (Side::Event, e)).collect();
+            let (holes, number) = numbering(windows, g, None, &events);
+            let batch = tables::events_batch(g, Some(&ids), number).map_err(to_datafusion)?;
+            drop(built);
+            Ok(vec![holes.with(batch).numbered(cache, windows).await?])
+        }
+    }
+}
+
+/// Holes of rows not yet made.
+struct Holes(Vec<Hole>);
+
+impl Holes {
+    fn with(self, batch: RecordBatch) -> Waiting {
+        Waiting {
+            batch,
+            holes: self.0,
+            ids: Vec::new(),
+        }
+    }
+}
+
+/// Numbers the events of rows (`events`, row by row: one per row, or a
+/// `from_` and a `to_` per row) made from `g`, the graph of window `own`
+/// (or of no window): those whose span `own` keeps by index, the others
+/// as holes for their window.
+fn numbering(
+    windows: &[Window],
+    g: &Graph,
+    own: Option<usize>,
+    events: &[(Side, EventId)],
+) -> (Holes, impl Fn(EventId) -> Option<u64> + use<>) {
+    let per_row = if events.iter().any(|(side, _)| *side == Side::To) {
+        2
+    } else {
+        1
+    };
+    let mut holes = Vec::new();
+    for (k, &(side, e)) in events.iter().enumerate() {
+        let o = owner_of(windows, g.spans[g.events[e as usize].span as usize].start);
+        if Some(o) != own {
+            let (span, ty) = key(g, e);
+            holes.push(Hole {
+                row: (k / per_row) as u32,
+                side,
+                span,
+                ty,
+                owner: o,
+            });
+        }
+    }
+    let own = own.map(|o| o as u32);
+    (Holes(holes), move |e| own.map(|o| event_id(o, e)))
+}
+
+/// A table function's target: what names it, the window that keeps its
+/// span, and its span's start and end.
+struct Located {
+    key: Key,
+    owner: usize,
+    span: (i64, i64),
+}
+
+/// Where a table function's target is.
+async fn locate(cache: &GraphCache, windows: &[Window], target: &Target) -> Result<Located> {
+    match target {
+        Target::Event(id) => {
+            let (w, e) = split_event_id(*id);
+            let missing = || DataFusionError::Execution(format!("no event with event_id {id}"));
+            let window = windows.get(w as usize).ok_or_else(missing)?;
+            let built = cache.analyse(window.reach).await.map_err(to_datafusion)?;
+            let g = &built.graph;
+            if e as usize >= g.events.len() {
+                return Err(missing());
+            }
+            let span = &g.spans[g.events[e as usize].span as usize];
+            Ok(Located {
+                key: key(g, e),
+                owner: w as usize,
+                span: (span.start, span.end),
+            })
+        }
+        Target::Span(trace, span) => {
+            let missing = || DataFusionError::Execution(format!("no span {span} in trace {trace}"));
+            let (t, s) = parse_trace(trace)
+                .zip(parse_span(span))
+                .ok_or_else(missing)?;
+            let built = cache
+                .analyse(Reach {
+                    starts: cache.settings().range,
+                    running_since: None,
+                    trace: Some(t),
+                })
+                .await
+                .map_err(to_datafusion)?;
+            let g = &built.graph;
+            let x = g.span(t, s).ok_or_else(missing)?;
+            let span = &g.spans[x as usize];
+            Ok(Located {
+                key: ((t, s), EventType::Start),
+                owner: owner_of(windows, span.start),
+                span: (span.start, span.end),
+            })
+        }
+    }
+}
+
+/// An event a cone walk found.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    /// Its span's start and end.
+    span: (i64, i64),
+    owner: usize,
+    /// Given a row (or the target, which has none).
+    done: bool,
+}
+
+/// `causal_past` (`past`) or `causal_future` of `target`, walking the
+/// windows from the target's towards the start (past) or the end. In each
+/// window the cone is followed from every event found so far whose span
+/// the window reads (a path may leave one window's graph and come back in
+/// another's), and gives the rows of the events whose spans it keeps.
+/// An event found after its window was walked (a path through spans only
+/// an earlier window reads) is numbered by building that window again.
+async fn cone(
+    cache: &GraphCache,
+    windows: &[Window],
+    target: &Target,
+    past: bool,
+) -> Result<Vec<RecordBatch>> {
+    let start = locate(cache, windows, target).await?;
+    let mut found: HashMap<Key, Found> = HashMap::new();
+    found.insert(
+        start.key,
+        Found {
+            span: start.span,
+            owner: start.owner,
+            done: true,
+        },
+    );
+    // Walked already: after `w` in the walk's direction.
+    let walked = |owner: usize, w: usize| if past { owner > w } else { owner < w };
+    let order: Vec<usize> = if past {
+        (0..=start.owner).rev().collect()
+    } else {
+        (start.owner..windows.len()).collect()
+    };
+    let mut batches = Vec::new();
+    let mut late = Vec::new();
+    for (k, &w) in order.iter().enumerate() {
+        let reach = windows[w].reach;
+        let wanted = found
+            .values()
+            .any(|f| (!f.done && !walked(f.owner, w)) || reach.reads(f.span.0, f.span.1));
+        if !wanted {
+            break;
+        }
+        let built = cache.analyse(reach).await.map_err(to_datafusion)?;
+        let g = &built.graph;
+        let seeds: Vec<EventId> = found
+            .iter()
+            .filter(|(_, f)| reach.reads(f.span.0, f.span.1))
+            .filter_map(|(k, _)| lookup(g, k.0, k.1))
+            .collect();
+        let mut reached = search::cone_of(g, &seeds, past);
+        reached.extend(&seeds);
+        let (mut own, mut elsewhere) = (Vec::new(), Vec::new());
+        for e in reached {
+            let span = &g.spans[g.events[e as usize].span as usize];
+            let f = found.entry(key(g, e)).or_insert(Found {
+                span: (span.start, span.end),
+                owner: owner_of(windows, span.start),
+                done: false,
+            });
+            if f.done {
+                continue;
+            }
+            if f.owner == w {
+                own.push(e);
+                f.done = true;
+            } else if walked(f.owner, w) {
+                elsewhere.push(e);
+                f.done = true;
+            }
+        }
+        own.sort_unstable();
+        for chunk in own.chunks(CHUNK) {
+            batches.push(
+                tables::events_batch(g, Some(chunk), |e| Some(event_id(w as u32, e)))
+                    .map_err(to_datafusion)?,
+            );
+        }
+        if !elsewhere.is_empty() {
+            let events: Vec<(Side, EventId)> =
+                elsewhere.iter().map(|&e| (Side::Event, e)).collect();
+            let (holes, number) = numbering(windows, g, None, &events);
+            let batch = tables::events_batch(g, Some(&elsewhere), number).map_err(to_datafusion)?;
+            late.push(holes.with(batch));
+        }
+        // What the rest of the walk will not read and has its row is done.
+        if let Some(&next) = order.get(k + 1) {
+            let reach = windows[next].reach;
+            found.retain(|_, f| !f.done || reach.reads(f.span.0, f.span.1));
+        }
+    }
+    for waiting in late {
+        batches.push(waiting.numbered(cache, windows).await?);
+    }
+    Ok(batches)
+}
+
+/// The window that keeps instant `t` (windows keep consecutive ranges, the
+/// first everything before it and the last everything after).
+fn owner_of(windows: &[Window], t: i64) -> usize {
+    windows.partition_point(|w| w.keep.to_ns.is_some_and(|to| to <= t))
+}
+
+/// The windows that keep some instant of `starts`.
+fn select(windows: &[Window], starts: TimeRange) -> Range<usize> {
+    let from = starts.from_ns.map_or(0, |f| owner_of(windows, f));
+    let to = starts
+        .to_ns
+        .map_or(windows.len(), |t| owner_of(windows, t) + 1);
+    from..to.min(windows.len()).max(from)
+}
+
+/// The first window to build for a selection starting at `first`: the
+/// earliest that keeps a span `first` reads, so the ids of the spans it
+/// left running are known.
+fn first_to_build(windows: &[Window], first: usize) -> usize {
+    match windows.get(first).and_then(|w| w.reach.outer().from_ns) {
+        Some(from) if first > 0 => owner_of(windows, from).min(first),
+        _ => first,
+    }
+}
+
+/// The instants `filters` bound `column` to (literal bounds on it, joined
+/// by AND at the top); unbounded where they say nothing.
+fn time_bounds(filters: &[Expr], column: &str) -> TimeRange {
+    let mut range = TimeRange::default();
+    let mut narrow = |op: Operator, ns: i64| match op {
+        Operator::Gt | Operator::GtEq => {
+            range.from_ns = Some(range.from_ns.map_or(ns, |f| f.max(ns)));
+        }
+        Operator::Lt => range.to_ns = Some(range.to_ns.map_or(ns, |t| t.min(ns))),
+        Operator::LtEq => {
+            let ns = ns.saturating_add(1);
+            range.to_ns = Some(range.to_ns.map_or(ns, |t| t.min(ns)));
+        }
+        Operator::Eq => {
+            range.from_ns = Some(range.from_ns.map_or(ns, |f| f.max(ns)));
+            let end = ns.saturating_add(1);
+            range.to_ns = Some(range.to_ns.map_or(end, |t| t.min(end)));
+        }
+        _ => {}
+    };
+    let mut stack: Vec<&Expr> = filters.iter().collect();
+    while let Some(expr) = stack.pop() {
+        match expr {
+            Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+                if *op == Operator::And {
+                    stack.push(left);
+                    stack.push(right);
+                } else if let (Some(()), Some(ns)) = (is_column(left, column), literal_ns(right)) {
+                    narrow(*op, ns);
+                } else if let (Some(ns), Some(()), Some(op)) =
+                    (literal_ns(left), is_column(right, column), op.swap())
+                {
+                    narrow(op, ns);
+                }
+            }
+            Expr::Between(between)
+                if !between.negated && is_column(&between.expr, column).is_some() =>
+            {
+                if let Some(low) = literal_ns(&between.low) {
+                    narrow(Operator::GtEq, low);
+                }
+                if let Some(high) = literal_ns(&between.high) {
+                    narrow(Operator::LtEq, high);
+                }
+            }
+            _ => {}
+        }
+    }
+    range
+}
+
+fn is_column(expr: &Expr, column: &str) -> Option<()> {
+    match expr {
+        Expr::Column(c) if c.name == column => Some(()),
+        Expr::Cast(cast) => is_column(&cast.expr, column),
+        _ => None,
+    }
+}
+
+/// A literal instant, in ns since the epoch.
+fn literal_ns(expr: &Expr) -> Option<i64> {
+    let Expr::Literal(value, _) = expr else {
+        return None;
+    };
+    match value {
+        ScalarValue::TimestampNanosecond(Some(n), _) => Some(*n),
+        ScalarValue::TimestampMicrosecond(Some(n), _) => n.checked_mul(1_000),
+        ScalarValue::TimestampMillisecond(Some(n), _) => n.checked_mul(1_000_000),
+        ScalarValue::TimestampSecond(Some(n), _) => n.checked_mul(1_000_000_000),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::{col as column, lit};
+
+    fn window(from: Option<i64>, to: Option<i64>) -> Window {
+        Window {
+            reach: Reach::default(),
+            keep: TimeRange {
+                from_ns: from,
+                to_ns: to,
+            },
+            end: to.unwrap_or(i64::MAX),
+            read_until: None,
+        }
+    }
+
+    #[test]
+    fn every_instant_has_one_owner_and_bounds_select_their_windows() {
+        let windows = [
+            window(None, Some(100)),
+            window(Some(100), Some(200)),
+            window(Some(200), None),
+        ];
+        assert_eq!(owner_of(&windows, -5), 0);
+        assert_eq!(owner_of(&windows, 99), 0);
+        assert_eq!(owner_of(&windows, 100), 1);
+        assert_eq!(owner_of(&windows, 250), 2);
+        let range = |from, to| TimeRange {
+            from_ns: from,
+            to_ns: to,
+        };
+        assert_eq!(select(&windows, range(None, None)), 0..3);
+        assert_eq!(select(&windows, range(Some(150), Some(160))), 1..2);
+        assert_eq!(select(&windows, range(Some(150), None)), 1..3);
+        assert_eq!(select(&windows, range(None, Some(50))), 0..1);
+    }
+
+    #[test]
+    fn literal_bounds_on_the_time_columns_are_read() {
+        let ts = |n: i64| lit(ScalarValue::TimestampNanosecond(Some(n), None));
+        let filters = [
+            column("time")
+                .gt_eq(ts(100))
+                .and(column("time").lt(ts(200))),
+            column("node").eq(lit("a")),
+        ];
+        assert_eq!(
+            time_bounds(&filters, "time"),
+            TimeRange {
+                from_ns: Some(100),
+                to_ns: Some(200)
+            }
+        );
+        // Other columns, ORs and non-literals say nothing.
+        let or = [column("time").gt(ts(5)).or(column("time").lt(ts(1)))];
+        assert_eq!(time_bounds(&or, "time"), TimeRange::default());
+        let flipped = [ts(300).gt_eq(column("to_time"))];
+        assert_eq!(time_bounds(&flipped, "to_time").to_ns, Some(301));
+        assert_eq!(time_bounds(&flipped, "from_time"), TimeRange::default());
+    }
+}
