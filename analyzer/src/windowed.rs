@@ -24,8 +24,10 @@
 //! Time filters choose the windows: literal bounds on `time` of
 //! `causal_events`, or on `from_time` and `to_time` of `hb_edges`, read
 //! the windows that keep span starts from the longest span's length (and a
-//! lead) before the lower bound up to the upper bound (for edges, the later
-//! of the two upper bounds when both are bounded), plus those the ids need.
+//! lead) before the lower bound up to the upper bound (for edges, a bound
+//! on `to_time` alone reaches back a horizon more, as a message may arrive
+//! that long after its send, and the upper bound holds only when both ends
+//! are bounded), plus those the ids need.
 //! The filters themselves still run on the rows.
 //!
 //! The table functions (see [`function_rows`]) number their rows the same
@@ -90,26 +92,41 @@ impl WindowedRows {
             Which::Edges => tables::edges_schema(),
             _ => tables::events_schema(),
         };
-        // The span starts of the rows the filters may keep: an event's
-        // span began at most the longest span's length before it; an edge
-        // is kept by the window of one of its two spans' starts, each no
-        // later than its endpoint, and (with a clock that ran behind) no
-        // earlier than a lead before the other's.
-        let slack = longest.saturating_add(cache.settings().lead_ns());
+        // The span starts of the rows the filters may keep. An event's span
+        // began at most the longest span's length before it. An edge is
+        // kept by the window of one of its spans' starts: with its cause
+        // bounded, no earlier than that span's length (and a lead, for a
+        // clock that ran behind) before it; with only its effect bounded,
+        // also no earlier than the cause may come before the effect (a
+        // span's length, or a message's horizon). Above, only when both
+        // ends are bounded.
+        let settings = cache.settings();
+        let lead = longest.saturating_add(settings.lead_ns());
         let starts = match which {
             Which::Edges => {
                 let (from, to) = (
                     time_bounds(filters, "from_time"),
                     time_bounds(filters, "to_time"),
                 );
+                let back = lead.saturating_add(longest.max(settings.horizon_ns));
+                let lower = [
+                    from.from_ns.map(|t| t.saturating_sub(lead)),
+                    to.from_ns.map(|t| t.saturating_sub(back)),
+                ];
                 TimeRange {
-                    from_ns: from.from_ns.max(to.from_ns),
+                    from_ns: lower.into_iter().flatten().max(),
                     to_ns: from.to_ns.zip(to.to_ns).map(|(a, b)| a.max(b)),
                 }
             }
-            _ => time_bounds(filters, col::TIME),
+            _ => time_bounds(filters, col::TIME).extended(lead, 0),
         };
-        let selected = select(&windows, starts.extended(slack, 0));
+        let selected = select(&windows, starts);
+        tracing::debug!(
+            table = ?which,
+            windows = windows.len(),
+            read = ?selected,
+            "graph table in windows"
+        );
         let rows = WindowedRows {
             cache,
             which,
