@@ -587,6 +587,16 @@ impl TableProvider for GraphRows {
         let to_df = crate::error::to_datafusion;
         let windows = self.cache.windows().await.map_err(to_df)?;
         let batches = if windows.len() > 1 {
+            if let Function::Cone { target, past } = &self.function {
+                // Its rows stream, a window at a time.
+                return crate::windowed::ConeRows::scan(
+                    Arc::clone(&self.cache),
+                    windows,
+                    (target.clone(), *past),
+                    projection,
+                    limit,
+                );
+            }
             crate::windowed::function_rows(&self.cache, &windows, &self.function).await?
         } else {
             let built = self.cache.get().await.map_err(to_df)?;

@@ -24,10 +24,9 @@
 //! Time filters choose the windows: literal bounds on `time` of
 //! `causal_events`, or on `from_time` and `to_time` of `hb_edges`, read
 //! the windows that keep span starts from the longest span's length (and a
-//! lead) before the lower bound up to the upper bound (for edges, a bound
-//! on `to_time` alone reaches back a horizon more, as a message may arrive
-//! that long after its send, and the upper bound holds only when both ends
-//! are bounded), plus those the ids need.
+//! lead) before the lower bound up to as much after the upper bound (for
+//! edges, a bound on `to_time` alone reaches back a horizon more, as a
+//! message may arrive that long after its send), plus those the ids need.
 //! The filters themselves still run on the rows.
 //!
 //! The table functions (see [`function_rows`]) number their rows the same
@@ -47,6 +46,7 @@ use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use futures::TryStreamExt as _;
 use hashbrown::HashMap;
 
 use crate::derived::{Built, GraphCache, Which};
@@ -113,9 +113,14 @@ impl WindowedRows {
                     from.from_ns.map(|t| t.saturating_sub(lead)),
                     to.from_ns.map(|t| t.saturating_sub(back)),
                 ];
+                let upper = [
+                    from.to_ns.zip(to.to_ns).map(|(a, b)| a.max(b)),
+                    from.to_ns.map(|t| t.saturating_add(lead)),
+                    to.to_ns.map(|t| t.saturating_add(lead)),
+                ];
                 TimeRange {
                     from_ns: lower.into_iter().flatten().max(),
-                    to_ns: from.to_ns.zip(to.to_ns).map(|(a, b)| a.max(b)),
+                    to_ns: upper.into_iter().flatten().min(),
                 }
             }
             _ => time_bounds(filters, col::TIME).extended(lead, 0),
@@ -563,12 +568,22 @@ fn key(g: &Graph, e: EventId) -> Key {
 /// searched in the window of its start, a cut in the spans a horizon
 /// either side of its time. Every row is numbered as `causal_events` numbers it.
 pub async fn function_rows(
-    cache: &GraphCache,
-    windows: &[Window],
+    cache: &Arc<GraphCache>,
+    windows: &Arc<[Window]>,
     function: &Function,
 ) -> Result<Vec<RecordBatch>> {
     match function {
-        Function::Cone { target, past } => cone(cache, windows, target, *past).await,
+        Function::Cone { target, past } => {
+            let walk = ConeRows {
+                cache: Arc::clone(cache),
+                windows: Arc::clone(windows),
+                target: target.clone(),
+                past: *past,
+            };
+            walk.execute(Arc::new(TaskContext::default()))
+                .try_collect()
+                .await
+        }
         Function::Path { from, to } => {
             let to_key = locate(cache, windows, to).await?.key;
             let Located {
@@ -735,75 +750,180 @@ struct Found {
     done: bool,
 }
 
-/// `causal_past` (`past`) or `causal_future` of `target`, walking the
-/// windows from the target's towards the start (past) or the end. In each
-/// window the cone is followed from every event found so far whose span
-/// the window reads (a path may leave one window's graph and come back in
-/// another's), and gives the rows of the events whose spans it keeps.
-/// An event found after its window was walked (a path through spans only
-/// an earlier window reads) is numbered by building that window again.
-async fn cone(
-    cache: &GraphCache,
-    windows: &[Window],
-    target: &Target,
+/// `causal_past` (`past`) or `causal_future` of `target`, as a stream:
+/// walking the windows from the target's towards the start (past) or the
+/// end. In each window the cone is followed from every event found so far
+/// whose span the window reads (a path may leave one window's graph and
+/// come back in another's), and gives the rows of the events whose spans
+/// it keeps. An event found after its window was walked (a path through
+/// spans only an earlier window reads) is numbered by building that window
+/// again. One window's graph and rows are held at a time.
+#[derive(Debug)]
+pub struct ConeRows {
+    cache: Arc<GraphCache>,
+    windows: Arc<[Window]>,
+    target: Target,
     past: bool,
-) -> Result<Vec<RecordBatch>> {
-    let start = locate(cache, windows, target).await?;
-    let mut found: HashMap<Key, Found> = HashMap::new();
-    found.insert(
-        start.key,
-        Found {
-            span: start.span,
-            owner: start.owner,
-            done: true,
-        },
-    );
-    // Walked already: after `w` in the walk's direction.
-    let walked = |owner: usize, w: usize| if past { owner > w } else { owner < w };
-    let order: Vec<usize> = if past {
-        (0..=start.owner).rev().collect()
-    } else {
-        (start.owner..windows.len()).collect()
-    };
-    let mut batches = Vec::new();
-    let mut late = Vec::new();
-    for (k, &w) in order.iter().enumerate() {
-        let reach = windows[w].reach;
-        let wanted = found
-            .values()
-            .any(|f| (!f.done && !walked(f.owner, w)) || reach.reads(f.span.0, f.span.1));
-        if !wanted {
-            break;
+}
+
+impl ConeRows {
+    /// The plan of `causal_past` (`past`) or `causal_future` of `target`.
+    pub fn scan(
+        cache: Arc<GraphCache>,
+        windows: Arc<[Window]>,
+        (target, past): (Target, bool),
+        projection: Option<&Vec<usize>>,
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let schema = tables::events_schema();
+        let rows = ConeRows {
+            cache,
+            windows,
+            target,
+            past,
+        };
+        Ok(Arc::new(StreamingTableExec::try_new(
+            schema,
+            vec![Arc::new(rows)],
+            projection,
+            Vec::new(),
+            false,
+            limit,
+        )?))
+    }
+}
+
+impl PartitionStream for ConeRows {
+    fn schema(&self) -> &SchemaRef {
+        static SCHEMA: std::sync::LazyLock<SchemaRef> =
+            std::sync::LazyLock::new(tables::events_schema);
+        &SCHEMA
+    }
+
+    fn execute(&self, _: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let (cache, windows) = (Arc::clone(&self.cache), Arc::clone(&self.windows));
+        let (target, past) = (self.target.clone(), self.past);
+        let walk = futures::stream::once(async move {
+            let start = locate(&cache, &windows, &target).await?;
+            Ok::<_, DataFusionError>(ConeWalk::new(cache, windows, start, past))
+        });
+        let batches = walk
+            .map_ok(|walk| {
+                futures::stream::try_unfold(walk, |mut walk| async move {
+                    Ok::<_, DataFusionError>(walk.step().await?.map(|batches| (batches, walk)))
+                })
+            })
+            .try_flatten()
+            .map_ok(|batches| {
+                futures::stream::iter(batches.into_iter().map(Ok::<_, DataFusionError>))
+            })
+            .try_flatten();
+        Box::pin(RecordBatchStreamAdapter::new(
+            tables::events_schema(),
+            batches,
+        ))
+    }
+}
+
+/// The state of a cone's walk over the windows.
+struct ConeWalk {
+    cache: Arc<GraphCache>,
+    windows: Arc<[Window]>,
+    past: bool,
+    /// The windows in the walk's order, and the next one's place in it.
+    order: Vec<usize>,
+    next: usize,
+    found: HashMap<Key, Found>,
+    late: Vec<Waiting>,
+}
+
+impl ConeWalk {
+    fn new(cache: Arc<GraphCache>, windows: Arc<[Window]>, start: Located, past: bool) -> Self {
+        let order: Vec<usize> = if past {
+            (0..=start.owner).rev().collect()
+        } else {
+            (start.owner..windows.len()).collect()
+        };
+        let mut found = HashMap::new();
+        found.insert(
+            start.key,
+            Found {
+                span: start.span,
+                owner: start.owner,
+                done: true,
+            },
+        );
+        ConeWalk {
+            cache,
+            windows,
+            past,
+            order,
+            next: 0,
+            found,
+            late: Vec::new(),
         }
-        let built = cache.analyse(reach).await.map_err(to_datafusion)?;
+    }
+
+    /// Whether window `owner` was walked already when at window `w`.
+    fn walked(&self, owner: usize, w: usize) -> bool {
+        if self.past { owner > w } else { owner < w }
+    }
+
+    /// The rows of the next window of the walk (possibly none), then those
+    /// numbered late; `None` at the end.
+    async fn step(&mut self) -> Result<Option<Vec<RecordBatch>>> {
+        let Some(&w) = self.order.get(self.next) else {
+            let Some(waiting) = self.late.pop() else {
+                return Ok(None);
+            };
+            return Ok(Some(vec![
+                waiting.numbered(&self.cache, &self.windows).await?,
+            ]));
+        };
+        self.next += 1;
+        let reach = self.windows[w].reach;
+        let wanted = self
+            .found
+            .values()
+            .any(|f| (!f.done && !self.walked(f.owner, w)) || reach.reads(f.span.0, f.span.1));
+        if !wanted {
+            // Nothing found can be read further on.
+            self.next = self.order.len();
+            return Ok(Some(Vec::new()));
+        }
+        let built = self.cache.analyse(reach).await.map_err(to_datafusion)?;
         let g = &built.graph;
-        let seeds: Vec<EventId> = found
+        let seeds: Vec<EventId> = self
+            .found
             .iter()
             .filter(|(_, f)| reach.reads(f.span.0, f.span.1))
             .filter_map(|(k, _)| lookup(g, k.0, k.1))
             .collect();
-        let mut reached = search::cone_of(g, &seeds, past);
+        let mut reached = search::cone_of(g, &seeds, self.past);
         reached.extend(&seeds);
         let (mut own, mut elsewhere) = (Vec::new(), Vec::new());
         for e in reached {
             let span = &g.spans[g.events[e as usize].span as usize];
-            let f = found.entry(key(g, e)).or_insert(Found {
+            let owner = owner_of(&self.windows, span.start);
+            let walked = self.walked(owner, w);
+            let f = self.found.entry(key(g, e)).or_insert(Found {
                 span: (span.start, span.end),
-                owner: owner_of(windows, span.start),
+                owner,
                 done: false,
             });
             if f.done {
                 continue;
             }
-            if f.owner == w {
+            if owner == w {
                 own.push(e);
                 f.done = true;
-            } else if walked(f.owner, w) {
+            } else if walked {
                 elsewhere.push(e);
                 f.done = true;
             }
         }
         own.sort_unstable();
+        let mut batches = Vec::new();
         for chunk in own.chunks(CHUNK) {
             batches.push(
                 tables::events_batch(g, Some(chunk), |e| Some(event_id(w as u32, e)))
@@ -813,20 +933,18 @@ async fn cone(
         if !elsewhere.is_empty() {
             let events: Vec<(Side, EventId)> =
                 elsewhere.iter().map(|&e| (Side::Event, e)).collect();
-            let (holes, number) = numbering(windows, g, None, &events);
+            let (holes, number) = numbering(&self.windows, g, None, &events);
             let batch = tables::events_batch(g, Some(&elsewhere), number).map_err(to_datafusion)?;
-            late.push(holes.with(batch));
+            self.late.push(holes.with(batch));
         }
         // What the rest of the walk will not read and has its row is done.
-        if let Some(&next) = order.get(k + 1) {
-            let reach = windows[next].reach;
-            found.retain(|_, f| !f.done || reach.reads(f.span.0, f.span.1));
+        if let Some(&next) = self.order.get(self.next) {
+            let reach = self.windows[next].reach;
+            self.found
+                .retain(|_, f| !f.done || reach.reads(f.span.0, f.span.1));
         }
+        Ok(Some(batches))
     }
-    for waiting in late {
-        batches.push(waiting.numbered(cache, windows).await?);
-    }
-    Ok(batches)
 }
 
 /// The window that keeps instant `t` (windows keep consecutive ranges, the
