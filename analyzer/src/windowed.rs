@@ -137,17 +137,27 @@ impl WindowedRows {
             which,
             windows,
             selected,
-            schema: Arc::clone(&schema),
-        };
-        Ok(Arc::new(StreamingTableExec::try_new(
             schema,
-            vec![Arc::new(rows)],
-            projection,
-            Vec::new(),
-            false,
-            limit,
-        )?))
+        };
+        streamed(rows, projection, limit)
     }
+}
+
+/// A plan of one partition, `rows`' stream.
+fn streamed(
+    rows: impl PartitionStream + 'static,
+    projection: Option<&Vec<usize>>,
+    limit: Option<usize>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let schema = Arc::clone(rows.schema());
+    Ok(Arc::new(StreamingTableExec::try_new(
+        schema,
+        vec![Arc::new(rows)],
+        projection,
+        Vec::new(),
+        false,
+        limit,
+    )?))
 }
 
 impl PartitionStream for WindowedRows {
@@ -775,21 +785,13 @@ impl ConeRows {
         projection: Option<&Vec<usize>>,
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let schema = tables::events_schema();
         let rows = ConeRows {
             cache,
             windows,
             target,
             past,
         };
-        Ok(Arc::new(StreamingTableExec::try_new(
-            schema,
-            vec![Arc::new(rows)],
-            projection,
-            Vec::new(),
-            false,
-            limit,
-        )?))
+        streamed(rows, projection, limit)
     }
 }
 
