@@ -4,7 +4,10 @@
 //! touches `causal_events`, `hb_edges`, `findings` or a causal table
 //! function builds it, with the detectors' facts, from one scan of the
 //! ingested tables, and later queries reuse it until the analyzer is
-//! refreshed.
+//! refreshed. A range with more spans than one graph may hold in the
+//! memory limit is analysed in windows instead: its findings once per
+//! snapshot, its graph tables and table functions a window at a time per
+//! query (see [`crate::windowed`]).
 
 use std::sync::{Arc, LazyLock, Mutex};
 
