@@ -589,23 +589,17 @@ impl TableProvider for GraphRows {
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
         let to_df = crate::error::to_datafusion;
         let windows = self.cache.windows().await.map_err(to_df)?;
-        let batches = if windows.len() > 1 {
-            if let Function::Cone { target, past } = &self.function {
-                // Its rows stream, a window at a time.
-                return crate::windowed::ConeRows::scan(
-                    Arc::clone(&self.cache),
-                    windows,
-                    (target.clone(), *past),
-                    projection,
-                    limit,
-                );
-            }
-            crate::windowed::function_rows(&self.cache, &windows, &self.function).await?
-        } else {
-            let built = self.cache.get().await.map_err(to_df)?;
-            vec![self.function.rows(&built.graph, self.cache.config())?]
-        };
-        let batch = arrow::compute::concat_batches(&self.function.schema(), &batches)?;
+        if windows.len() > 1 {
+            return crate::windowed::function_scan(
+                Arc::clone(&self.cache),
+                windows,
+                &self.function,
+                (state, projection, filters, limit),
+            )
+            .await;
+        }
+        let built = self.cache.get().await.map_err(to_df)?;
+        let batch = self.function.rows(&built.graph, self.cache.config())?;
         rows_scan(batch, state, projection, filters, limit).await
     }
 }

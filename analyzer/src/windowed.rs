@@ -29,7 +29,7 @@
 //! message may arrive that long after its send), plus those the ids need.
 //! The filters themselves still run on the rows.
 //!
-//! The table functions (see [`function_rows`]) number their rows the same
+//! The table functions (see [`function_scan`]) number their rows the same
 //! way. The derived clocks (`derived_lamport`, `derived_vc`, `chain`) are
 //! computed in each window's graph, so they compare within a window.
 
@@ -39,6 +39,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array, UInt64Array};
 use arrow::compute::{filter_record_batch, take_record_batch};
 use arrow::datatypes::SchemaRef;
+use datafusion::catalog::Session;
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -49,7 +50,7 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use futures::TryStreamExt as _;
 use hashbrown::HashMap;
 
-use crate::derived::{Built, GraphCache, Which};
+use crate::derived::{Built, GraphCache, Which, rows_scan};
 use crate::error::to_datafusion;
 use crate::graph::load::{parse_span, parse_trace};
 use crate::graph::tables::{self, event_id, names, split_event_id};
@@ -496,16 +497,21 @@ impl Walk {
         for h in &mut holes {
             h.row = renumber[h.row as usize];
         }
-        self.waiting.push(Waiting {
-            batch: take_record_batch(&batch, &UInt32Array::from(rows))?,
-            holes,
-            ids: Vec::new(),
-        });
+        let rows = take_record_batch(&batch, &UInt32Array::from(rows))?;
+        self.waiting.push(Waiting::new(rows, holes));
         Ok(())
     }
 }
 
 impl Waiting {
+    fn new(batch: RecordBatch, holes: Vec<Hole>) -> Waiting {
+        Waiting {
+            batch,
+            holes,
+            ids: Vec::new(),
+        }
+    }
+
     /// The rows with the ids found for them (null where none was).
     fn patched(self) -> Result<RecordBatch> {
         let schema = self.batch.schema();
@@ -573,96 +579,99 @@ fn key(g: &Graph, e: EventId) -> Key {
     ((s.trace_id, s.span_id), ev.ty)
 }
 
-/// The rows of a table function over several windows (see the module's
-/// docs): a cone walks window by window from its target's; a path is
-/// searched in the window of its start, a cut in the spans a horizon
-/// either side of its time. Every row is numbered as `causal_events` numbers it.
-pub async fn function_rows(
-    cache: &Arc<GraphCache>,
-    windows: &Arc<[Window]>,
+/// The plan of a table function over several windows (see the module's
+/// docs): a cone streams its walk over the windows from its target's; a
+/// path is searched in the window of its start, a cut in the spans a
+/// horizon either side of its time. Every row is numbered as
+/// `causal_events` numbers it.
+pub async fn function_scan(
+    cache: Arc<GraphCache>,
+    windows: Arc<[Window]>,
     function: &Function,
-) -> Result<Vec<RecordBatch>> {
-    match function {
+    (state, projection, filters, limit): (
+        &dyn Session,
+        Option<&Vec<usize>>,
+        &[Expr],
+        Option<usize>,
+    ),
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let batch = match function {
         Function::Cone { target, past } => {
-            let walk = ConeRows {
-                cache: Arc::clone(cache),
-                windows: Arc::clone(windows),
+            let rows = ConeRows {
+                cache,
+                windows,
                 target: target.clone(),
                 past: *past,
             };
-            walk.execute(Arc::new(TaskContext::default()))
-                .try_collect()
-                .await
+            return streamed(rows, projection, limit);
         }
-        Function::Path { from, to } => {
-            let to_key = locate(cache, windows, to).await?.key;
-            let Located {
-                key: from_key,
-                owner: w,
-                ..
-            } = locate(cache, windows, from).await?;
-            let built = cache
-                .analyse(windows[w].reach)
-                .await
-                .map_err(to_datafusion)?;
-            let g = &built.graph;
-            // A path to an event this window does not read is beyond the
-            // horizon: no rows, as when nothing orders the two.
-            let edges = match (
-                lookup(g, from_key.0, from_key.1),
-                lookup(g, to_key.0, to_key.1),
-            ) {
-                (Some(a), Some(b)) => search::path(g, a, b).unwrap_or_default(),
-                _ => Vec::new(),
-            };
-            let mut events = Vec::new();
-            for &x in &edges {
-                let edge = g.edges[x as usize];
-                events.push((Side::From, edge.from));
-                events.push((Side::To, edge.to));
-            }
-            let (holes, number) = numbering(windows, g, Some(w), &events);
-            let batch =
-                tables::edges_batch(g, Some(&edges), true, number).map_err(to_datafusion)?;
-            drop(built);
-            Ok(vec![holes.with(batch).numbered(cache, windows).await?])
-        }
-        Function::Cut { at } => {
-            let settings = cache.settings();
-            let from = at.saturating_sub(settings.horizon_ns);
-            let reach = Reach {
-                starts: TimeRange {
-                    from_ns: Some(from),
-                    // Node offsets are estimated from the whole offset
-                    // window around the cut, and more.
-                    to_ns: Some(at.saturating_add(settings.horizon_ns)),
-                },
-                running_since: Some(from.saturating_sub(settings.horizon_ns)),
-                trace: None,
-            };
-            let built = cache.analyse(reach).await.map_err(to_datafusion)?;
-            let g = &built.graph;
-            let ids = cut_frontier(g, &settings.detect, *at);
-            let events: Vec<(Side, EventId)> = ids.iter().map(|&e| (Side::Event, e)).collect();
-            let (holes, number) = numbering(windows, g, None, &events);
-            let batch = tables::events_batch(g, Some(&ids), number).map_err(to_datafusion)?;
-            drop(built);
-            Ok(vec![holes.with(batch).numbered(cache, windows).await?])
-        }
-    }
+        Function::Path { from, to } => path(&cache, &windows, from, to).await?,
+        Function::Cut { at } => cut(&cache, &windows, *at).await?,
+    };
+    rows_scan(batch, state, projection, filters, limit).await
 }
 
-/// Holes of rows not yet made.
-struct Holes(Vec<Hole>);
-
-impl Holes {
-    fn with(self, batch: RecordBatch) -> Waiting {
-        Waiting {
-            batch,
-            holes: self.0,
-            ids: Vec::new(),
-        }
+/// `hb_path(from, to)`'s rows.
+async fn path(
+    cache: &GraphCache,
+    windows: &[Window],
+    from: &Target,
+    to: &Target,
+) -> Result<RecordBatch> {
+    let to_key = locate(cache, windows, to).await?.key;
+    let Located {
+        key: from_key,
+        owner: w,
+        ..
+    } = locate(cache, windows, from).await?;
+    let built = cache
+        .analyse(windows[w].reach)
+        .await
+        .map_err(to_datafusion)?;
+    let g = &built.graph;
+    // A path to an event this window does not read is beyond the
+    // horizon: no rows, as when nothing orders the two.
+    let edges = match (
+        lookup(g, from_key.0, from_key.1),
+        lookup(g, to_key.0, to_key.1),
+    ) {
+        (Some(a), Some(b)) => search::path(g, a, b).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let mut events = Vec::new();
+    for &x in &edges {
+        let edge = g.edges[x as usize];
+        events.push((Side::From, edge.from));
+        events.push((Side::To, edge.to));
     }
+    let (holes, number) = numbering(windows, g, Some(w), &events);
+    let batch = tables::edges_batch(g, Some(&edges), true, number).map_err(to_datafusion)?;
+    drop(built);
+    Waiting::new(batch, holes).numbered(cache, windows).await
+}
+
+/// `consistent_cut(at)`'s rows.
+async fn cut(cache: &GraphCache, windows: &[Window], at: i64) -> Result<RecordBatch> {
+    let settings = cache.settings();
+    let from = at.saturating_sub(settings.horizon_ns);
+    let reach = Reach {
+        starts: TimeRange {
+            from_ns: Some(from),
+            // Node offsets are estimated from the whole offset
+            // window around the cut, and more.
+            to_ns: Some(at.saturating_add(settings.horizon_ns)),
+        },
+        running_since: Some(from.saturating_sub(settings.horizon_ns)),
+        trace: None,
+    };
+    let built = cache.analyse(reach).await.map_err(to_datafusion)?;
+    let g = &built.graph;
+    let ids = cut_frontier(g, &settings.detect, at);
+    let events: Vec<(Side, EventId)> = ids.iter().map(|&e| (Side::Event, e)).collect();
+    let (holes, number) = numbering(windows, g, None, &events);
+    let batch = tables::events_batch(g, Some(&ids), number).map_err(to_datafusion)?;
+    drop(built);
+    Waiting::new(batch, holes).numbered(cache, windows).await
 }
 
 /// Numbers the events of rows (`events`, row by row: one per row, or a
@@ -674,7 +683,7 @@ fn numbering(
     g: &Graph,
     own: Option<usize>,
     events: &[(Side, EventId)],
-) -> (Holes, impl Fn(EventId) -> Option<u64> + use<>) {
+) -> (Vec<Hole>, impl Fn(EventId) -> Option<u64> + use<>) {
     let per_row = if events.iter().any(|(side, _)| *side == Side::To) {
         2
     } else {
@@ -695,7 +704,7 @@ fn numbering(
         }
     }
     let own = own.map(|o| o as u32);
-    (Holes(holes), move |e| own.map(|o| event_id(o, e)))
+    (holes, move |e| own.map(|o| event_id(o, e)))
 }
 
 /// A table function's target: what names it, the window that keeps its
@@ -937,7 +946,7 @@ impl ConeWalk {
                 elsewhere.iter().map(|&e| (Side::Event, e)).collect();
             let (holes, number) = numbering(&self.windows, g, None, &events);
             let batch = tables::events_batch(g, Some(&elsewhere), number).map_err(to_datafusion)?;
-            self.late.push(holes.with(batch));
+            self.late.push(Waiting::new(batch, holes));
         }
         // What the rest of the walk will not read and has its row is done.
         if let Some(&next) = self.order.get(self.next) {
