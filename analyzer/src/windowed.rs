@@ -778,30 +778,11 @@ struct Found {
 /// spans only an earlier window reads) is numbered by building that window
 /// again. One window's graph and rows are held at a time.
 #[derive(Debug)]
-pub struct ConeRows {
+struct ConeRows {
     cache: Arc<GraphCache>,
     windows: Arc<[Window]>,
     target: Target,
     past: bool,
-}
-
-impl ConeRows {
-    /// The plan of `causal_past` (`past`) or `causal_future` of `target`.
-    pub fn scan(
-        cache: Arc<GraphCache>,
-        windows: Arc<[Window]>,
-        (target, past): (Target, bool),
-        projection: Option<&Vec<usize>>,
-        limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let rows = ConeRows {
-            cache,
-            windows,
-            target,
-            past,
-        };
-        streamed(rows, projection, limit)
-    }
 }
 
 impl PartitionStream for ConeRows {
