@@ -619,15 +619,10 @@ async fn path(
     to: &Target,
 ) -> Result<RecordBatch> {
     let to_key = locate(cache, windows, to).await?.key;
-    let Located {
-        key: from_key,
-        owner: w,
-        ..
-    } = locate(cache, windows, from).await?;
-    let built = cache
-        .analyse(windows[w].reach)
-        .await
-        .map_err(to_datafusion)?;
+    let mut start = locate(cache, windows, from).await?;
+    let (from_key, w) = (start.key, start.owner);
+    let built = start.window(cache, windows).await?;
+    drop(start);
     let g = &built.graph;
     // A path to an event this window does not read is beyond the
     // horizon: no rows, as when nothing orders the two.
@@ -708,11 +703,27 @@ fn numbering(
 }
 
 /// A table function's target: what names it, the window that keeps its
-/// span, and its span's start and end.
+/// span, and its span's start and end; and that window's graph, when
+/// finding the target built it (an event id), for the caller to use
+/// instead of building it again.
 struct Located {
     key: Key,
     owner: usize,
     span: (i64, i64),
+    built: Option<Built>,
+}
+
+impl Located {
+    /// The graph of the target's window.
+    async fn window(&mut self, cache: &GraphCache, windows: &[Window]) -> Result<Built> {
+        match self.built.take() {
+            Some(built) => Ok(built),
+            None => cache
+                .analyse(windows[self.owner].reach)
+                .await
+                .map_err(to_datafusion),
+        }
+    }
 }
 
 /// Where a table function's target is.
@@ -732,6 +743,7 @@ async fn locate(cache: &GraphCache, windows: &[Window], target: &Target) -> Resu
                 key: key(g, e),
                 owner: w as usize,
                 span: (span.start, span.end),
+                built: Some(built),
             })
         }
         Target::Span(trace, span) => {
@@ -754,6 +766,7 @@ async fn locate(cache: &GraphCache, windows: &[Window], target: &Target) -> Resu
                 key: ((t, s), EventType::Start),
                 owner: owner_of(windows, span.start),
                 span: (span.start, span.end),
+                built: None,
             })
         }
     }
@@ -827,6 +840,8 @@ struct ConeWalk {
     next: usize,
     found: HashMap<Key, Found>,
     late: Vec<Waiting>,
+    /// The first window's graph, if finding the target built it.
+    first: Option<Built>,
 }
 
 impl ConeWalk {
@@ -853,6 +868,7 @@ impl ConeWalk {
             next: 0,
             found,
             late: Vec::new(),
+            first: start.built,
         }
     }
 
@@ -883,7 +899,10 @@ impl ConeWalk {
             self.next = self.order.len();
             return Ok(Some(Vec::new()));
         }
-        let built = self.cache.analyse(reach).await.map_err(to_datafusion)?;
+        let built = match self.first.take() {
+            Some(built) => built,
+            None => self.cache.analyse(reach).await.map_err(to_datafusion)?,
+        };
         let g = &built.graph;
         let seeds: Vec<EventId> = self
             .found
