@@ -53,6 +53,7 @@ struct Snapshot {
     built: Arc<OnceCell<Arc<Built>>>,
     detected: Arc<OnceCell<Arc<Detected>>>,
     windows: Arc<OnceCell<Arc<[Window]>>>,
+    longest: Arc<OnceCell<i64>>,
     /// The last span count asked for: its range and slot, and its rows.
     counts: Arc<Mutex<Option<SpanCounts>>>,
 }
@@ -144,6 +145,7 @@ impl GraphCache {
             built: Arc::default(),
             detected: Arc::default(),
             windows: Arc::default(),
+            longest: Arc::default(),
             counts: Arc::default(),
         };
     }
@@ -181,15 +183,17 @@ impl GraphCache {
         Ok(rows)
     }
 
-    /// The longest span of the current snapshot's range, ns.
+    /// The longest span of the current snapshot's range, ns, measured once.
     pub(crate) async fn longest_span(&self) -> Result<i64> {
-        scan::longest_span(
-            &self.sources(),
-            &self.runtime,
-            &self.settings,
-            self.settings.range,
-        )
-        .await
+        let cell = Arc::clone(&self.state.lock().unwrap_or_else(|p| p.into_inner()).longest);
+        let longest = cell
+            .get_or_try_init(|| async {
+                let sources = self.sources();
+                scan::longest_span(&sources, &self.runtime, &self.settings, self.settings.range)
+                    .await
+            })
+            .await?;
+        Ok(*longest)
     }
 
     /// The settings.
