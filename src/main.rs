@@ -219,15 +219,10 @@ struct DetectArgs {
 }
 
 impl DetectArgs {
+    /// The token read as the workers read theirs (`read_token`).
     fn worker_token(&self) -> anyhow::Result<Option<causet_analyzer::settings::WorkerToken>> {
-        let Some(path) = &self.worker_token_file else {
-            return Ok(None);
-        };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(Some(causet_analyzer::settings::WorkerToken(
-            text.trim().to_owned(),
-        )))
+        Ok(read_token(self.worker_token_file.as_deref())?
+            .map(|token| causet_analyzer::settings::WorkerToken(token.text().to_owned())))
     }
 
     fn config(&self) -> DetectConfig {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 /// The shared secret exporters must present.
 #[derive(Clone)]
-pub struct Token(Vec<u8>);
+pub struct Token(String);
 
 impl std::fmt::Debug for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -26,7 +26,7 @@ impl Token {
         if token.is_empty() {
             return Err(Error::Internal("the auth token is empty".into()));
         }
-        Ok(Token(token.as_bytes().to_vec()))
+        Ok(Token(token.to_owned()))
     }
 
     /// Reads the token from a file.
@@ -43,6 +43,11 @@ impl Token {
         })
     }
 
+    /// The token itself, for a client to send.
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+
     /// Whether an `Authorization` header value carries this token.
     pub fn admits(&self, authorization: Option<&[u8]>) -> bool {
         let Some(value) = authorization else {
@@ -54,7 +59,7 @@ impl Token {
         else {
             return false;
         };
-        constant_time_eq(presented.trim_ascii(), &self.0)
+        constant_time_eq(presented.trim_ascii(), self.0.as_bytes())
     }
 }
 
