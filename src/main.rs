@@ -1324,7 +1324,7 @@ async fn diff(data: Location, args: DiffArgs) -> anyhow::Result<ExitCode> {
     let critical: Vec<u32> = bad_diagram
         .critical
         .iter()
-        .map(|&r| graph.events[bad_diagram.rows[r].event as usize].span)
+        .map(|&r| graph.span_of(bad_diagram.rows[r].event))
         .collect();
     let found = diff::diff(graph, &good, &bad, &critical)?;
     text.push_str(&diff::to_text(graph, &good, &bad, &found));

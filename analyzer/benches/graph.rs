@@ -142,8 +142,8 @@ fn million() {
     let peak = status_kib("VmHWM:").saturating_sub(before);
     eprintln!(
         "graph build: {SPANS} spans, {} events, {} edges in {:.2} s = {:.0} spans/s; peak memory +{} MiB = {} bytes/span",
-        graph.events.len(),
-        graph.edges.len(),
+        graph.event_count(),
+        graph.edge_count(),
         elapsed.as_secs_f64(),
         SPANS as f64 / elapsed.as_secs_f64(),
         peak / 1024,

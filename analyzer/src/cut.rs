@@ -89,16 +89,16 @@ fn offsets_at(offsets: &[NodeOffset], at_ns: i64, window_ns: i64) -> HashMap<&st
 /// for each, the first excluded event it follows.
 fn closure(g: &Graph, keep: impl Fn(EventId) -> bool) -> Vec<u32> {
     const IN: u32 = u32::MAX;
-    let mut root = vec![IN; g.events.len()];
+    let mut root = vec![IN; g.event_count()];
     let mut queue: Vec<EventId> = Vec::new();
-    for e in 0..g.events.len() as EventId {
+    for e in 0..g.event_count() as EventId {
         if !keep(e) {
             root[e as usize] = e;
             queue.push(e);
         }
     }
     while let Some(e) = queue.pop() {
-        for (next, _) in g.out.of(e) {
+        for (next, _) in g.out_of(e) {
             if root[next as usize] == IN {
                 root[next as usize] = root[e as usize];
                 queue.push(next);
@@ -127,11 +127,11 @@ pub fn cut(
         .map(|n| by_node.get(n.as_str()).copied())
         .collect();
     let corrected = |e: EventId| {
-        let ev = &g.events[e as usize];
+        let ev = g.event(e);
         ev.time - node_offset[ev.node as usize].unwrap_or(0)
     };
     let cut = closure(g, |e| corrected(e) <= at_ns);
-    let naive = closure(g, |e| g.events[e as usize].time <= at_ns);
+    let naive = closure(g, |e| g.time_of(e) <= at_ns);
 
     let mut frontier: Vec<Frontier> = g
         .nodes
@@ -146,8 +146,8 @@ pub fn cut(
         .collect();
     let (mut events, mut corrected_in) = (0, 0);
     let mut inconsistent = Vec::new();
-    for e in 0..g.events.len() as EventId {
-        let ev = &g.events[e as usize];
+    for e in 0..g.event_count() as EventId {
+        let ev = g.event(e);
         if naive[e as usize] != IN && ev.time <= at_ns {
             inconsistent.push(Inconsistency {
                 event: e,
@@ -243,10 +243,9 @@ pub fn to_text(g: &Graph, cut: &Cut) -> String {
             None => "offset unknown, raw clock".to_owned(),
         };
         let corrected = match (f.event, f.offset_ns) {
-            (Some(e), Some(o)) if o != 0 => format!(
-                " (corrected: {})",
-                crate::report::rfc3339(g.events[e as usize].time - o)
-            ),
+            (Some(e), Some(o)) if o != 0 => {
+                format!(" (corrected: {})", crate::report::rfc3339(g.time_of(e) - o))
+            }
             _ => String::new(),
         };
         let _ = writeln!(
@@ -296,8 +295,8 @@ pub fn to_text(g: &Graph, cut: &Cut) -> String {
                 v.as_deref()
                     .map(|v| format!("{v:?}"))
                     .unwrap_or_else(|| "(value not recorded)".into()),
-                g.nodes[g.events[*e as usize].node as usize],
-                crate::report::rfc3339(g.events[*e as usize].time)
+                g.nodes[g.node_of(*e) as usize],
+                crate::report::rfc3339(g.time_of(*e))
             )
         };
         match &k.writes[..] {

@@ -146,10 +146,7 @@ impl Finding {
         let mut finding = Finding {
             kind,
             severity,
-            time: events
-                .first()
-                .map(|&e| graph.events[e as usize].time)
-                .unwrap_or(0),
+            time: events.first().map(|&e| graph.time_of(e)).unwrap_or(0),
             trace_ids: Vec::new(),
             span_ids: Vec::new(),
             nodes: Vec::new(),
@@ -161,7 +158,7 @@ impl Finding {
             events: events.to_vec(),
         };
         for &e in events {
-            let ev = &graph.events[e as usize];
+            let ev = graph.event(e);
             let span = &graph.spans[ev.span as usize];
             push_unique(&mut finding.trace_ids, trace_hex(span.trace_id));
             push_unique(&mut finding.span_ids, span_hex(span.span_id));
@@ -209,7 +206,7 @@ impl UnionFind {
 
 /// An event as evidence: where and when, with its clocks.
 pub fn event_json(graph: &Graph, e: EventId) -> Value {
-    let ev = &graph.events[e as usize];
+    let ev = graph.event(e);
     let span = &graph.spans[ev.span as usize];
     let mut json = serde_json::json!({
         "event_id": e,
@@ -238,7 +235,7 @@ pub fn path_json(graph: &Graph, edges: &[u32]) -> Value {
         edges
             .iter()
             .map(|&i| {
-                let edge = graph.edges[i as usize];
+                let edge = graph.edge(i);
                 serde_json::json!({
                     "source": edge.source.as_str(),
                     "inferred": edge.inferred,

@@ -102,7 +102,7 @@ fn tree(g: &Graph, trace: u128) -> (Vec<u32>, BTreeMap<u32, Vec<u32>>) {
     let mut roots = Vec::new();
     let mut children: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for &s in &spans {
-        match g.spans[s as usize].parent {
+        match g.spans[s as usize].parent() {
             Some(p) if g.spans[p as usize].trace_id == trace => {
                 children.entry(p).or_default().push(s)
             }
@@ -136,9 +136,9 @@ fn keyed<'g>(g: &'g Graph, siblings: &[u32]) -> Vec<((Shape<'g>, usize), u32)> {
 
 fn order(g: &Graph, a: u32, b: u32) -> Order {
     let (a, b) = (&g.spans[a as usize], &g.spans[b as usize]);
-    if g.happens_before(a.end_event, b.start_event) {
+    if g.happens_before(a.end_event(), b.start_event) {
         Order::Before
-    } else if g.happens_before(b.end_event, a.start_event) {
+    } else if g.happens_before(b.end_event(), a.start_event) {
         Order::After
     } else {
         Order::Concurrent
@@ -207,7 +207,7 @@ pub fn diff(g: &Graph, good: &str, bad: &str, critical: &[u32]) -> Result<Diff> 
     }
     d.matched.sort();
     let paired = &d.matched[..d.matched.len().min(MAX_PAIRED)];
-    let parent = |s: u32| g.spans[s as usize].parent;
+    let parent = |s: u32| g.spans[s as usize].parent();
     for (i, &(ga, ba)) in paired.iter().enumerate() {
         for &(gb, bb) in &paired[i + 1..] {
             // Siblings only: their descendants' order follows from theirs.

@@ -89,9 +89,8 @@ impl Diagram {
         let mut seen: std::collections::HashSet<usize> = std::collections::HashSet::from([at]);
         while let Some(cause) = latest(
             &mut graph
-                .inn
-                .of(self.rows[at].event)
-                .filter_map(|(from, _)| row_of.get(&from).copied()),
+                .in_of(self.rows[at].event)
+                .filter_map(|from| row_of.get(&from).copied()),
         ) {
             if !seen.insert(cause) {
                 break;
@@ -163,10 +162,10 @@ pub fn diagram(
     if follow_links {
         loop {
             let before = traces.len();
-            for e in &graph.edges {
+            for e in graph.edges() {
                 let (a, b) = (
-                    graph.spans[graph.events[e.from as usize].span as usize].trace_id,
-                    graph.spans[graph.events[e.to as usize].span as usize].trace_id,
+                    graph.spans[graph.span_of(e.from) as usize].trace_id,
+                    graph.spans[graph.span_of(e.to) as usize].trace_id,
                 );
                 if traces.contains(&a) || traces.contains(&b) {
                     traces.insert(a);
@@ -178,16 +177,10 @@ pub fn diagram(
             }
         }
     }
-    let mut events: Vec<EventId> = (0..graph.events.len() as EventId)
-        .filter(|&e| traces.contains(&graph.spans[graph.events[e as usize].span as usize].trace_id))
+    let mut events: Vec<EventId> = (0..graph.event_count() as EventId)
+        .filter(|&e| traces.contains(&graph.spans[graph.span_of(e) as usize].trace_id))
         .collect();
-    events.sort_by_key(|&e| {
-        (
-            graph.lamport(e).unwrap_or(u64::MAX),
-            graph.events[e as usize].time,
-            e,
-        )
-    });
+    events.sort_by_key(|&e| (graph.lamport(e).unwrap_or(u64::MAX), graph.time_of(e), e));
 
     let mut lanes: Vec<String> = Vec::new();
     let mut lane_of: HashMap<u32, usize> = HashMap::new();
@@ -203,7 +196,7 @@ pub fn diagram(
     let mut row_of: HashMap<EventId, usize> = HashMap::new();
     let mut rows = Vec::with_capacity(events.len());
     for &e in &events {
-        let ev = &graph.events[e as usize];
+        let ev = graph.event(e);
         let span = &graph.spans[ev.span as usize];
         let lane = *lane_of.entry(ev.node).or_insert_with(|| {
             lanes.push(graph.nodes[ev.node as usize].clone());
@@ -247,7 +240,7 @@ pub fn diagram(
         });
     }
     let mut arrows = Vec::new();
-    for edge in &graph.edges {
+    for edge in graph.edges() {
         if edge.source == EdgeSource::ProgramOrder {
             continue;
         }

@@ -20,6 +20,7 @@ pub mod intern;
 pub mod load;
 mod order;
 pub mod search;
+mod sparse;
 pub mod tables;
 
 use std::collections::BTreeMap;
@@ -29,8 +30,9 @@ use causet_schema::clocks::Hlc;
 pub use causet_schema::kinds::SpanKind;
 pub use intern::{Sym, Symbols, Vc, VcArena, VcId};
 pub use load::Input;
+pub use sparse::Sparse;
 
-/// Index of an event in [`Graph::events`].
+/// Index of an event ([`Graph::event`]).
 pub type EventId = u32;
 
 /// What an event is.
@@ -91,40 +93,52 @@ impl EdgeSource {
     }
 }
 
-/// One span, with its ids parsed.
+/// One span, with its ids parsed: 64 bytes.
 #[derive(Debug, Clone)]
 pub struct Span {
     /// Trace id.
     pub trace_id: u128,
     /// Span id.
     pub span_id: u64,
-    /// Parent span id, if any.
-    pub parent_id: Option<u64>,
-    /// Parent span, when it was ingested.
-    pub parent: Option<u32>,
-    /// Kind.
-    pub kind: SpanKind,
-    /// Status is ERROR.
-    pub error: bool,
-    /// Index into [`Graph::nodes`].
-    pub node: u32,
-    /// Span name.
-    pub name: Sym,
     /// Start time, ns since the epoch.
     pub start: i64,
     /// End time, ns since the epoch.
     pub end: i64,
+    /// Parent span when it was ingested, else [`NO_PARENT`].
+    parent: u32,
+    /// Index into [`Graph::nodes`].
+    pub node: u32,
+    /// Span name.
+    pub name: Sym,
     /// Span-level message id (PRODUCER / CONSUMER spans).
     pub msg_id: Option<Sym>,
-    /// Start event.
+    /// Start event (the end event is the next).
     pub start_event: EventId,
-    /// End event.
-    pub end_event: EventId,
-    /// Its span events, in index order (consecutive ids).
-    pub points: std::ops::Range<EventId>,
+    /// Kind.
+    pub kind: SpanKind,
+    /// Status is ERROR.
+    pub error: bool,
 }
 
-/// One event: a few words, its text and vector clock interned in the graph.
+/// [`Span::parent`] of a span whose parent was not ingested (or that has none).
+const NO_PARENT: u32 = u32::MAX;
+
+impl Span {
+    /// Parent span, when it was ingested.
+    pub fn parent(&self) -> Option<u32> {
+        (self.parent != NO_PARENT).then_some(self.parent)
+    }
+
+    /// End event.
+    pub fn end_event(&self) -> EventId {
+        self.start_event + 1
+    }
+}
+
+/// One event, as [`Graph::event`] puts it together: the graph holds no
+/// rows of events, only the clocks they carry ([`EventClocks`]) and the
+/// fields of span events ([`Point`]); a span's start and end take their
+/// time, node and name from the span.
 #[derive(Debug, Clone, Copy)]
 pub struct Event {
     /// Index into [`Graph::spans`].
@@ -150,6 +164,48 @@ pub struct Event {
 
 const HAS_LAMPORT: u8 = 1;
 const HAS_HLC: u8 = 2;
+
+/// A span event's own fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Point {
+    /// Its span.
+    pub span: u32,
+    /// Its index in the span.
+    pub index: u32,
+    /// Wall time, ns since the epoch.
+    pub time: i64,
+    /// Its name.
+    pub name: Sym,
+    /// `causet.msg.id`.
+    pub msg_id: Option<Sym>,
+}
+
+/// The application clocks of the events, by event id, each kind a sparse
+/// column: most events carry one or two kinds of clock, many none.
+#[derive(Debug, Default)]
+pub struct EventClocks {
+    lamport: Sparse<u64>,
+    hlc: Sparse<Hlc>,
+    vc: Sparse<VcId>,
+}
+
+impl EventClocks {
+    fn push(&mut self, e: &Event) {
+        self.lamport.push(e.lamport());
+        self.hlc.push(e.hlc());
+        self.vc.push(e.vc);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.lamport.heap_bytes() + self.hlc.heap_bytes() + self.vc.heap_bytes()
+    }
+
+    fn shrink(&mut self) {
+        self.lamport.shrink();
+        self.hlc.shrink();
+        self.vc.shrink();
+    }
+}
 
 impl Event {
     /// An event without clocks.
@@ -217,49 +273,78 @@ pub enum Tick {
     Lamport(u64),
 }
 
-/// Adjacency in compressed sparse rows.
+/// The edges as columns, sorted by (from, to): the out-adjacency in
+/// compressed sparse rows is then the columns themselves (an edge's index
+/// is its place, its cause the row of `out` it falls in), and the
+/// in-adjacency lists each event's causes. 13 bytes an edge and 8 an
+/// event, where rows with an adjacency list each way took 36 and 8.
 #[derive(Debug, Clone, Default)]
-pub struct Adjacency {
-    offsets: Vec<u32>,
-    targets: Vec<EventId>,
-    edges: Vec<u32>,
+struct EdgeColumns {
+    to: Vec<EventId>,
+    /// [`EdgeSource`] in the low bits, [`INFERRED`] on top.
+    meta: Vec<u8>,
+    /// Edges out of `v`: `out[v]..out[v + 1]`.
+    out: Vec<u32>,
+    /// The causes of `v`: `causes[inn[v]..inn[v + 1]]`, ascending.
+    inn: Vec<u32>,
+    causes: Vec<EventId>,
 }
 
-impl Adjacency {
-    fn build(n: usize, pairs: impl Iterator<Item = (EventId, EventId, u32)> + Clone) -> Self {
-        let mut offsets = vec![0u32; n + 1];
-        for (from, _, _) in pairs.clone() {
-            offsets[from as usize + 1] += 1;
-        }
-        for i in 0..n {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let total = offsets[n] as usize;
-        let (mut targets, mut edges) = (vec![0; total], vec![0; total]);
-        for (from, to, edge) in pairs {
-            let at = &mut fill[from as usize];
-            targets[*at as usize] = to;
-            edges[*at as usize] = edge;
+/// [`EdgeColumns::meta`]'s bit for an inferred edge.
+const INFERRED: u8 = 0x80;
+
+const SOURCES: [EdgeSource; 7] = [
+    EdgeSource::ParentChild,
+    EdgeSource::RpcRequest,
+    EdgeSource::RpcReply,
+    EdgeSource::Messaging,
+    EdgeSource::Link,
+    EdgeSource::ProgramOrder,
+    EdgeSource::VectorClock,
+];
+
+impl EdgeColumns {
+    /// Columns of `edges`, unique by (from, to), over `n` events.
+    fn new(n: usize, mut edges: Vec<Edge>) -> EdgeColumns {
+        edges.sort_unstable_by_key(|e| (e.from, e.to));
+        let offsets = |key: &dyn Fn(&Edge) -> EventId| {
+            let mut offsets = vec![0u32; n + 1];
+            for e in &edges {
+                offsets[key(e) as usize + 1] += 1;
+            }
+            for i in 0..n {
+                offsets[i + 1] += offsets[i];
+            }
+            offsets
+        };
+        let (out, inn) = (offsets(&|e| e.from), offsets(&|e| e.to));
+        let mut fill = inn.clone();
+        let mut causes = vec![0; edges.len()];
+        for e in &edges {
+            let at = &mut fill[e.to as usize];
+            causes[*at as usize] = e.from;
             *at += 1;
         }
-        Adjacency {
-            offsets,
-            targets,
-            edges,
+        let meta = |e: &Edge| {
+            let source = SOURCES
+                .iter()
+                .position(|&s| s == e.source)
+                .expect("a source") as u8;
+            source | if e.inferred { INFERRED } else { 0 }
+        };
+        EdgeColumns {
+            to: edges.iter().map(|e| e.to).collect(),
+            meta: edges.iter().map(meta).collect(),
+            out,
+            inn,
+            causes,
         }
     }
 
-    /// Neighbours of `v` and the index of the edge to each.
-    pub fn of(&self, v: EventId) -> impl Iterator<Item = (EventId, u32)> + '_ {
-        let (a, b) = (
-            self.offsets[v as usize] as usize,
-            self.offsets[v as usize + 1] as usize,
-        );
-        self.targets[a..b]
-            .iter()
-            .copied()
-            .zip(self.edges[a..b].iter().copied())
+    fn heap_bytes(&self) -> usize {
+        self.to.capacity() * 4
+            + self.meta.capacity()
+            + (self.out.capacity() + self.inn.capacity() + self.causes.capacity()) * 4
     }
 }
 
@@ -274,11 +359,13 @@ pub struct Position {
 
 /// The happens-before graph of a data set.
 ///
-/// Rows of small `Copy` fields rather than one column per field: every
-/// detector and search reads several fields of one event at once (its
-/// time, node, clocks), so a 64-byte row is one cache line, and memory is
-/// the same as columns'. Text and vector clocks are interned ([`intern`]),
-/// edges are in CSR ([`Adjacency`]), derived clocks in one flat array.
+/// Columns, not rows of events: a span's start and end are events
+/// `2i` and `2i + 1` and take their time and node from the span, so what an
+/// event holds of its own is its clocks, each kind a sparse column
+/// ([`EventClocks`]), and for a span event its [`Point`]. [`Graph::event`]
+/// puts an event together. Spans are 64-byte rows (every detector reads
+/// several fields of one span), text and vector clocks are interned
+/// ([`intern`]), edges are columns in CSR order, derived clocks in one flat array.
 #[derive(Debug, Default)]
 pub struct Graph {
     /// Node names, by node index.
@@ -291,14 +378,12 @@ pub struct Graph {
     pub clocks: VcArena,
     /// Spans, in (trace id, span id) order.
     pub spans: Vec<Span>,
-    /// Events: each span's start and end (ids `2i`, `2i + 1`), then span events.
-    pub events: Vec<Event>,
-    /// Edges, unique by (from, to).
-    pub edges: Vec<Edge>,
-    /// Out-edges.
-    pub out: Adjacency,
-    /// In-edges.
-    pub inn: Adjacency,
+    /// Span events (ids from `2 * spans.len()`), grouped by span in index order.
+    points: Vec<Point>,
+    /// The application clocks of every event.
+    event_clocks: EventClocks,
+    /// Edges, unique by (from, to), in that order.
+    edges: EdgeColumns,
     /// Derived Lamport number per event; [`NO_LAMPORT`] for events on a cycle.
     derived_lamport: Vec<u32>,
     /// Chain and position per event (meaningless for cyclic events).
@@ -359,33 +444,21 @@ impl Graph {
         Ok(loader.finish())
     }
 
-    /// Adds the edges and derived clocks to loaded spans and events.
-    fn connect(&mut self, links: &[load::Link]) {
-        edges::add_all(self, links);
-        let edge_pairs = self
-            .edges
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.from, e.to, i as u32));
-        self.out = Adjacency::build(self.events.len(), edge_pairs.clone());
-        self.inn = Adjacency::build(self.events.len(), edge_pairs.map(|(f, t, i)| (t, f, i)));
-        self.edges.shrink_to_fit();
+    /// Adds the edges and derived clocks to loaded spans and events;
+    /// `orphans` are the spans whose parent (by id) was not ingested.
+    fn connect(&mut self, links: &[load::Link], orphans: &[(u32, u64)]) {
+        let edges = edges::add_all(self, links, orphans);
+        self.edges = EdgeColumns::new(self.event_count(), edges);
         order::derive(self);
     }
 
     /// Heap bytes held, by part.
     pub fn memory(&self) -> Memory {
         use std::mem::size_of;
-        let adjacency = |a: &Adjacency| {
-            a.offsets.capacity() * 4 + a.targets.capacity() * 4 + a.edges.capacity() * 4
-        };
         Memory {
             spans: self.spans.capacity() * size_of::<Span>(),
-            events: self.events.capacity() * size_of::<Event>(),
-            edges: self.edges.capacity() * size_of::<Edge>()
-                + adjacency(&self.out)
-                + adjacency(&self.inn)
-                + self.gaps.heap_bytes(),
+            events: self.points.capacity() * size_of::<Point>() + self.event_clocks.heap_bytes(),
+            edges: self.edges.heap_bytes() + self.gaps.heap_bytes(),
             derived: self.derived_lamport.capacity() * 4
                 + self.position.capacity() * size_of::<Position>()
                 + self.dvc_entries.capacity() * 8
@@ -396,6 +469,102 @@ impl Graph {
                 + self.nodes.iter().map(|n| n.capacity() + 24).sum::<usize>()
                 + self.node_syms.capacity() * 4,
         }
+    }
+
+    /// Number of edges.
+    pub fn edge_count(&self) -> usize {
+        self.edges.to.len()
+    }
+
+    /// Edge `i`: its cause is found by a binary search of the offsets.
+    pub fn edge(&self, i: u32) -> Edge {
+        let from = self.edges.out.partition_point(|&o| o <= i) - 1;
+        self.edge_from(from as EventId, i)
+    }
+
+    fn edge_from(&self, from: EventId, i: u32) -> Edge {
+        let meta = self.edges.meta[i as usize];
+        Edge {
+            from,
+            to: self.edges.to[i as usize],
+            source: SOURCES[usize::from(meta & !INFERRED)],
+            inferred: meta & INFERRED != 0,
+        }
+    }
+
+    /// Every edge, by (from, to).
+    pub fn edges(&self) -> impl Iterator<Item = Edge> + '_ {
+        (0..self.event_count() as EventId)
+            .flat_map(move |v| self.out_of(v).map(move |(_, i)| self.edge_from(v, i)))
+    }
+
+    /// The events right after `v`, and the index of the edge to each.
+    pub fn out_of(&self, v: EventId) -> impl Iterator<Item = (EventId, u32)> + '_ {
+        let v = v as usize;
+        (self.edges.out[v]..self.edges.out[v + 1]).map(|i| (self.edges.to[i as usize], i))
+    }
+
+    /// The events right before `v`, ascending.
+    pub fn in_of(&self, v: EventId) -> impl Iterator<Item = EventId> + '_ {
+        let v = v as usize;
+        let at = self.edges.inn[v] as usize..self.edges.inn[v + 1] as usize;
+        self.edges.causes[at].iter().copied()
+    }
+
+    /// Number of events.
+    pub fn event_count(&self) -> usize {
+        2 * self.spans.len() + self.points.len()
+    }
+
+    /// Event `e`, put together from its span, its point and its clocks.
+    pub fn event(&self, e: EventId) -> Event {
+        let i = e as usize;
+        let bounds = 2 * self.spans.len();
+        let mut event = if i < bounds {
+            let s = &self.spans[i / 2];
+            let (time, ty) = if i.is_multiple_of(2) {
+                (s.start, EventType::Start)
+            } else {
+                (s.end, EventType::End)
+            };
+            Event::new((i / 2) as u32, s.node, time, ty)
+        } else {
+            let p = &self.points[i - bounds];
+            let mut event = Event::new(
+                p.span,
+                self.spans[p.span as usize].node,
+                p.time,
+                EventType::Point(p.index),
+            );
+            (event.name, event.msg_id) = (Some(p.name), p.msg_id);
+            event
+        };
+        let clocks = &self.event_clocks;
+        event = event.with_clocks(clocks.lamport.get(i), clocks.hlc.get(i));
+        event.vc = clocks.vc.get(i);
+        event
+    }
+
+    /// Every event, in id order.
+    pub fn events(&self) -> impl Iterator<Item = (EventId, Event)> + '_ {
+        (0..self.event_count() as EventId).map(|e| (e, self.event(e)))
+    }
+
+    /// Span `span`'s span events, in index order.
+    pub fn points(&self, span: u32) -> std::ops::Range<EventId> {
+        let first = self.points.partition_point(|p| p.span < span);
+        let count = self.points[first..]
+            .iter()
+            .take_while(|p| p.span == span)
+            .count();
+        let base = (2 * self.spans.len() + first) as EventId;
+        base..base + count as EventId
+    }
+
+    /// The span event `e`, if it is one.
+    fn point_row(&self, e: EventId) -> Option<&Point> {
+        self.points
+            .get((e as usize).checked_sub(2 * self.spans.len())?)
     }
 
     /// The span with these ids.
@@ -413,7 +582,10 @@ impl Graph {
 
     /// The application vector clock of event `e`.
     pub fn vc(&self, e: EventId) -> Option<Vc<'_>> {
-        self.events[e as usize].vc.map(|id| self.clocks.get(id))
+        self.event_clocks
+            .vc
+            .get(e as usize)
+            .map(|id| self.clocks.get(id))
     }
 
     /// The symbol of node `node`'s name, as vector clocks name it.
@@ -468,7 +640,7 @@ impl Graph {
     /// first event happened to have.
     pub fn node_ticks(&self) -> BTreeMap<u32, Vec<(Tick, EventId)>> {
         let ticks_of = |id: usize| -> [Option<Tick>; 3] {
-            let ev = &self.events[id];
+            let ev = self.event(id as EventId);
             let own = self
                 .vc(id as EventId)
                 .map(|vc| vc.get(self.node_sym(ev.node)))
@@ -481,8 +653,8 @@ impl Graph {
         };
         // Nodes are numbered densely: counts and choices by index.
         let mut counts: Vec<[usize; 3]> = vec![[0; 3]; self.nodes.len()];
-        for id in 0..self.events.len() {
-            let count = &mut counts[self.events[id].node as usize];
+        for id in 0..self.event_count() {
+            let count = &mut counts[self.node_of(id as EventId) as usize];
             for (kind, tick) in ticks_of(id).iter().enumerate() {
                 count[kind] += usize::from(tick.is_some());
             }
@@ -498,8 +670,8 @@ impl Graph {
             })
             .collect();
         let mut by_node: Vec<Vec<(Tick, EventId)>> = vec![Vec::new(); self.nodes.len()];
-        for id in 0..self.events.len() {
-            let node = self.events[id].node as usize;
+        for id in 0..self.event_count() {
+            let node = self.node_of(id as EventId) as usize;
             if let Some(tick) = chosen[node].and_then(|kind| ticks_of(id)[kind]) {
                 by_node[node].push((tick, id as EventId));
             }
@@ -517,16 +689,38 @@ impl Graph {
 
     /// Span event `index` of span `span`, if it was ingested.
     pub fn point(&self, span: u32, index: u32) -> Option<EventId> {
-        self.spans[span as usize]
-            .points
-            .clone()
-            .find(|&e| self.events[e as usize].ty == EventType::Point(index))
+        self.points(span)
+            .find(|&e| self.point_row(e).is_some_and(|p| p.index == index))
+    }
+
+    /// The span of event `e`.
+    pub fn span_of(&self, e: EventId) -> u32 {
+        match self.point_row(e) {
+            Some(p) => p.span,
+            None => e / 2,
+        }
+    }
+
+    /// The wall time of event `e`.
+    pub fn time_of(&self, e: EventId) -> i64 {
+        match self.point_row(e) {
+            Some(p) => p.time,
+            None if e.is_multiple_of(2) => self.spans[e as usize / 2].start,
+            None => self.spans[e as usize / 2].end,
+        }
+    }
+
+    /// The node of event `e`.
+    pub fn node_of(&self, e: EventId) -> u32 {
+        self.spans[self.span_of(e) as usize].node
     }
 
     /// Display name of an event: `span name` or `span name/event name`.
     pub fn event_name(&self, e: EventId) -> &str {
-        let ev = &self.events[e as usize];
-        self.text(ev.name.unwrap_or(self.spans[ev.span as usize].name))
+        match self.point_row(e) {
+            Some(p) => self.text(p.name),
+            None => self.text(self.spans[e as usize / 2].name),
+        }
     }
 }
 

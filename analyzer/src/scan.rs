@@ -125,8 +125,8 @@ pub(crate) async fn load(
     let spans = graph.spans.len().max(1);
     tracing::info!(
         spans = graph.spans.len(),
-        events = graph.events.len(),
-        edges = graph.edges.len(),
+        events = graph.event_count(),
+        edges = graph.edge_count(),
         graph_bytes_per_span = memory.total() / spans,
         facts_bytes_per_span = facts.heap_bytes() / spans,
         ?memory,

@@ -21,7 +21,7 @@ pub fn log(graph: &Graph, events: &[EventId]) -> String {
         .copied()
         .filter(|&e| graph.lamport(e).is_some())
         .collect();
-    ordered.sort_by_key(|&e| (graph.lamport(e), graph.events[e as usize].time, e));
+    ordered.sort_by_key(|&e| (graph.lamport(e), graph.time_of(e), e));
     let mut out = String::new();
     for e in ordered {
         let host = &graph.chain_names[graph.position[e as usize].chain as usize];

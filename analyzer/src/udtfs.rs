@@ -189,7 +189,7 @@ impl Target {
     pub fn resolve(&self, graph: &Graph) -> Result<EventId> {
         match self {
             Target::Event(id) => match split_event_id(*id) {
-                (0, e) if (e as usize) < graph.events.len() => Ok(e),
+                (0, e) if (e as usize) < graph.event_count() => Ok(e),
                 _ => Err(DataFusionError::Execution(format!(
                     "no event with event_id {id}"
                 ))),

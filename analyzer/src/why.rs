@@ -82,7 +82,7 @@ pub fn resolve(graph: &Graph, name: &str) -> Result<Subject> {
     match index {
         None => Ok(Subject {
             first: s.start_event,
-            last: s.end_event,
+            last: s.end_event(),
         }),
         Some(i) => graph
             .point(span, i)
@@ -119,7 +119,7 @@ pub fn relate(graph: &Graph, a: Subject, b: Subject, max_offset_ns: i64) -> Rela
 
 /// One line describing an event: what, where, when, clocks.
 pub fn describe(graph: &Graph, e: EventId) -> String {
-    let ev = &graph.events[e as usize];
+    let ev = graph.event(e);
     let span = &graph.spans[ev.span as usize];
     let mut out = format!(
         "{} ({}) on {} at {}",
@@ -154,7 +154,7 @@ pub fn render(graph: &Graph, a_name: &str, b_name: &str, relation: &Relation) ->
     let mut out = String::new();
     let steps = |out: &mut String, path: &[u32]| {
         for (i, &edge) in path.iter().enumerate() {
-            let e = graph.edges[edge as usize];
+            let e = graph.edge(edge);
             if i == 0 {
                 let _ = writeln!(out, "     {}", describe(graph, e.from));
             }

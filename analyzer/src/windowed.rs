@@ -207,10 +207,10 @@ struct SpanIds {
 impl SpanIds {
     fn of(g: &Graph, span: u32, window: u32) -> SpanIds {
         let s = &g.spans[span as usize];
-        let indices = s
-            .points
+        let points = g.points(span);
+        let indices = points
             .clone()
-            .filter_map(|e| match g.events[e as usize].ty {
+            .filter_map(|e| match g.event(e).ty {
                 EventType::Point(i) => Some(i),
                 _ => None,
             })
@@ -218,8 +218,8 @@ impl SpanIds {
         SpanIds {
             window,
             start: s.start_event,
-            end: s.end_event,
-            points: (s.points.start, indices),
+            end: s.end_event(),
+            points: (points.start, indices),
             times: (s.start, s.end),
         }
     }
@@ -347,12 +347,12 @@ impl Walk {
         let rows: Vec<u32> = if !self.selected.contains(&i) {
             Vec::new()
         } else if self.which == Which::Edges {
-            (0..g.edges.len() as u32)
+            (0..g.edge_count() as u32)
                 .filter(|&x| self.owns_edge(i, g, &owner, x))
                 .collect()
         } else {
-            (0..g.events.len() as EventId)
-                .filter(|&e| owner[g.events[e as usize].span as usize] == i)
+            (0..g.event_count() as EventId)
+                .filter(|&e| owner[g.span_of(e) as usize] == i)
                 .collect()
         };
         if self.which == Which::Edges {
@@ -371,11 +371,8 @@ impl Walk {
     /// Whether window `i` emits edge `x` of its graph (see the module's
     /// docs).
     fn owns_edge(&self, i: usize, g: &Graph, owner: &[usize], x: u32) -> bool {
-        let edge = g.edges[x as usize];
-        let (a, b) = (
-            g.events[edge.from as usize].span as usize,
-            g.events[edge.to as usize].span as usize,
-        );
+        let edge = g.edge(x);
+        let (a, b) = (g.span_of(edge.from) as usize, g.span_of(edge.to) as usize);
         let (lo, hi) = if g.spans[a].start <= g.spans[b].start {
             (a, b)
         } else {
@@ -447,30 +444,30 @@ impl Walk {
     fn edges(&mut self, i: usize, g: &Graph, owner: &[usize], chunk: &[u32]) -> Result<()> {
         let w = i as u32;
         let batch = tables::edges_batch(g, Some(chunk), false, |e| {
-            let span = g.events[e as usize].span;
+            let span = g.span_of(e);
             let s = &g.spans[span as usize];
             match owner[span as usize] {
                 o if o == i => Some(event_id(w, e)),
                 o if o < i => self
                     .left_running
                     .get(&(s.trace_id, s.span_id))
-                    .and_then(|ids| ids.id(g.events[e as usize].ty)),
+                    .and_then(|ids| ids.id(g.event(e).ty)),
                 _ => None,
             }
         })
         .map_err(to_datafusion)?;
         let mut holes = Vec::new();
         for (row, &x) in chunk.iter().enumerate() {
-            let edge = g.edges[x as usize];
+            let edge = g.edge(x);
             for (side, e) in [(Side::From, edge.from), (Side::To, edge.to)] {
-                let span = g.events[e as usize].span as usize;
+                let span = g.span_of(e) as usize;
                 if owner[span] > i {
                     let s = &g.spans[span];
                     holes.push(Hole {
                         row: row as u32,
                         side,
                         span: (s.trace_id, s.span_id),
-                        ty: g.events[e as usize].ty,
+                        ty: g.event(e).ty,
                         owner: owner[span],
                     });
                 }
@@ -567,14 +564,14 @@ fn lookup(g: &Graph, span: (u128, u64), ty: EventType) -> Option<EventId> {
     let s = g.span(span.0, span.1)?;
     match ty {
         EventType::Start => Some(g.spans[s as usize].start_event),
-        EventType::End => Some(g.spans[s as usize].end_event),
+        EventType::End => Some(g.spans[s as usize].end_event()),
         EventType::Point(index) => g.point(s, index),
     }
 }
 
 /// What names event `e` of `g` in any graph: its span's ids and its type.
 fn key(g: &Graph, e: EventId) -> Key {
-    let ev = &g.events[e as usize];
+    let ev = g.event(e);
     let s = &g.spans[ev.span as usize];
     ((s.trace_id, s.span_id), ev.ty)
 }
@@ -635,7 +632,7 @@ async fn path(
     };
     let mut events = Vec::new();
     for &x in &edges {
-        let edge = g.edges[x as usize];
+        let edge = g.edge(x);
         events.push((Side::From, edge.from));
         events.push((Side::To, edge.to));
     }
@@ -686,7 +683,7 @@ fn numbering(
     };
     let mut holes = Vec::new();
     for (k, &(side, e)) in events.iter().enumerate() {
-        let o = owner_of(windows, g.spans[g.events[e as usize].span as usize].start);
+        let o = owner_of(windows, g.spans[g.span_of(e) as usize].start);
         if Some(o) != own {
             let (span, ty) = key(g, e);
             holes.push(Hole {
@@ -735,10 +732,10 @@ async fn locate(cache: &GraphCache, windows: &[Window], target: &Target) -> Resu
             let window = windows.get(w as usize).ok_or_else(missing)?;
             let built = cache.analyse(window.reach).await.map_err(to_datafusion)?;
             let g = &built.graph;
-            if e as usize >= g.events.len() {
+            if e as usize >= g.event_count() {
                 return Err(missing());
             }
-            let span = &g.spans[g.events[e as usize].span as usize];
+            let span = &g.spans[g.span_of(e) as usize];
             Ok(Located {
                 key: key(g, e),
                 owner: w as usize,
@@ -914,7 +911,7 @@ impl ConeWalk {
         reached.extend(&seeds);
         let (mut own, mut elsewhere) = (Vec::new(), Vec::new());
         for e in reached {
-            let span = &g.spans[g.events[e as usize].span as usize];
+            let span = &g.spans[g.span_of(e) as usize];
             let owner = owner_of(&self.windows, span.start);
             let walked = self.walked(owner, w);
             let f = self.found.entry(key(g, e)).or_insert(Found {

@@ -192,7 +192,7 @@ pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, W
         let anchor = |f: &Finding| {
             f.events
                 .iter()
-                .map(|&e| g.events[e as usize].time)
+                .map(|&e| g.time_of(e))
                 .min()
                 .unwrap_or(f.time)
         };

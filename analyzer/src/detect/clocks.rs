@@ -56,7 +56,7 @@ fn clock_jumps(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
     for (node, ticks) in g.node_ticks() {
         for pair in ticks.windows(2) {
             let (a, b) = (pair[0].1, pair[1].1);
-            let back = g.events[a as usize].time - g.events[b as usize].time;
+            let back = g.time_of(a) - g.time_of(b);
             if pair[0].0 < pair[1].0 && back > config.clock_jump_ns {
                 worst.add(node, back, a, b);
             }
@@ -87,11 +87,11 @@ fn clock_jumps(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
 /// HLC wall parts ahead of the event's own physical time by more than max-offset.
 fn hlc_drift(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
     let mut worst = Worst::default();
-    for (e, ev) in g.events.iter().enumerate() {
+    for (e, ev) in g.events() {
         if let Some(h) = ev.hlc() {
             let ahead = h.wall_ns.saturating_sub(ev.time);
             if ahead > config.max_offset_ns {
-                worst.add(ev.node, ahead, e as EventId, e as EventId);
+                worst.add(ev.node, ahead, e, e);
             }
         }
     }
@@ -118,12 +118,12 @@ fn hlc_drift(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
 /// Along proven edges: HLC, vector clock and Lamport values that fail to grow.
 fn edge_violations(g: &Graph) -> Vec<Finding> {
     let (mut hlc, mut vc, mut lamport) = (Worst::default(), Worst::default(), Worst::default());
-    for edge in &g.edges {
+    for edge in g.edges() {
         // Vector-clock edges are read from the clocks themselves.
         if edge.inferred || edge.source == EdgeSource::VectorClock {
             continue;
         }
-        let (from, to) = (&g.events[edge.from as usize], &g.events[edge.to as usize]);
+        let (from, to) = (g.event(edge.from), g.event(edge.to));
         let key = (to.node, edge.source);
         if let (Some(a), Some(b)) = (from.hlc(), to.hlc())
             && b <= a
@@ -174,7 +174,7 @@ fn edge_violations(g: &Graph) -> Vec<Finding> {
                 "{}'s {clock} is wrong: {what}, from {} on {} to {}{}.",
                 g.nodes[node as usize],
                 g.event_name(a),
-                g.nodes[g.events[a as usize].node as usize],
+                g.nodes[g.node_of(a) as usize],
                 g.event_name(b),
                 times(count)
             );
@@ -196,7 +196,7 @@ fn malformed(g: &Graph, facts: &Facts) -> Vec<Finding> {
             f.summary = format!(
                 "{} on {} carries a clock causet could not read: {error}.",
                 g.event_name(*e),
-                g.nodes[g.events[*e as usize].node as usize]
+                g.nodes[g.node_of(*e) as usize]
             );
             f.evidence = json!({"error": error});
             f.witness = json!([event_json(g, *e)]);

@@ -9,7 +9,7 @@ use causet_schema::tables::col;
 use crate::detect::{DetectConfig, READ_OPERATIONS};
 use crate::error::Result;
 use crate::graph::load::{Columns, parse_span, parse_trace};
-use crate::graph::{EventId, Graph, SpanKind, Sym, Symbols};
+use crate::graph::{EventId, Graph, SpanKind, Sparse, Sym, Symbols};
 
 // Names of the derived columns of the spans query.
 /// The write key of a span: `causet.write.key`, else the configured
@@ -92,14 +92,96 @@ pub struct SpanFacts {
     pub heartbeat_from: Option<Sym>,
 }
 
+/// Span facts as sparse columns by graph span, one per field: a span
+/// has a few of them, so each costs about two bits a span plus the values
+/// present, where a row of every field would cost 104 bytes.
+#[derive(Debug, Default)]
+struct FactColumns {
+    /// Set for the spans that have facts (even none of the fields).
+    has: Sparse<()>,
+    idempotency_key: Sparse<Sym>,
+    replayed: Sparse<()>,
+    rpc: Sparse<()>,
+    attempt: Sparse<i64>,
+    method: Sparse<Sym>,
+    http_status: Sparse<i64>,
+    grpc_status: Sparse<i64>,
+    error_type: Sparse<Sym>,
+    peer: Sparse<Sym>,
+    route: Sparse<Sym>,
+    heartbeat_from: Sparse<Sym>,
+}
+
+impl FactColumns {
+    fn push(&mut self, f: Option<&SpanFacts>) {
+        self.has.push(f.map(|_| ()));
+        let f = f.copied().unwrap_or_default();
+        self.idempotency_key.push(f.idempotency_key);
+        self.replayed.push(f.replayed.then_some(()));
+        self.rpc.push(f.rpc.then_some(()));
+        self.attempt.push(f.attempt);
+        self.method.push(f.method);
+        self.http_status.push(f.http_status);
+        self.grpc_status.push(f.grpc_status);
+        self.error_type.push(f.error_type);
+        self.peer.push(f.peer);
+        self.route.push(f.route);
+        self.heartbeat_from.push(f.heartbeat_from);
+    }
+
+    fn get(&self, row: usize) -> Option<SpanFacts> {
+        self.has.get(row)?;
+        Some(SpanFacts {
+            idempotency_key: self.idempotency_key.get(row),
+            replayed: self.replayed.get(row).is_some(),
+            rpc: self.rpc.get(row).is_some(),
+            attempt: self.attempt.get(row),
+            method: self.method.get(row),
+            http_status: self.http_status.get(row),
+            grpc_status: self.grpc_status.get(row),
+            error_type: self.error_type.get(row),
+            peer: self.peer.get(row),
+            route: self.route.get(row),
+            heartbeat_from: self.heartbeat_from.get(row),
+        })
+    }
+
+    fn shrink(&mut self) {
+        self.has.shrink();
+        self.idempotency_key.shrink();
+        self.replayed.shrink();
+        self.rpc.shrink();
+        self.attempt.shrink();
+        self.method.shrink();
+        self.http_status.shrink();
+        self.grpc_status.shrink();
+        self.error_type.shrink();
+        self.peer.shrink();
+        self.route.shrink();
+        self.heartbeat_from.shrink();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.has.heap_bytes()
+            + self.idempotency_key.heap_bytes()
+            + self.replayed.heap_bytes()
+            + self.rpc.heap_bytes()
+            + self.attempt.heap_bytes()
+            + self.method.heap_bytes()
+            + self.http_status.heap_bytes()
+            + self.grpc_status.heap_bytes()
+            + self.error_type.heap_bytes()
+            + self.peer.heap_bytes()
+            + self.route.heap_bytes()
+            + self.heartbeat_from.heap_bytes()
+    }
+}
+
 /// Everything the detectors read besides the graph.
 #[derive(Debug, Default)]
 pub struct Facts {
-    /// Facts of the spans that have any.
-    spans: Vec<SpanFacts>,
-    /// Per graph span, its index in `spans` ([`NONE`] for none): a lookup
-    /// per span in the detectors' loops, so 4 bytes a span, not a search.
-    by_span: Vec<u32>,
+    /// Facts of each graph span that has any.
+    spans: FactColumns,
     /// Writes of spans and span events, in event order.
     pub writes: Vec<Write>,
     /// Clock parse errors per event (a span's go on its start).
@@ -110,9 +192,8 @@ pub struct Facts {
 
 impl Facts {
     /// The facts of span `span`, if any.
-    pub fn of(&self, span: u32) -> Option<&SpanFacts> {
-        let at = *self.by_span.get(span as usize)?;
-        (at != NONE).then(|| &self.spans[at as usize])
+    pub fn of(&self, span: u32) -> Option<SpanFacts> {
+        self.spans.get(span as usize)
     }
 
     /// The text of an interned fact.
@@ -122,8 +203,7 @@ impl Facts {
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.spans.capacity() * std::mem::size_of::<SpanFacts>()
-            + self.by_span.capacity() * 4
+        self.spans.heap_bytes()
             + self.writes.capacity() * std::mem::size_of::<Write>()
             + self
                 .clock_errors
@@ -175,9 +255,6 @@ pub fn span_columns(config: &DetectConfig) -> Vec<String> {
 
 /// The columns of `span_events` the facts need.
 pub const EVENT_COLUMNS: &[&str] = &[col::WRITE_KEY, col::WRITE_VALUE, col::CLOCK_ERROR];
-
-/// No facts, in [`Facts`]' index.
-const NONE: u32 = u32::MAX;
 
 /// Ids of a span, or of a span event (with its index).
 type Owner = (u128, u64, Option<u32>);
@@ -343,11 +420,13 @@ impl FactsLoader {
             .collect();
         spans.sort_unstable_by_key(|(s, _)| *s);
         spans.dedup_by_key(|(s, _)| *s);
-        let mut by_span = vec![NONE; graph.spans.len()];
-        for (at, (span, _)) in spans.iter().enumerate() {
-            by_span[*span as usize] = at as u32;
+        let mut columns = FactColumns::default();
+        let mut next = spans.iter().peekable();
+        for span in 0..graph.spans.len() as u32 {
+            columns.push(next.next_if(|(s, _)| *s == span).map(|(_, f)| f));
         }
-        let spans: Vec<SpanFacts> = spans.into_iter().map(|(_, f)| f).collect();
+        columns.shrink();
+        drop(spans);
         let mut writes: Vec<Write> = self
             .writes
             .into_iter()
@@ -369,8 +448,7 @@ impl FactsLoader {
         clock_errors.sort();
         clock_errors.dedup_by_key(|(e, _)| *e);
         Facts {
-            spans,
-            by_span,
+            spans: columns,
             writes,
             clock_errors,
             text: self.text,

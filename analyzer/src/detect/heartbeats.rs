@@ -136,7 +136,7 @@ pub fn received<'a>(
             // A span of a --heartbeat-span name: the heartbeat of the
             // node its parent (the call that sent it) ran on.
             None if named.contains(&span.name) => span
-                .parent
+                .parent()
                 .map(|p| g.nodes[g.spans[p as usize].node as usize].as_str()),
             None => None,
         };
@@ -156,7 +156,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>,
     // The end of what each monitor recorded, by its own clock: a silence
     // runs to there, not to a node whose clock is ahead.
     let mut ends = vec![i64::MIN; g.nodes.len()];
-    for e in &g.events {
+    for (_, e) in g.events() {
         let end = &mut ends[e.node as usize];
         *end = (*end).max(e.time);
     }

@@ -43,11 +43,11 @@ pub struct NodeOffset {
 /// aggregated per (cause node, effect node, window): the worst one is the witness.
 pub fn causality_violations(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
     let mut worst: BTreeMap<(u32, u32, i64), (i64, u32, u64)> = BTreeMap::new();
-    for (i, edge) in g.edges.iter().enumerate() {
+    for (i, edge) in g.edges().enumerate() {
         if edge.inferred {
             continue;
         }
-        let (from, to) = (&g.events[edge.from as usize], &g.events[edge.to as usize]);
+        let (from, to) = (g.event(edge.from), g.event(edge.to));
         if from.node == to.node || to.time >= from.time {
             continue;
         }
@@ -64,7 +64,7 @@ pub fn causality_violations(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
     worst
         .into_values()
         .map(|(lead, edge, count)| {
-            let e = g.edges[edge as usize];
+            let e = g.edge(edge);
             let severity = if lead > config.max_offset_ns {
                 Severity::High
             } else if lead > config.max_offset_ns / 10 {
@@ -73,7 +73,7 @@ pub fn causality_violations(g: &Graph, config: &DetectConfig) -> Vec<Finding> {
                 Severity::Low
             };
             let mut f = Finding::about(g, FindingKind::CausalityViolation, severity, &[e.from, e.to]);
-            let (cause, effect) = (&g.nodes[g.events[e.from as usize].node as usize], &g.nodes[g.events[e.to as usize].node as usize]);
+            let (cause, effect) = (&g.nodes[g.node_of(e.from) as usize], &g.nodes[g.node_of(e.to) as usize]);
             f.magnitude = Some(lead);
             f.summary = format!(
                 "{effect} recorded {} {} before {cause} recorded {}, which caused it ({}): their clocks disagree by at least that much{}.",
@@ -103,22 +103,20 @@ struct Bound {
 
 fn rpc_bounds(g: &Graph, config: &DetectConfig) -> Vec<Bound> {
     let replied: BTreeSet<(EventId, EventId)> = g
-        .edges
-        .iter()
+        .edges()
         .filter(|e| e.source == EdgeSource::RpcReply)
         .map(|e| (e.from, e.to))
         .collect();
-    g.edges
-        .iter()
+    g.edges()
         .filter(|e| e.source == EdgeSource::RpcRequest)
         .filter_map(|e| {
-            let (cs, ss) = (&g.events[e.from as usize], &g.events[e.to as usize]);
+            let (cs, ss) = (g.event(e.from), g.event(e.to));
             if cs.node == ss.node {
                 return None;
             }
             let (client, server) = (&g.spans[cs.span as usize], &g.spans[ss.span as usize]);
             let lower = replied
-                .contains(&(server.end_event, client.end_event))
+                .contains(&(server.end_event(), client.end_event()))
                 .then(|| server.end - client.end);
             Some(Bound {
                 client: cs.node,

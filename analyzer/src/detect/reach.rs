@@ -140,7 +140,7 @@ fn calls(g: &Graph, facts: &Facts, node_of: &HashMap<&str, u32>, clocks: &Clocks
     let mut served: HashMap<u32, u32> = HashMap::new();
     for span in &g.spans {
         if span.kind == SpanKind::Server
-            && let Some(p) = span.parent
+            && let Some(p) = span.parent()
             && g.spans[p as usize].kind == SpanKind::Client
         {
             served.insert(p, span.node);

@@ -108,7 +108,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
                 }
             }
         }
-        if let Some(parent) = g.spans[s as usize].parent {
+        if let Some(parent) = g.spans[s as usize].parent() {
             by_call.push(((parent, f.peer, f.method, f.route), i as u32));
         }
     }
@@ -129,14 +129,11 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         }
     }
     // A retry in a new trace, linked to the attempt it retries.
-    for edge in &g.edges {
+    for edge in g.edges() {
         if edge.source != EdgeSource::Link {
             continue;
         }
-        let (from, to) = (
-            g.events[edge.from as usize].span,
-            g.events[edge.to as usize].span,
-        );
+        let (from, to) = (g.span_of(edge.from), g.span_of(edge.to));
         if let (Some(&a), Some(&b)) = (index.get(&from), index.get(&to)) {
             groups.union(a, b);
         }
@@ -154,7 +151,7 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> Vec<Finding> {
         if span.kind != SpanKind::Server {
             continue;
         }
-        if let Some(p) = span.parent {
+        if let Some(p) = span.parent() {
             children.push((p, s as u32));
         }
         if let Some(key) = facts.of(s as u32).and_then(|f| f.idempotency_key) {
@@ -193,7 +190,7 @@ fn judge(
     let key = attempts
         .iter()
         .find_map(|&s| facts.of(s).and_then(|f| f.idempotency_key));
-    let non_idempotent = non_idempotent(facts, first, config);
+    let non_idempotent = non_idempotent(facts, &first, config);
     // Server spans of this request: children of its attempts, and spans with its key.
     let mut servers: Vec<u32> = attempts.iter().flat_map(|&a| children.get(a)).collect();
     if let Some(k) = key {
@@ -211,7 +208,7 @@ fn judge(
         .collect();
     let outcomes: Vec<Outcome> = attempts
         .iter()
-        .map(|&s| outcome(g.spans[s as usize].error, facts.of(s)))
+        .map(|&s| outcome(g.spans[s as usize].error, facts.of(s).as_ref()))
         .collect();
     let unknown_without_evidence = attempts[..attempts.len() - 1]
         .iter()

@@ -34,9 +34,9 @@ const MAX_PAIRS_PER_KEY: usize = 10_000;
 
 /// The events that bound a write: where it starts and where it is done.
 fn extent(g: &Graph, w: &Write) -> (EventId, EventId) {
-    let ev = &g.events[w.event as usize];
+    let ev = g.event(w.event);
     match ev.ty {
-        EventType::Start => (w.event, g.spans[ev.span as usize].end_event),
+        EventType::Start => (w.event, g.spans[ev.span as usize].end_event()),
         _ => (w.event, w.event),
     }
 }
@@ -49,7 +49,7 @@ fn clock<'g>(g: &'g Graph, w: &Write) -> Option<Vc<'g>> {
 
 /// The write's timestamp for last-writer-wins: its HLC, else its wall time.
 fn stamp(g: &Graph, w: &Write) -> (i64, u32) {
-    let ev = &g.events[w.event as usize];
+    let ev = g.event(w.event);
     ev.hlc()
         .map(|h| (h.wall_ns, h.logical))
         .unwrap_or((ev.time, 0))
@@ -67,9 +67,7 @@ pub(crate) fn before(g: &Graph, a: &Write, b: &Write) -> bool {
     let points = if a_start == a_done {
         0..0
     } else {
-        g.spans[g.events[a_start as usize].span as usize]
-            .points
-            .clone()
+        g.points(g.span_of(a_start))
     };
     points
         .chain([a_done])
@@ -159,15 +157,13 @@ fn conflict(
     let mut f = Finding::about(g, kind, severity, &[a.event, b.event]);
     // The earlier write, whichever the sweep met first: a window analysis
     // decides by this time which window reports the pair.
-    f.time = g.events[a.event as usize]
-        .time
-        .min(g.events[b.event as usize].time);
+    f.time = g.time_of(a.event).min(g.time_of(b.event));
     f.key = Some(key.to_owned());
     f.magnitude = Some(2);
     let fork = search::last_common_ancestor(g, a.event, b.event);
     let (na, nb) = (
-        &g.nodes[g.events[a.event as usize].node as usize],
-        &g.nodes[g.events[b.event as usize].node as usize],
+        &g.nodes[g.node_of(a.event) as usize],
+        &g.nodes[g.node_of(b.event) as usize],
     );
     let mut missing: Vec<String> = gaps
         .iter()
@@ -193,7 +189,7 @@ fn conflict(
                 Some(e) => format!(
                     ", both after {} on {}",
                     g.event_name(e),
-                    g.nodes[g.events[e as usize].node as usize]
+                    g.nodes[g.node_of(e) as usize]
                 ),
                 None => ", and they share no causal past".to_owned(),
             }
@@ -239,8 +235,8 @@ fn inversion(g: &Graph, facts: &Facts, key: &str, first: &Write, second: &Write)
     f.magnitude = Some(s1.0 - s2.0);
     f.summary = format!(
         "The write of {key} on {} happened after the one on {}, but carries an earlier timestamp: last-writer-wins would keep the older value.",
-        g.nodes[g.events[second.event as usize].node as usize],
-        g.nodes[g.events[first.event as usize].node as usize],
+        g.nodes[g.node_of(second.event) as usize],
+        g.nodes[g.node_of(first.event) as usize],
     );
     let (_, done) = extent(g, first);
     let (start, _) = extent(g, second);

@@ -28,34 +28,34 @@ impl Edges {
     }
 }
 
-pub(super) fn add_all(g: &mut Graph, links: &[Link]) {
+pub(super) fn add_all(g: &mut Graph, links: &[Link], orphans: &[(u32, u64)]) -> Vec<Edge> {
     let mut e = Edges {
-        edges: Vec::with_capacity(g.events.len() * 2),
-        seen: HashSet::with_capacity(g.events.len() * 2),
+        edges: Vec::with_capacity(g.event_count() * 2),
+        seen: HashSet::with_capacity(g.event_count() * 2),
     };
     let mut gaps = Gaps::default();
     within_spans(g, &mut e);
-    parents(g, &mut e, &mut gaps);
+    parents(g, &mut e, &mut gaps, orphans);
     messages(g, &mut e, &mut gaps);
     self::links(g, links, &mut e, &mut gaps);
     logical_program_order(g, &mut e);
     vector_clocks(g, &mut e);
     sequential_siblings(g, &mut e);
-    g.edges = e.edges;
     gaps.into.shrink_to_fit();
     gaps.out_of.shrink_to_fit();
     g.gaps = gaps;
+    e.edges
 }
 
 /// Start, span events in recorded order, end: one thread of one node.
 fn within_spans(g: &Graph, e: &mut Edges) {
-    for span in &g.spans {
+    for (i, span) in g.spans.iter().enumerate() {
         let mut prev = span.start_event;
-        for id in span.points.clone() {
+        for id in g.points(i as u32) {
             e.add(prev, id, EdgeSource::ProgramOrder, false);
             prev = id;
         }
-        e.add(prev, span.end_event, EdgeSource::ProgramOrder, false);
+        e.add(prev, span.end_event(), EdgeSource::ProgramOrder, false);
     }
 }
 
@@ -66,25 +66,26 @@ fn within_spans(g: &Graph, e: &mut Edges) {
 ///
 /// A parent that was not collected is a gap: it started before the child
 /// and, unless the child is a consumer, may have ended after it.
-fn parents(g: &Graph, e: &mut Edges, gaps: &mut Gaps) {
+fn parents(g: &Graph, e: &mut Edges, gaps: &mut Gaps, orphans: &[(u32, u64)]) {
+    for &(child, parent) in orphans {
+        let span = &g.spans[child as usize];
+        let missing = Missing::Span {
+            trace: span.trace_id,
+            span: parent,
+        };
+        gaps.into.push(Gap {
+            event: span.start_event,
+            missing,
+        });
+        if span.kind != SpanKind::Consumer {
+            gaps.out_of.push(Gap {
+                event: span.end_event(),
+                missing,
+            });
+        }
+    }
     for span in &g.spans {
-        let Some(p) = span.parent else {
-            if let Some(parent) = span.parent_id {
-                let missing = Missing::Span {
-                    trace: span.trace_id,
-                    span: parent,
-                };
-                gaps.into.push(Gap {
-                    event: span.start_event,
-                    missing,
-                });
-                if span.kind != SpanKind::Consumer {
-                    gaps.out_of.push(Gap {
-                        event: span.end_event,
-                        missing,
-                    });
-                }
-            }
+        let Some(p) = span.parent() else {
             continue;
         };
         let parent = &g.spans[p as usize];
@@ -106,8 +107,8 @@ fn parents(g: &Graph, e: &mut Edges, gaps: &mut Gaps) {
             let client_gave_up = parent.error && span.end > parent.end;
             if !client_gave_up {
                 e.add(
-                    span.end_event,
-                    parent.end_event,
+                    span.end_event(),
+                    parent.end_event(),
                     EdgeSource::RpcReply,
                     false,
                 );
@@ -121,8 +122,8 @@ fn parents(g: &Graph, e: &mut Edges, gaps: &mut Gaps) {
             );
             if span.end <= parent.end {
                 e.add(
-                    span.end_event,
-                    parent.end_event,
+                    span.end_event(),
+                    parent.end_event(),
                     EdgeSource::ParentChild,
                     false,
                 );
@@ -140,14 +141,14 @@ fn messages(g: &Graph, e: &mut Edges, gaps: &mut Gaps) {
     let receive = g.symbols.get(attributes::EVENT_RECEIVE);
     let mut sends: Vec<(Sym, EventId)> = Vec::new();
     let mut receives: Vec<(Sym, EventId)> = Vec::new();
-    for (id, ev) in g.events.iter().enumerate() {
+    for (id, ev) in g.events() {
         let (Some(msg), Some(name)) = (ev.msg_id, ev.name) else {
             continue;
         };
         if Some(name) == send {
-            sends.push((msg, id as EventId));
+            sends.push((msg, id));
         } else if Some(name) == receive {
-            receives.push((msg, id as EventId));
+            receives.push((msg, id));
         }
     }
     for span in &g.spans {
@@ -233,11 +234,11 @@ fn vector_clocks(g: &Graph, e: &mut Edges) {
     let node_ids: HashMap<Sym, u32> = (0..g.nodes.len() as u32)
         .map(|n| (g.node_sym(n), n))
         .collect();
-    for (id, ev) in g.events.iter().enumerate() {
-        if let Some(vc) = g.vc(id as EventId) {
+    for (id, ev) in g.events() {
+        if let Some(vc) = g.vc(id) {
             let own = vc.get(g.node_sym(ev.node));
             if own > 0 {
-                by_own.entry((ev.node, own)).or_insert(id as EventId);
+                by_own.entry((ev.node, own)).or_insert(id);
             }
         }
     }
@@ -245,13 +246,13 @@ fn vector_clocks(g: &Graph, e: &mut Edges) {
     let preds = Grouped::new(
         e.edges
             .iter()
-            .filter(|edge| g.events[edge.to as usize].vc.is_some())
+            .filter(|edge| g.event(edge.to).vc.is_some())
             .map(|edge| (edge.to, edge.from))
             .collect(),
     );
     let mut new_edges = Vec::new();
-    for (id, ev) in g.events.iter().enumerate() {
-        let Some(vc) = g.vc(id as EventId) else {
+    for (id, ev) in g.events() {
+        let Some(vc) = g.vc(id) else {
             continue;
         };
         let own_sym = g.node_sym(ev.node);
@@ -261,7 +262,7 @@ fn vector_clocks(g: &Graph, e: &mut Edges) {
             .flatten();
         let known: Vec<Vc<'_>> = previous
             .into_iter()
-            .chain(preds.get(id as EventId))
+            .chain(preds.get(id))
             .filter_map(|p| g.vc(p))
             .collect();
         for (node, counter) in vc.iter() {
@@ -269,7 +270,7 @@ fn vector_clocks(g: &Graph, e: &mut Edges) {
                 continue;
             }
             if let Some(&from) = node_ids.get(&node).and_then(|n| by_own.get(&(*n, counter))) {
-                new_edges.push((from, id as EventId));
+                new_edges.push((from, id));
             }
         }
     }
@@ -287,7 +288,7 @@ fn sequential_siblings(g: &Graph, e: &mut Edges) {
         .spans
         .iter()
         .enumerate()
-        .filter_map(|(i, span)| Some((span.parent?, span.node, span.start, span.end, i as u32)))
+        .filter_map(|(i, span)| Some((span.parent()?, span.node, span.start, span.end, i as u32)))
         .collect();
     children.sort_unstable();
     for group in children.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
@@ -299,7 +300,7 @@ fn sequential_siblings(g: &Graph, e: &mut Edges) {
                 let before = &g.spans[prev as usize];
                 if before.end <= span.start {
                     e.add(
-                        before.end_event,
+                        before.end_event(),
                         span.start_event,
                         EdgeSource::ProgramOrder,
                         true,

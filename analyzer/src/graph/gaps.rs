@@ -91,14 +91,12 @@ impl Gaps {
         if exits.is_empty() {
             return None;
         }
-        let earliest = exits
-            .iter()
-            .min_by_key(|x| g.events[x.event as usize].time)?;
-        let exit_time = g.events[earliest.event as usize].time;
+        let earliest = exits.iter().min_by_key(|x| g.time_of(x.event))?;
+        let exit_time = g.time_of(earliest.event);
         self.into
             .iter()
             .find(|y| {
-                g.events[y.event as usize].time >= exit_time.saturating_sub(2 * max_offset_ns)
+                g.time_of(y.event) >= exit_time.saturating_sub(2 * max_offset_ns)
                     && reaches(y.event, b)
             })
             .map(|y| (**earliest, *y))

@@ -10,7 +10,7 @@ use arrow::datatypes::{Int64Type, TimestampNanosecondType, UInt32Type, UInt64Typ
 use causet_schema::clocks::{Hlc, VectorClock};
 use causet_schema::tables::col;
 
-use super::{Event, EventId, EventType, Graph, Span, SpanKind, Sym, VcId};
+use super::{Event, EventId, EventType, Graph, NO_PARENT, Span, SpanKind, Sym, VcId};
 use crate::error::{Error, Result};
 
 /// The rows the graph is built from: what `SELECT <COLUMNS> FROM <table>`
@@ -187,6 +187,10 @@ struct Point {
 pub struct Loader {
     g: Graph,
     node_ids: HashMap<Sym, u32>,
+    /// Each span's start and end event, in the order read.
+    bounds: Vec<[Event; 2]>,
+    /// Each span's parent id, if it has one.
+    parent_ids: Vec<Option<u64>>,
     points: Vec<Point>,
     links: Vec<Link>,
 }
@@ -196,7 +200,8 @@ impl Loader {
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         self.g.spans.capacity() * size_of::<Span>()
-            + self.g.events.capacity() * size_of::<Event>()
+            + self.bounds.capacity() * size_of::<[Event; 2]>()
+            + self.parent_ids.capacity() * size_of::<Option<u64>>()
             + self.points.capacity() * size_of::<Point>()
             + self.links.capacity() * size_of::<Link>()
             + self.g.symbols.heap_bytes()
@@ -243,7 +248,6 @@ impl Loader {
             };
             let index = self.g.spans.len() as u32;
             let node = self.node(columns.node.value(i));
-            let start_event = self.g.events.len() as EventId;
             let (start, end) = (columns.start.value(i), columns.end.value(i));
             let start_vc = self.clock(&columns.start_clocks, i);
             let end_vc = self.clock(&columns.end_clocks, i);
@@ -253,7 +257,14 @@ impl Loader {
             let mut end_ev = Event::new(index, node, end, EventType::End)
                 .with_clocks(columns.end_clocks.lamport(i), columns.end_clocks.hlc(i));
             end_ev.vc = end_vc;
-            self.g.events.extend([start_ev, end_ev]);
+            self.bounds.push([start_ev, end_ev]);
+            self.parent_ids.push(
+                columns
+                    .parent
+                    .is_valid(i)
+                    .then(|| parse_span(columns.parent.value(i)))
+                    .flatten(),
+            );
             let name = self.g.symbols.intern(columns.name.value(i));
             let msg_id = columns
                 .msg
@@ -262,22 +273,15 @@ impl Loader {
             self.g.spans.push(Span {
                 trace_id,
                 span_id,
-                parent_id: columns
-                    .parent
-                    .is_valid(i)
-                    .then(|| parse_span(columns.parent.value(i)))
-                    .flatten(),
-                parent: None,
-                kind: SpanKind::parse_lenient(columns.kind.value(i)),
-                error: columns.status.value(i) == "ERROR",
-                node,
-                name,
                 start,
                 end,
+                parent: NO_PARENT,
+                node,
+                name,
                 msg_id,
-                start_event,
-                end_event: start_event + 1,
-                points: 0..0,
+                start_event: 2 * index,
+                kind: SpanKind::parse_lenient(columns.kind.value(i)),
+                error: columns.status.value(i) == "ERROR",
             });
         }
         Ok(())
@@ -348,34 +352,41 @@ impl Loader {
     pub fn finish(self) -> Graph {
         let Loader {
             mut g,
+            bounds,
+            parent_ids,
             mut points,
             links,
             ..
         } = self;
+        let id = |s: &Span| (s.trace_id, s.span_id);
         let mut order: Vec<u32> = (0..g.spans.len() as u32).collect();
-        order
-            .sort_unstable_by_key(|&i| (g.spans[i as usize].trace_id, g.spans[i as usize].span_id));
-        order.dedup_by_key(|&mut i| (g.spans[i as usize].trace_id, g.spans[i as usize].span_id));
-        let (old_spans, old_events) = (std::mem::take(&mut g.spans), std::mem::take(&mut g.events));
+        order.sort_unstable_by_key(|&i| id(&g.spans[i as usize]));
+        order.dedup_by_key(|&mut i| id(&g.spans[i as usize]));
+        let old_spans = std::mem::take(&mut g.spans);
         g.spans.reserve_exact(order.len());
-        g.events.reserve_exact(order.len() * 2 + points.len());
         for (new, &old) in order.iter().enumerate() {
-            let new = new as u32;
             let mut span = old_spans[old as usize].clone();
-            let old_start = span.start_event as usize;
-            (span.start_event, span.end_event) = (2 * new, 2 * new + 1);
-            for mut event in [old_events[old_start], old_events[old_start + 1]] {
-                event.span = new;
-                g.events.push(event);
-            }
+            span.start_event = 2 * new as EventId;
             g.spans.push(span);
+            for event in &bounds[old as usize] {
+                g.event_clocks.push(event);
+            }
         }
-        drop((old_spans, old_events, order));
+        drop((old_spans, bounds));
         renumber_nodes(&mut g);
-        for i in 0..g.spans.len() {
-            let s = &g.spans[i];
-            g.spans[i].parent = s.parent_id.and_then(|p| g.span(s.trace_id, p));
+        // Parents by id; those that were not ingested are gaps.
+        let mut orphans = Vec::new();
+        for (new, &old) in order.iter().enumerate() {
+            let Some(parent_id) = parent_ids[old as usize] else {
+                continue;
+            };
+            let trace = g.spans[new].trace_id;
+            match g.span(trace, parent_id) {
+                Some(p) => g.spans[new].parent = p,
+                None => orphans.push((new as u32, parent_id)),
+            }
         }
+        drop((parent_ids, order));
 
         // Span events grouped by span in index order, each span's consecutive.
         let mut owned: Vec<(u32, u32, usize)> = points
@@ -388,21 +399,23 @@ impl Loader {
             .collect();
         owned.sort_unstable();
         owned.dedup_by_key(|(owner, index, _)| (*owner, *index));
-        for (owner, _, at) in owned {
-            let id = g.events.len() as EventId;
-            let span = &mut g.spans[owner as usize];
-            if span.points.end != id {
-                span.points = id..id;
-            }
-            span.points.end = id + 1;
-            let mut event = points[at].event;
-            (event.span, event.node) = (owner, span.node);
-            g.events.push(event);
+        g.points.reserve_exact(owned.len());
+        for (owner, index, at) in owned {
+            let event = &points[at].event;
+            g.points.push(super::Point {
+                span: owner,
+                index,
+                time: event.time,
+                name: event.name.expect("a span event has a name"),
+                msg_id: event.msg_id,
+            });
+            g.event_clocks.push(event);
         }
         points.clear();
         points.shrink_to_fit();
+        g.event_clocks.shrink();
         g.clocks.shrink();
-        g.connect(&links);
+        g.connect(&links, &orphans);
         g
     }
 }
@@ -422,9 +435,6 @@ fn renumber_nodes(g: &mut Graph) {
             syms.push(g.node_syms[old]);
         }
         span.node = new_id[old];
-    }
-    for event in &mut g.events {
-        event.node = new_id[event.node as usize];
     }
     (g.nodes, g.node_syms) = (nodes, syms);
 }

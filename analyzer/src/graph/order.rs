@@ -12,9 +12,9 @@ use super::{EventId, Graph, NO_DVC, NO_LAMPORT, Position};
 pub const MAX_DVC_ENTRIES: usize = 64;
 
 pub(super) fn derive(g: &mut Graph) {
-    let n = g.events.len();
+    let n = g.event_count();
     let mut indegree = vec![0u32; n];
-    for edge in &g.edges {
+    for edge in g.edges() {
         indegree[edge.to as usize] += 1;
     }
     let mut ready: Vec<EventId> = (0..n as EventId)
@@ -25,7 +25,7 @@ pub(super) fn derive(g: &mut Graph) {
     let mut topo = Vec::with_capacity(n);
     while let Some(v) = ready.pop() {
         topo.push(v);
-        for (w, _) in g.out.of(v) {
+        for (w, _) in g.out_of(v) {
             indegree[w as usize] -= 1;
             if indegree[w as usize] == 0 {
                 ready.push(w);
@@ -53,7 +53,7 @@ pub(super) fn derive(g: &mut Graph) {
         let mut chain = None;
         merged.clear();
         let mut known = true;
-        for (p, _) in g.inn.of(v) {
+        for p in g.in_of(v) {
             let l = g.derived_lamport[p as usize];
             if l == NO_LAMPORT {
                 continue;
@@ -62,7 +62,7 @@ pub(super) fn derive(g: &mut Graph) {
             let pos = g.position[p as usize];
             // Extend a chain whose tip is a predecessor, preferring one of this node.
             if tips[pos.chain as usize] == p {
-                let same_node = g.events[p as usize].node == g.events[v as usize].node;
+                let same_node = g.node_of(p) == g.node_of(v);
                 if chain.is_none() || same_node {
                     chain = Some((pos.chain, pos.pos + 1));
                 }
@@ -77,7 +77,7 @@ pub(super) fn derive(g: &mut Graph) {
             }
         }
         let (chain, pos) = chain.unwrap_or_else(|| {
-            let node = g.events[v as usize].node;
+            let node = g.node_of(v);
             let k = node_chains.entry(node).or_insert(0);
             *k += 1;
             let name = if *k == 1 {

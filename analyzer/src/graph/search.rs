@@ -29,7 +29,7 @@ pub fn path(g: &Graph, from: EventId, to: EventId) -> Option<Vec<u32>> {
     via.insert(from, (from, u32::MAX));
     let mut queue = VecDeque::from([from]);
     while let Some(v) = queue.pop_front() {
-        for (w, edge) in g.out.of(v) {
+        for (w, edge) in g.out_of(v) {
             if w == to {
                 let mut edges = vec![edge];
                 let mut at = v;
@@ -58,15 +58,22 @@ pub fn cone(g: &Graph, target: EventId, past: bool) -> Vec<EventId> {
 /// Every event that happens before one of `targets` (`past`) or after
 /// one, the targets excepted, by id.
 pub fn cone_of(g: &Graph, targets: &[EventId], past: bool) -> Vec<EventId> {
-    let adjacency = if past { &g.inn } else { &g.out };
-    let mut seen = vec![false; g.events.len()];
+    let mut seen = vec![false; g.event_count()];
     for &t in targets {
         seen[t as usize] = true;
     }
     let mut stack = targets.to_vec();
     let mut out = Vec::new();
     while let Some(v) = stack.pop() {
-        for (w, _) in adjacency.of(v) {
+        let (mut before, mut after);
+        let next: &mut dyn Iterator<Item = EventId> = if past {
+            before = g.in_of(v);
+            &mut before
+        } else {
+            after = g.out_of(v).map(|(w, _)| w);
+            &mut after
+        };
+        for w in next {
             if !seen[w as usize] {
                 seen[w as usize] = true;
                 out.push(w);
@@ -84,7 +91,7 @@ pub fn reaches_below(g: &Graph, from: EventId, to: EventId, limit: u64) -> bool 
     let mut seen: hashbrown::HashSet<EventId> = [from].into_iter().collect();
     let mut stack = vec![from];
     while let Some(v) = stack.pop() {
-        for (w, _) in g.out.of(v) {
+        for (w, _) in g.out_of(v) {
             if w == to {
                 return true;
             }
@@ -120,7 +127,7 @@ pub fn last_common_ancestor(g: &Graph, a: EventId, b: EventId) -> Option<EventId
         if mark == FROM_A | FROM_B {
             return Some(v);
         }
-        for (p, _) in g.inn.of(v) {
+        for p in g.in_of(v) {
             let Some(l) = g.lamport(p) else {
                 continue;
             };

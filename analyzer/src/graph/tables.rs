@@ -167,7 +167,7 @@ pub fn events_batch(
     let ids = match ids {
         Some(ids) => ids,
         None => {
-            all = (0..g.events.len() as EventId).collect();
+            all = (0..g.event_count() as EventId).collect();
             &all
         }
     };
@@ -189,7 +189,7 @@ pub fn events_batch(
     let mut logical = UInt32Builder::new();
     let (mut vc, mut dvc) = (vc_builder(), vc_builder());
     for &e in ids {
-        let ev = &g.events[e as usize];
+        let ev = g.event(e);
         let sp = &g.spans[ev.span as usize];
         id.append_option(number(e));
         trace.append_value(trace_hex(sp.trace_id));
@@ -274,7 +274,7 @@ impl Endpoint {
     }
 
     fn push(&mut self, g: &Graph, e: EventId, id: Option<u64>) {
-        let ev = &g.events[e as usize];
+        let ev = g.event(e);
         let sp = &g.spans[ev.span as usize];
         self.id.append_option(id);
         self.trace.append_value(trace_hex(sp.trace_id));
@@ -309,7 +309,7 @@ pub fn edges_batch(
     let edges = match edges {
         Some(edges) => edges,
         None => {
-            all = (0..g.edges.len() as u32).collect();
+            all = (0..g.edge_count() as u32).collect();
             &all
         }
     };
@@ -319,11 +319,11 @@ pub fn edges_batch(
     let mut cross = BooleanBuilder::new();
     let (mut from, mut to) = (Endpoint::new(), Endpoint::new());
     for (i, &edge) in edges.iter().enumerate() {
-        let edge = g.edges[edge as usize];
+        let edge = g.edge(edge);
         step.append_value(i as u32 + 1);
         source.append_value(edge.source.as_str());
         inferred.append_value(edge.inferred);
-        cross.append_value(g.events[edge.from as usize].node != g.events[edge.to as usize].node);
+        cross.append_value(g.node_of(edge.from) != g.node_of(edge.to));
         from.push(g, edge.from, id(edge.from));
         to.push(g, edge.to, id(edge.to));
     }

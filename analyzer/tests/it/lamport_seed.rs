@@ -19,7 +19,7 @@ async fn graph_answers_the_classic_questions() {
     let built = analyzer.graph().await.unwrap();
     let g = &built.graph;
     assert_eq!(g.spans.len(), 3);
-    assert_eq!(g.events.len(), 3 * 2 + 14);
+    assert_eq!(g.event_count(), 3 * 2 + 14);
     assert!(g.cyclic.is_empty());
     // A's first send (event 6) -> C's last receive (19); A's second send (7)
     // and C's receive of m2 (18) are concurrent.
