@@ -190,10 +190,17 @@ pub struct EventClocks {
 }
 
 impl EventClocks {
-    fn push(&mut self, e: &Event) {
-        self.lamport.push(e.lamport());
-        self.hlc.push(e.hlc());
-        self.vc.push(e.vc);
+    fn push(&mut self, lamport: Option<u64>, hlc: Option<Hlc>, vc: Option<VcId>) {
+        self.lamport.push(lamport);
+        self.hlc.push(hlc);
+        self.vc.push(vc);
+    }
+
+    /// Appends row `row` of `other`.
+    fn push_row(&mut self, other: &EventClocks, row: usize) {
+        self.lamport.push(other.lamport.get(row));
+        self.hlc.push(other.hlc.get(row));
+        self.vc.push(other.vc.get(row));
     }
 
     fn heap_bytes(&self) -> usize {
@@ -304,9 +311,11 @@ const SOURCES: [EdgeSource; 7] = [
 ];
 
 impl EdgeColumns {
-    /// Columns of `edges`, unique by (from, to), over `n` events.
+    /// Columns of `edges` over `n` events: one edge per (from, to), the
+    /// first given (a stable sort).
     fn new(n: usize, mut edges: Vec<Edge>) -> EdgeColumns {
-        edges.sort_unstable_by_key(|e| (e.from, e.to));
+        edges.sort_by_key(|e| (e.from, e.to));
+        edges.dedup_by_key(|e| (e.from, e.to));
         let offsets = |key: &dyn Fn(&Edge) -> EventId| {
             let mut offsets = vec![0u32; n + 1];
             for e in &edges {

@@ -87,12 +87,13 @@ pub enum WindowSize {
 }
 
 /// Bytes of memory budgeted per span read by an automatic window: the
-/// graph and facts (about 460 bytes a span) and what building them holds
-/// for a moment (the rows in scan order while they are sorted, the edge
-/// set, the scan's buffers). A report's peak RSS measured about 900 bytes
-/// per span read by its largest window (BENCHMARKS.md), so the default
-/// 2 GiB limit gives windows of 1.8M spans and about 1.5 GiB of RSS.
-pub const BUDGET_BYTES_PER_SPAN: usize = 1_200;
+/// graph and facts (about 190 bytes a span) and what building them holds
+/// for a moment (the rows' clocks in scan order while the spans are sorted,
+/// the edges before their sort, the scan's buffers). A report's peak RSS
+/// measured about 430 bytes per span read by its largest window
+/// (BENCHMARKS.md), so the default 2 GiB limit gives windows of 2.7M spans
+/// and about 1.1 GiB of RSS, with room for data whose spans carry more.
+pub const BUDGET_BYTES_PER_SPAN: usize = 800;
 
 /// One window of an analysis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -267,7 +267,9 @@ type Owner = (u128, u64, Option<u32>);
 #[derive(Debug, Default)]
 pub struct FactsLoader {
     text: Symbols,
-    spans: Vec<(u128, u64, SpanFacts)>,
+    /// The ids of the spans with facts, and their facts in the same rows.
+    ids: Vec<(u128, u64)>,
+    spans: FactColumns,
     writes: Vec<(Owner, Sym, Option<Sym>)>,
     clock_errors: Vec<(Owner, String)>,
 }
@@ -276,7 +278,8 @@ impl FactsLoader {
     /// Heap bytes of what was read so far.
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
-        self.spans.capacity() * size_of::<(u128, u64, SpanFacts)>()
+        self.ids.capacity() * size_of::<(u128, u64)>()
+            + self.spans.heap_bytes()
             + self.writes.capacity() * size_of::<(Owner, Sym, Option<Sym>)>()
             + self.clock_errors.capacity() * size_of::<(Owner, String)>()
             + self.text.heap_bytes()
@@ -358,7 +361,8 @@ impl FactsLoader {
                 route: sym(route),
                 heartbeat_from: sym(heartbeat),
             };
-            self.spans.push((t, s, facts));
+            self.ids.push((t, s));
+            self.spans.push(Some(&facts));
         }
         Ok(())
     }
@@ -413,20 +417,23 @@ impl FactsLoader {
                 Some(i) => graph.point(span, i),
             }
         };
-        let mut spans: Vec<(u32, SpanFacts)> = self
-            .spans
-            .into_iter()
-            .filter_map(|(t, s, f)| Some((graph.span(t, s)?, f)))
+        // (graph span, row read), the first copy of each span.
+        let mut rows: Vec<(u32, u32)> = self
+            .ids
+            .iter()
+            .enumerate()
+            .filter_map(|(row, &(t, s))| Some((graph.span(t, s)?, row as u32)))
             .collect();
-        spans.sort_unstable_by_key(|(s, _)| *s);
-        spans.dedup_by_key(|(s, _)| *s);
+        rows.sort_unstable();
+        rows.dedup_by_key(|(span, _)| *span);
         let mut columns = FactColumns::default();
-        let mut next = spans.iter().peekable();
+        let mut next = rows.iter().peekable();
         for span in 0..graph.spans.len() as u32 {
-            columns.push(next.next_if(|(s, _)| *s == span).map(|(_, f)| f));
+            let row = next.next_if(|(s, _)| *s == span).map(|&(_, row)| row);
+            columns.push(row.and_then(|row| self.spans.get(row as usize)).as_ref());
         }
         columns.shrink();
-        drop(spans);
+        drop(rows);
         let mut writes: Vec<Write> = self
             .writes
             .into_iter()

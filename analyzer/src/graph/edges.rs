@@ -1,6 +1,6 @@
 //! The rules that turn spans, events, links and clocks into edges.
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 
 use causet_schema::attributes;
 
@@ -9,15 +9,16 @@ use super::load::Link;
 use super::{Edge, EdgeSource, EventId, Graph, SpanKind, Sym, Vc};
 use crate::grouped::Grouped;
 
-/// Collects edges, keeping the first reason given for each (from, to).
+/// Collects edges in the order the rules give them; a (from, to) given
+/// twice keeps its first reason when the graph sorts them
+/// (`EdgeColumns::new`), which costs less than a set of the pairs seen.
 struct Edges {
     edges: Vec<Edge>,
-    seen: HashSet<(EventId, EventId)>,
 }
 
 impl Edges {
     fn add(&mut self, from: EventId, to: EventId, source: EdgeSource, inferred: bool) {
-        if from != to && self.seen.insert((from, to)) {
+        if from != to {
             self.edges.push(Edge {
                 from,
                 to,
@@ -31,7 +32,6 @@ impl Edges {
 pub(super) fn add_all(g: &mut Graph, links: &[Link], orphans: &[(u32, u64)]) -> Vec<Edge> {
     let mut e = Edges {
         edges: Vec::with_capacity(g.event_count() * 2),
-        seen: HashSet::with_capacity(g.event_count() * 2),
     };
     let mut gaps = Gaps::default();
     within_spans(g, &mut e);
@@ -246,7 +246,7 @@ fn vector_clocks(g: &Graph, e: &mut Edges) {
     let preds = Grouped::new(
         e.edges
             .iter()
-            .filter(|edge| g.event(edge.to).vc.is_some())
+            .filter(|edge| g.vc(edge.to).is_some())
             .map(|edge| (edge.to, edge.from))
             .collect(),
     );

@@ -10,7 +10,7 @@ use arrow::datatypes::{Int64Type, TimestampNanosecondType, UInt32Type, UInt64Typ
 use causet_schema::clocks::{Hlc, VectorClock};
 use causet_schema::tables::col;
 
-use super::{Event, EventId, EventType, Graph, NO_PARENT, Span, SpanKind, Sym, VcId};
+use super::{Event, EventClocks, EventId, EventType, Graph, NO_PARENT, Span, SpanKind, Sym, VcId};
 use crate::error::{Error, Result};
 
 /// The rows the graph is built from: what `SELECT <COLUMNS> FROM <table>`
@@ -187,8 +187,9 @@ struct Point {
 pub struct Loader {
     g: Graph,
     node_ids: HashMap<Sym, u32>,
-    /// Each span's start and end event, in the order read.
-    bounds: Vec<[Event; 2]>,
+    /// The clocks of each span's start and end (rows `2i`, `2i + 1`), in
+    /// the order read.
+    bounds: EventClocks,
     /// Each span's parent id, if it has one.
     parent_ids: Vec<Option<u64>>,
     points: Vec<Point>,
@@ -200,7 +201,7 @@ impl Loader {
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         self.g.spans.capacity() * size_of::<Span>()
-            + self.bounds.capacity() * size_of::<[Event; 2]>()
+            + self.bounds.heap_bytes()
             + self.parent_ids.capacity() * size_of::<Option<u64>>()
             + self.points.capacity() * size_of::<Point>()
             + self.links.capacity() * size_of::<Link>()
@@ -248,16 +249,10 @@ impl Loader {
             };
             let index = self.g.spans.len() as u32;
             let node = self.node(columns.node.value(i));
-            let (start, end) = (columns.start.value(i), columns.end.value(i));
-            let start_vc = self.clock(&columns.start_clocks, i);
-            let end_vc = self.clock(&columns.end_clocks, i);
-            let mut start_ev = Event::new(index, node, start, EventType::Start)
-                .with_clocks(columns.start_clocks.lamport(i), columns.start_clocks.hlc(i));
-            start_ev.vc = start_vc;
-            let mut end_ev = Event::new(index, node, end, EventType::End)
-                .with_clocks(columns.end_clocks.lamport(i), columns.end_clocks.hlc(i));
-            end_ev.vc = end_vc;
-            self.bounds.push([start_ev, end_ev]);
+            for clocks in [&columns.start_clocks, &columns.end_clocks] {
+                let vc = self.clock(clocks, i);
+                self.bounds.push(clocks.lamport(i), clocks.hlc(i), vc);
+            }
             self.parent_ids.push(
                 columns
                     .parent
@@ -273,8 +268,8 @@ impl Loader {
             self.g.spans.push(Span {
                 trace_id,
                 span_id,
-                start,
-                end,
+                start: columns.start.value(i),
+                end: columns.end.value(i),
                 parent: NO_PARENT,
                 node,
                 name,
@@ -368,9 +363,8 @@ impl Loader {
             let mut span = old_spans[old as usize].clone();
             span.start_event = 2 * new as EventId;
             g.spans.push(span);
-            for event in &bounds[old as usize] {
-                g.event_clocks.push(event);
-            }
+            g.event_clocks.push_row(&bounds, 2 * old as usize);
+            g.event_clocks.push_row(&bounds, 2 * old as usize + 1);
         }
         drop((old_spans, bounds));
         renumber_nodes(&mut g);
@@ -409,7 +403,7 @@ impl Loader {
                 name: event.name.expect("a span event has a name"),
                 msg_id: event.msg_id,
             });
-            g.event_clocks.push(event);
+            g.event_clocks.push(event.lamport(), event.hlc(), event.vc);
         }
         points.clear();
         points.shrink_to_fit();
