@@ -230,22 +230,37 @@ pub fn event_json(graph: &Graph, e: EventId) -> Value {
 }
 
 /// A path of edges as a witness: each step's source and endpoints.
+///
+/// A path longer than twice [`PATH_ENDS`] edges keeps that many at each
+/// end and says how many it left out between them (`{"elided": n}`): a
+/// witness through a busy replica can run to thousands of edges, megabytes
+/// of JSON per finding, and `causet why` prints the whole path.
 pub fn path_json(graph: &Graph, edges: &[u32]) -> Value {
+    let edge_json = |&i: &u32| {
+        let edge = graph.edge(i);
+        serde_json::json!({
+            "source": edge.source.as_str(),
+            "inferred": edge.inferred,
+            "from": event_json(graph, edge.from),
+            "to": event_json(graph, edge.to),
+        })
+    };
+    if edges.len() <= 2 * PATH_ENDS {
+        return Value::Array(edges.iter().map(edge_json).collect());
+    }
+    let (head, tail) = (&edges[..PATH_ENDS], &edges[edges.len() - PATH_ENDS..]);
+    let elided = serde_json::json!({ "elided": edges.len() - 2 * PATH_ENDS });
     Value::Array(
-        edges
-            .iter()
-            .map(|&i| {
-                let edge = graph.edge(i);
-                serde_json::json!({
-                    "source": edge.source.as_str(),
-                    "inferred": edge.inferred,
-                    "from": event_json(graph, edge.from),
-                    "to": event_json(graph, edge.to),
-                })
-            })
+        head.iter()
+            .map(edge_json)
+            .chain([elided])
+            .chain(tail.iter().map(edge_json))
             .collect(),
     )
 }
+
+/// Edges a witness path keeps at each end ([`path_json`]).
+pub const PATH_ENDS: usize = 16;
 
 /// What the detectors found besides findings: the estimates behind them.
 #[derive(Debug, Default)]

@@ -292,3 +292,47 @@ fn too_wide_clocks_fall_back_to_search() {
         );
     }
 }
+
+/// A witness path keeps its ends and counts what it leaves out between.
+#[test]
+fn a_long_witness_path_keeps_its_ends() {
+    use crate::detect::{PATH_ENDS, path_json};
+    let nested = |n: u8| {
+        let spans = (1..=n)
+            .map(|id| {
+                span(
+                    id,
+                    (id > 1).then(|| id - 1),
+                    1,
+                    "a",
+                    u64::from(id),
+                    1_000 - u64::from(id),
+                )
+            })
+            .collect();
+        let g = graph(spans);
+        let (first, last) = (
+            g.span(u128::from_be_bytes([1; 16]), u64::from_be_bytes([1; 8])),
+            g.span(u128::from_be_bytes([1; 16]), u64::from_be_bytes([n; 8])),
+        );
+        let (first, last) = (first.unwrap(), last.unwrap());
+        let path = search::path(
+            &g,
+            g.spans[first as usize].start_event,
+            g.spans[last as usize].start_event,
+        )
+        .unwrap();
+        (path.len(), path_json(&g, &path))
+    };
+    let (len, short) = nested(5);
+    assert_eq!(len, 4);
+    assert_eq!(short.as_array().unwrap().len(), 4);
+
+    let (len, long) = nested(40);
+    assert_eq!(len, 39);
+    let items = long.as_array().unwrap();
+    assert_eq!(items.len(), 2 * PATH_ENDS + 1);
+    assert_eq!(items[PATH_ENDS]["elided"], 39 - 2 * PATH_ENDS);
+    assert_eq!(items[0]["from"]["name"], "s1");
+    assert_eq!(items[2 * PATH_ENDS]["to"]["name"], "s40");
+}
