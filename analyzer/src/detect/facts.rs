@@ -97,83 +97,76 @@ pub struct SpanFacts {
 /// present, where a row of every field would cost 104 bytes.
 #[derive(Debug, Default)]
 struct FactColumns {
-    /// Set for the spans that have facts (even none of the fields).
-    has: Sparse<()>,
-    idempotency_key: Sparse<Sym>,
-    replayed: Sparse<()>,
-    rpc: Sparse<()>,
-    attempt: Sparse<i64>,
-    method: Sparse<Sym>,
-    http_status: Sparse<i64>,
-    grpc_status: Sparse<i64>,
-    error_type: Sparse<Sym>,
-    peer: Sparse<Sym>,
-    route: Sparse<Sym>,
-    heartbeat_from: Sparse<Sym>,
+    /// Set for the spans that have facts (even none of the fields), then
+    /// `replayed`, then `rpc`.
+    flags: [Sparse<()>; 3],
+    /// `idempotency_key`, `method`, `error_type`, `peer`, `route`, `heartbeat_from`.
+    text: [Sparse<Sym>; 6],
+    /// `attempt`, `http_status`, `grpc_status`.
+    numbers: [Sparse<i64>; 3],
 }
 
 impl FactColumns {
     fn push(&mut self, f: Option<&SpanFacts>) {
-        self.has.push(f.map(|_| ()));
+        let [has, replayed, rpc] = &mut self.flags;
+        has.push(f.map(|_| ()));
         let f = f.copied().unwrap_or_default();
-        self.idempotency_key.push(f.idempotency_key);
-        self.replayed.push(f.replayed.then_some(()));
-        self.rpc.push(f.rpc.then_some(()));
-        self.attempt.push(f.attempt);
-        self.method.push(f.method);
-        self.http_status.push(f.http_status);
-        self.grpc_status.push(f.grpc_status);
-        self.error_type.push(f.error_type);
-        self.peer.push(f.peer);
-        self.route.push(f.route);
-        self.heartbeat_from.push(f.heartbeat_from);
+        replayed.push(f.replayed.then_some(()));
+        rpc.push(f.rpc.then_some(()));
+        let text = [
+            f.idempotency_key,
+            f.method,
+            f.error_type,
+            f.peer,
+            f.route,
+            f.heartbeat_from,
+        ];
+        for (column, value) in self.text.iter_mut().zip(text) {
+            column.push(value);
+        }
+        let numbers = [f.attempt, f.http_status, f.grpc_status];
+        for (column, value) in self.numbers.iter_mut().zip(numbers) {
+            column.push(value);
+        }
     }
 
     fn get(&self, row: usize) -> Option<SpanFacts> {
-        self.has.get(row)?;
+        let [has, replayed, rpc] = &self.flags;
+        has.get(row)?;
+        let [
+            idempotency_key,
+            method,
+            error_type,
+            peer,
+            route,
+            heartbeat_from,
+        ] = self.text.each_ref().map(|c| c.get(row));
+        let [attempt, http_status, grpc_status] = self.numbers.each_ref().map(|c| c.get(row));
         Some(SpanFacts {
-            idempotency_key: self.idempotency_key.get(row),
-            replayed: self.replayed.get(row).is_some(),
-            rpc: self.rpc.get(row).is_some(),
-            attempt: self.attempt.get(row),
-            method: self.method.get(row),
-            http_status: self.http_status.get(row),
-            grpc_status: self.grpc_status.get(row),
-            error_type: self.error_type.get(row),
-            peer: self.peer.get(row),
-            route: self.route.get(row),
-            heartbeat_from: self.heartbeat_from.get(row),
+            idempotency_key,
+            replayed: replayed.get(row).is_some(),
+            rpc: rpc.get(row).is_some(),
+            attempt,
+            method,
+            http_status,
+            grpc_status,
+            error_type,
+            peer,
+            route,
+            heartbeat_from,
         })
     }
 
     fn shrink(&mut self) {
-        self.has.shrink();
-        self.idempotency_key.shrink();
-        self.replayed.shrink();
-        self.rpc.shrink();
-        self.attempt.shrink();
-        self.method.shrink();
-        self.http_status.shrink();
-        self.grpc_status.shrink();
-        self.error_type.shrink();
-        self.peer.shrink();
-        self.route.shrink();
-        self.heartbeat_from.shrink();
+        self.flags.iter_mut().for_each(Sparse::shrink);
+        self.text.iter_mut().for_each(Sparse::shrink);
+        self.numbers.iter_mut().for_each(Sparse::shrink);
     }
 
     fn heap_bytes(&self) -> usize {
-        self.has.heap_bytes()
-            + self.idempotency_key.heap_bytes()
-            + self.replayed.heap_bytes()
-            + self.rpc.heap_bytes()
-            + self.attempt.heap_bytes()
-            + self.method.heap_bytes()
-            + self.http_status.heap_bytes()
-            + self.grpc_status.heap_bytes()
-            + self.error_type.heap_bytes()
-            + self.peer.heap_bytes()
-            + self.route.heap_bytes()
-            + self.heartbeat_from.heap_bytes()
+        self.flags.iter().map(Sparse::heap_bytes).sum::<usize>()
+            + self.text.iter().map(Sparse::heap_bytes).sum::<usize>()
+            + self.numbers.iter().map(Sparse::heap_bytes).sum::<usize>()
     }
 }
 
