@@ -300,6 +300,7 @@ struct EdgeColumns {
 /// [`EdgeColumns::meta`]'s bit for an inferred edge.
 const INFERRED: u8 = 0x80;
 
+/// Each [`EdgeSource`] by its number in [`EdgeColumns::meta`].
 const SOURCES: [EdgeSource; 7] = [
     EdgeSource::ParentChild,
     EdgeSource::RpcRequest,
