@@ -515,7 +515,7 @@ impl Graph {
     }
 
     /// The events right before `v`, ascending.
-    pub fn in_of(&self, v: EventId) -> impl Iterator<Item = EventId> + '_ {
+    pub fn in_of(&self, v: EventId) -> impl ExactSizeIterator<Item = EventId> + '_ {
         let v = v as usize;
         let at = self.edges.inn[v] as usize..self.edges.inn[v + 1] as usize;
         self.edges.causes[at].iter().copied()
@@ -569,6 +569,12 @@ impl Graph {
             .count();
         let base = (2 * self.spans.len() + first) as EventId;
         base..base + count as EventId
+    }
+
+    /// Every span event, in id order, with its own fields.
+    pub fn point_events(&self) -> impl Iterator<Item = (EventId, &Point)> + '_ {
+        let first = 2 * self.spans.len();
+        (first as EventId..).zip(&self.points)
     }
 
     /// The span event `e`, if it is one.

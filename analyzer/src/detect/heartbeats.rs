@@ -156,9 +156,9 @@ pub fn detect(g: &Graph, facts: &Facts, config: &DetectConfig) -> (Vec<Finding>,
     // The end of what each monitor recorded, by its own clock: a silence
     // runs to there, not to a node whose clock is ahead.
     let mut ends = vec![i64::MIN; g.nodes.len()];
-    for (_, e) in g.events() {
-        let end = &mut ends[e.node as usize];
-        *end = (*end).max(e.time);
+    for e in 0..g.event_count() as EventId {
+        let end = &mut ends[g.node_of(e) as usize];
+        *end = (*end).max(g.time_of(e));
     }
     let mut samples = Vec::new();
     let deviations = deviations_at(config.phi_threshold);

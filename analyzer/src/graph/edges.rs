@@ -141,13 +141,14 @@ fn messages(g: &Graph, e: &mut Edges, gaps: &mut Gaps) {
     let receive = g.symbols.get(attributes::EVENT_RECEIVE);
     let mut sends: Vec<(Sym, EventId)> = Vec::new();
     let mut receives: Vec<(Sym, EventId)> = Vec::new();
-    for (id, ev) in g.events() {
-        let (Some(msg), Some(name)) = (ev.msg_id, ev.name) else {
+    // Starts and ends carry neither a name of their own nor a message id.
+    for (id, point) in g.point_events() {
+        let Some(msg) = point.msg_id else {
             continue;
         };
-        if Some(name) == send {
+        if Some(point.name) == send {
             sends.push((msg, id));
-        } else if Some(name) == receive {
+        } else if Some(point.name) == receive {
             receives.push((msg, id));
         }
     }

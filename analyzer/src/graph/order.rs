@@ -13,10 +13,7 @@ pub const MAX_DVC_ENTRIES: usize = 64;
 
 pub(super) fn derive(g: &mut Graph) {
     let n = g.event_count();
-    let mut indegree = vec![0u32; n];
-    for edge in g.edges() {
-        indegree[edge.to as usize] += 1;
-    }
+    let mut indegree: Vec<u32> = (0..n as EventId).map(|v| g.in_of(v).len() as u32).collect();
     let mut ready: Vec<EventId> = (0..n as EventId)
         .filter(|&v| indegree[v as usize] == 0)
         .collect();
