@@ -1187,11 +1187,10 @@ async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let service = FlightServiceServer::with_interceptor(FlightSql::new(analyzer)?, bearer(token));
     if let Some(path) = &args.ready_file {
-        std::fs::write(
+        causet_collector::server::write_ready_file(
             path,
-            serde_json::json!({ "flight": addr.to_string() }).to_string(),
-        )
-        .with_context(|| format!("cannot write {}", path.display()))?;
+            &serde_json::json!({ "flight": addr.to_string() }),
+        )?;
     }
     tracing::info!(%addr, "serving Arrow Flight SQL");
     tonic::transport::Server::builder()
@@ -1218,11 +1217,10 @@ async fn worker(data: Location, args: WorkerArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!(%addr, "a worker without --auth-token-file runs the plans of anyone who reaches it: keep it on a private network");
     }
     if let Some(path) = &args.ready_file {
-        std::fs::write(
+        causet_collector::server::write_ready_file(
             path,
-            serde_json::json!({ "worker": addr.to_string() }).to_string(),
-        )
-        .with_context(|| format!("cannot write {}", path.display()))?;
+            &serde_json::json!({ "worker": addr.to_string() }),
+        )?;
     }
     tracing::info!(%addr, data = %data, "serving as a worker");
     tonic::transport::Server::builder()

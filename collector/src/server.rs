@@ -135,7 +135,9 @@ impl Collector {
             }
         }
         if let Some(path) = &self.ready_file {
-            write_ready_file(path, grpc_addr, http_addr)?;
+            let body =
+                serde_json::json!({ "grpc": grpc_addr.to_string(), "http": http_addr.to_string() });
+            write_ready_file(path, &body)?;
         }
         tracing::info!(grpc = %grpc_addr, http = %http_addr, tls = self.tls, "collector listening");
 
@@ -205,9 +207,11 @@ async fn listen(addr: &str, tls: Option<Arc<ServerConfig>>) -> Result<Incoming> 
     Incoming::start(listener, tls).map_err(|e| Error::io(Path::new(addr), e))
 }
 
-/// Writes the ready file atomically, so a watcher never reads half of it.
-fn write_ready_file(path: &Path, grpc: SocketAddr, http: SocketAddr) -> Result<()> {
-    let body = serde_json::json!({ "grpc": grpc.to_string(), "http": http.to_string() });
+/// Writes a ready file (`body`, the addresses a server listens on)
+/// atomically, so a watcher never reads it empty or half written. Every
+/// server's `--ready-file` is written here: the collector's, `causet
+/// serve`'s and `causet worker`'s.
+pub fn write_ready_file(path: &Path, body: &serde_json::Value) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, body.to_string()).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
