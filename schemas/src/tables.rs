@@ -335,11 +335,13 @@ pub fn schema_version(schema: &Schema) -> Option<&str> {
 /// compression was a fifth of the flusher's CPU at level 3. Span ids and
 /// idempotency keys are unique per row: a dictionary never pays for itself
 /// on them and min/max statistics of random hex prune nothing, and building
-/// both was a third of the flusher's CPU.
+/// both was a third of the flusher's CPU. Trace and message ids repeat
+/// within a trace, so they keep their dictionaries, but their statistics
+/// are as useless; so are those of map entries (attributes and vector
+/// clocks), which no query can prune with.
 pub fn parquet_properties() -> parquet::file::properties::WriterPropertiesBuilder {
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::{EnabledStatistics, WriterProperties};
-    use parquet::schema::types::ColumnPath;
 
     // Level 1 is always valid; the fallback is unreachable.
     let zstd = ZstdLevel::try_new(1).unwrap_or_default();
@@ -350,12 +352,43 @@ pub fn parquet_properties() -> parquet::file::properties::WriterPropertiesBuilde
         col::LINKED_SPAN_ID,
         col::IDEMPOTENCY_KEY,
     ] {
-        let path = ColumnPath::from(column);
-        builder = builder
-            .set_column_dictionary_enabled(path.clone(), false)
-            .set_column_statistics_enabled(path, EnabledStatistics::None);
+        builder = builder.set_column_dictionary_enabled(column.into(), false);
+    }
+    for path in unprunable_columns() {
+        builder = builder.set_column_statistics_enabled(path, EnabledStatistics::None);
     }
     builder
+}
+
+/// The Parquet columns written without statistics: ids, and the leaves of
+/// every map column.
+fn unprunable_columns() -> Vec<parquet::schema::types::ColumnPath> {
+    use parquet::schema::types::ColumnPath;
+
+    let ids = [
+        col::TRACE_ID,
+        col::SPAN_ID,
+        col::PARENT_SPAN_ID,
+        col::LINKED_TRACE_ID,
+        col::LINKED_SPAN_ID,
+        col::IDEMPOTENCY_KEY,
+        col::MSG_ID,
+    ];
+    let maps = [
+        col::ATTRIBUTES,
+        col::RESOURCE_ATTRIBUTES,
+        col::SCOPE_ATTRIBUTES,
+        col::VC,
+        col::END_VC,
+    ];
+    let entries = maps.into_iter().flat_map(|map| {
+        [map_fields::KEYS, map_fields::VALUES]
+            .map(|leaf| ColumnPath::new(vec![map.into(), map_fields::ENTRIES.into(), leaf.into()]))
+    });
+    ids.into_iter()
+        .map(ColumnPath::from)
+        .chain(entries)
+        .collect()
 }
 
 #[cfg(test)]
@@ -395,6 +428,33 @@ mod tests {
             assert_eq!(schema_version(&schema), Some(SCHEMA_VERSION));
         }
         assert!(schema_for("nope").is_none());
+    }
+
+    /// Every column named in the writer properties is a leaf of some
+    /// ingested table's Parquet schema (a misspelt path would silently
+    /// keep its statistics), and the time columns keep theirs.
+    #[test]
+    fn statistics_are_off_exactly_where_named() {
+        use parquet::arrow::ArrowSchemaConverter;
+        use parquet::file::properties::EnabledStatistics;
+        use parquet::schema::types::ColumnPath;
+
+        let props = parquet_properties().build();
+        let mut leaves = Vec::new();
+        for table in INGESTED_TABLES {
+            let schema = schema_for(table).expect(table);
+            let descr = ArrowSchemaConverter::new().convert(&schema).unwrap();
+            leaves.extend(descr.columns().iter().map(|c| c.path().clone()));
+        }
+        for path in unprunable_columns() {
+            assert!(leaves.contains(&path), "{path} is no column");
+            assert_eq!(props.statistics_enabled(&path), EnabledStatistics::None);
+        }
+        for kept in [col::START_TIME, col::TIME, col::NODE, col::SERVICE_NAME] {
+            let path = ColumnPath::from(kept);
+            assert!(leaves.contains(&path));
+            assert_eq!(props.statistics_enabled(&path), EnabledStatistics::Page);
+        }
     }
 
     #[test]
