@@ -3,15 +3,25 @@
 //! The service is wired by hand instead of through the generated
 //! `TraceServiceServer`, whose codec decodes every request into prost
 //! structs on the async runtime: here the codec hands over the request's
-//! bytes as they arrived (tonic has already removed the gRPC framing and
-//! any gzip), and [`Ingest::export_body`] walks them on the conversion pool.
+//! bytes as they arrived (tonic has already removed the gRPC framing), and
+//! [`Ingest::export_body`] inflates and walks them on the conversion pool.
+//!
+//! Gzip is inflated there too, not by tonic on the async runtime: a request
+//! that says `grpc-encoding: gzip` loses that header and its messages'
+//! compressed flags on the way in ([`DeferGzip`]), so tonic passes the
+//! compressed bytes through, and the handler, told by [`Gzipped`], inflates
+//! them on the pool, charging the inflated bytes to the request's meter as
+//! HTTP does.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf as _, Bytes};
+use bytes::{Buf as _, Bytes, BytesMut};
+use http_body::{Body, Frame, SizeHint};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message as _;
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -66,9 +76,13 @@ impl GrpcTraceService {
         // The wire bytes were charged as they arrived; export_body charges
         // the rows built from them.
         let meter = meter::of_request(request.extensions(), self.ingest.budget());
+        let gzip = request
+            .extensions()
+            .get::<Gzipped>()
+            .is_some_and(Gzipped::get);
         let outcome = self
             .ingest
-            .export_body(request.into_inner(), Encoding::Protobuf, false, meter)
+            .export_body(request.into_inner(), Encoding::Protobuf, gzip, meter)
             .await
             .map_err(|e| {
                 self.ingest.count_failure();
@@ -109,7 +123,7 @@ type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send
 
 impl<B> tower::Service<http::Request<B>> for TraceServer
 where
-    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError> + Send + 'static,
 {
     type Response = http::Response<tonic::body::Body>;
@@ -128,7 +142,11 @@ where
         }
         let limit = self.service.ingest.limits().max_request_bytes;
         let export = Export(Arc::clone(&self.service));
+        let request = DeferGzip::wrap(request);
         Box::pin(async move {
+            // Gzip is still accepted (and advertised): DeferGzip has taken
+            // it out of tonic's hands. The limit is on the message as sent;
+            // the inflated one is held to it on the pool.
             let mut grpc = tonic::server::Grpc::new(RawRequests)
                 .accept_compressed(CompressionEncoding::Gzip)
                 .send_compressed(CompressionEncoding::Gzip)
@@ -188,6 +206,135 @@ impl Decoder for RawRequests {
     }
 }
 
+/// In a request's extensions when it said `grpc-encoding: gzip`: set once
+/// its message arrives with the compressed flag (gRPC lets a sender leave
+/// any message uncompressed).
+#[derive(Debug, Clone, Default)]
+struct Gzipped(Arc<AtomicBool>);
+
+impl Gzipped {
+    fn get(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// A gRPC request body whose gzip'd messages reach tonic marked as not
+/// compressed: the flag byte of each message's 5-byte prefix (flag, then
+/// the length, big-endian) is cleared and recorded in [`Gzipped`]. Bodies
+/// of requests without `grpc-encoding: gzip` pass through untouched.
+struct DeferGzip<B> {
+    inner: B,
+    /// `None` when the request is not gzip'd.
+    gzipped: Option<Gzipped>,
+    at: At,
+}
+
+impl<B> DeferGzip<B> {
+    fn wrap(request: http::Request<B>) -> http::Request<DeferGzip<B>> {
+        let (mut parts, inner) = request.into_parts();
+        let gzip = parts
+            .headers
+            .get("grpc-encoding")
+            .is_some_and(|v| v.as_bytes() == b"gzip");
+        let gzipped = gzip.then(|| {
+            parts.headers.remove("grpc-encoding");
+            let gzipped = Gzipped::default();
+            parts.extensions.insert(gzipped.clone());
+            gzipped
+        });
+        let body = DeferGzip {
+            inner,
+            gzipped,
+            at: At::START,
+        };
+        http::Request::from_parts(parts, body)
+    }
+}
+
+/// Where the next byte of the body falls in gRPC's message framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// In a message's prefix: `read` of its 5 bytes seen, the length so far.
+    Prefix { read: u8, len: u32 },
+    /// In a message, with `left` bytes of it to come.
+    Message { left: u32 },
+}
+
+impl At {
+    const START: At = At::Prefix { read: 0, len: 0 };
+
+    /// Follows the framing through `data`, the body's next bytes, and clears
+    /// the compressed flags that fall in it (copying it only if one does),
+    /// recording them in `gzipped`.
+    fn clear_flags(&mut self, data: Bytes, gzipped: &Gzipped) -> Bytes {
+        let mut copy: Option<BytesMut> = None;
+        let mut pos = 0;
+        while pos < data.len() {
+            *self = match *self {
+                At::Message { left } => {
+                    let n = (left as usize).min(data.len() - pos);
+                    pos += n;
+                    match left - n as u32 {
+                        0 => At::START,
+                        left => At::Message { left },
+                    }
+                }
+                At::Prefix { read, len } => {
+                    let byte = data[pos];
+                    let len = if read == 0 {
+                        if byte & 1 != 0 {
+                            gzipped.0.store(true, Ordering::Release);
+                            copy.get_or_insert_with(|| BytesMut::from(&data[..]))[pos] = byte & !1;
+                        }
+                        len
+                    } else {
+                        len << 8 | u32::from(byte)
+                    };
+                    pos += 1;
+                    match (read + 1, len) {
+                        (5, 0) => At::START,
+                        (5, left) => At::Message { left },
+                        (read, len) => At::Prefix { read, len },
+                    }
+                }
+            };
+        }
+        copy.map_or(data, BytesMut::freeze)
+    }
+}
+
+impl<B> Body for DeferGzip<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        let DeferGzip { inner, gzipped, at } = &mut *self;
+        let polled = Pin::new(inner).poll_frame(cx);
+        let Some(gzipped) = gzipped else {
+            return polled;
+        };
+        polled.map(|frame| {
+            frame.map(|frame| {
+                frame.map(|frame| frame.map_data(|data| at.clear_flags(data, gzipped)))
+            })
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// Rewrites two of tonic's own refusals, made before [`GrpcTraceService`]
 /// sees the request, into OTLP's codes: an over-long message is OUT_OF_RANGE
 /// in tonic (which OTLP exporters retry) and must be RESOURCE_EXHAUSTED
@@ -207,4 +354,57 @@ pub fn fix_refusals<B>(mut response: http::Response<B>) -> http::Response<B> {
     };
     headers.insert("grpc-status", http::HeaderValue::from_static(code));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One gRPC message: the flag, the length, the bytes.
+    fn message(flag: u8, bytes: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(bytes.len()).unwrap();
+        [&[flag][..], &len.to_be_bytes(), bytes].concat()
+    }
+
+    /// `body` cut into chunks of `size`, through [`At::clear_flags`].
+    fn through(body: &[u8], size: usize) -> (Vec<u8>, bool, At) {
+        let gzipped = Gzipped::default();
+        let mut at = At::START;
+        let out = body
+            .chunks(size)
+            .flat_map(|chunk| at.clear_flags(Bytes::copy_from_slice(chunk), &gzipped))
+            .collect();
+        (out, gzipped.get(), at)
+    }
+
+    #[test]
+    fn compressed_flags_are_cleared_wherever_the_chunks_fall() {
+        // Message bytes equal to the flag, an empty message, and a length
+        // over 255 must all be left as they are.
+        let long = vec![1u8; 300];
+        let body = [message(1, b"\x01first"), message(0, b""), message(1, &long)].concat();
+        let expected = [message(0, b"\x01first"), message(0, b""), message(0, &long)].concat();
+        for size in [1, 2, 3, 5, 6, 7, 64, body.len()] {
+            let (out, gzipped, at) = through(&body, size);
+            assert_eq!(out, expected, "chunks of {size}");
+            assert!(gzipped, "chunks of {size}");
+            assert_eq!(at, At::START, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn an_uncompressed_message_passes_untouched() {
+        let body = message(0, &[1u8; 40]);
+        for size in [1, 4, body.len()] {
+            let (out, gzipped, at) = through(&body, size);
+            assert_eq!(out, body);
+            assert!(
+                !gzipped,
+                "a message sent without compression is not inflated"
+            );
+            assert_eq!(at, At::START);
+        }
+        let (_, _, at) = through(&body[..20], 7);
+        assert_eq!(at, At::Message { left: 25 });
+    }
 }

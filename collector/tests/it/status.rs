@@ -391,6 +391,35 @@ async fn grpc_oversized_and_gzip_bombs_are_resource_exhausted_without_retry_info
     c.stop().await;
 }
 
+/// gRPC gzip is inflated on the conversion pool and charged to the
+/// in-flight budget as it inflates, as over HTTP: small on the wire, over
+/// the budget once inflated, it is refused as overload, to be retried.
+#[tokio::test]
+async fn grpc_inflating_past_the_inflight_budget_is_unavailable() {
+    let limits = Limits {
+        max_request_bytes: 64 << 20,
+        max_inflight_bytes: 1 << 20,
+    };
+    let c = start(limits).await;
+    let status = client(c.grpc)
+        .await
+        .send_compressed(CompressionEncoding::Gzip)
+        .export(compressible_request(4 << 20))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.get_details_retry_info().is_some());
+    let response = client(c.grpc)
+        .await
+        .send_compressed(CompressionEncoding::Gzip)
+        .export(request(vec![good_span(1)]))
+        .await
+        .unwrap();
+    assert_eq!(response.into_inner().partial_success, None);
+    let dir = c.stop().await;
+    assert_eq!(rows(dir.path(), tables::SPANS).len(), 1);
+}
+
 #[tokio::test]
 async fn grpc_partial_success_and_empty_request() {
     let c = start(Limits::default()).await;
