@@ -10,6 +10,7 @@
 //! folder, and the demo prints the findings and the precision and recall of
 //! each finding kind against the truth.
 
+pub mod export;
 pub mod faults;
 pub mod rng;
 pub mod sim;
@@ -26,7 +27,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 
 pub use faults::Faults;
 use rng::{Rng, SeededIds};
@@ -132,17 +133,8 @@ fn provider(
     exporter: SpanExporter,
     ids: &SeededIds,
 ) -> SdkTracerProvider {
-    let batch = BatchConfigBuilder::default()
-        .with_max_queue_size(1 << 20)
-        .with_max_export_batch_size(512)
-        .with_scheduled_delay(std::time::Duration::from_millis(200))
-        .build();
     SdkTracerProvider::builder()
-        .with_span_processor(
-            BatchSpanProcessor::builder(exporter)
-                .with_batch_config(batch)
-                .build(),
-        )
+        .with_span_processor(export::InlineBatches::new(exporter))
         .with_id_generator(ids.clone())
         .with_resource(
             Resource::builder_empty()
@@ -230,8 +222,9 @@ pub async fn run(config: DemoConfig) -> Result<DemoOutcome, Error> {
         }
     }
     let sim_config = config.clone();
-    // The SDK's exporters block in their own threads; the simulation is
-    // synchronous too, and builds them where a runtime handle is at hand.
+    // The simulation is synchronous and waits for its exports
+    // (export::InlineBatches), on a thread that may block and where the
+    // runtime the exporters' clients need is at hand.
     let (sim_requests, truth) =
         tokio::task::spawn_blocking(move || -> Result<(usize, Vec<Truth>), Error> {
             let config = sim_config;
