@@ -8,8 +8,8 @@
 //!
 //! Gzip is inflated there too, not by tonic on the async runtime: a request
 //! that says `grpc-encoding: gzip` loses that header and its messages'
-//! compressed flags on the way in ([`DeferGzip`]), so tonic passes the
-//! compressed bytes through, and the handler, told by [`Gzipped`], inflates
+//! compressed flags on the way in (`DeferGzip`), so tonic passes the
+//! compressed bytes through, and the handler, told by `Gzipped`, inflates
 //! them on the pool, charging the inflated bytes to the request's meter as
 //! HTTP does.
 
