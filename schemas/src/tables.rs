@@ -346,12 +346,7 @@ pub fn parquet_properties() -> parquet::file::properties::WriterPropertiesBuilde
     // Level 1 is always valid; the fallback is unreachable.
     let zstd = ZstdLevel::try_new(1).unwrap_or_default();
     let mut builder = WriterProperties::builder().set_compression(Compression::ZSTD(zstd));
-    for column in [
-        col::SPAN_ID,
-        col::PARENT_SPAN_ID,
-        col::LINKED_SPAN_ID,
-        col::IDEMPOTENCY_KEY,
-    ] {
+    for column in UNIQUE_IDS {
         builder = builder.set_column_dictionary_enabled(column.into(), false);
     }
     for path in unprunable_columns() {
@@ -360,20 +355,23 @@ pub fn parquet_properties() -> parquet::file::properties::WriterPropertiesBuilde
     builder
 }
 
+/// Columns whose values are unique per row: written without dictionaries
+/// (and without statistics, as [`unprunable_columns`] says).
+const UNIQUE_IDS: [&str; 4] = [
+    col::SPAN_ID,
+    col::PARENT_SPAN_ID,
+    col::LINKED_SPAN_ID,
+    col::IDEMPOTENCY_KEY,
+];
+
 /// The Parquet columns written without statistics: ids, and the leaves of
 /// every map column.
 fn unprunable_columns() -> Vec<parquet::schema::types::ColumnPath> {
     use parquet::schema::types::ColumnPath;
 
-    let ids = [
-        col::TRACE_ID,
-        col::SPAN_ID,
-        col::PARENT_SPAN_ID,
-        col::LINKED_TRACE_ID,
-        col::LINKED_SPAN_ID,
-        col::IDEMPOTENCY_KEY,
-        col::MSG_ID,
-    ];
+    let ids = UNIQUE_IDS
+        .into_iter()
+        .chain([col::TRACE_ID, col::LINKED_TRACE_ID, col::MSG_ID]);
     let maps = [
         col::ATTRIBUTES,
         col::RESOURCE_ATTRIBUTES,
