@@ -331,47 +331,47 @@ pub fn schema_version(schema: &Schema) -> Option<&str> {
 }
 
 /// How every Parquet file of the ingested tables is written: the
-/// collector's flushes, compaction and generated datasets. zstd level 1:
-/// compression was a fifth of the flusher's CPU at level 3. Span ids and
-/// idempotency keys are unique per row: a dictionary never pays for itself
-/// on them and min/max statistics of random hex prune nothing, and building
-/// both was a third of the flusher's CPU. Trace and message ids repeat
-/// within a trace, so they keep their dictionaries, but their statistics
-/// are as useless; so are those of map entries (attributes and vector
-/// clocks), which no query can prune with.
+/// collector's flushes, compaction and generated datasets.
+///
+/// - zstd level 1: compression was a fifth of the flusher's CPU at level 3.
+/// - No dictionaries. Interning every value (hashing it, comparing it with
+///   its match) was a quarter of the flusher's CPU, and behind zstd they do
+///   not even make the files smaller: plain pages of repeated text compress
+///   as well as dictionary indices do. `cargo bench -p causet-bench --bench
+///   ingest -- parquet` (BENCHMARKS.md, Ingest): writing 0.72x the time,
+///   files 0.90x the bytes, reading them back within noise.
+/// - No min/max statistics where they prune nothing: ids (random hex) and
+///   map entries (attributes and vector clocks). Times, nodes and the other
+///   columns keep theirs.
 pub fn parquet_properties() -> parquet::file::properties::WriterPropertiesBuilder {
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
     // Level 1 is always valid; the fallback is unreachable.
     let zstd = ZstdLevel::try_new(1).unwrap_or_default();
-    let mut builder = WriterProperties::builder().set_compression(Compression::ZSTD(zstd));
-    for column in UNIQUE_IDS {
-        builder = builder.set_column_dictionary_enabled(column.into(), false);
-    }
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(zstd))
+        .set_dictionary_enabled(false);
     for path in unprunable_columns() {
         builder = builder.set_column_statistics_enabled(path, EnabledStatistics::None);
     }
     builder
 }
 
-/// Columns whose values are unique per row: written without dictionaries
-/// (and without statistics, as [`unprunable_columns`] says).
-const UNIQUE_IDS: [&str; 4] = [
-    col::SPAN_ID,
-    col::PARENT_SPAN_ID,
-    col::LINKED_SPAN_ID,
-    col::IDEMPOTENCY_KEY,
-];
-
 /// The Parquet columns written without statistics: ids, and the leaves of
 /// every map column.
 fn unprunable_columns() -> Vec<parquet::schema::types::ColumnPath> {
     use parquet::schema::types::ColumnPath;
 
-    let ids = UNIQUE_IDS
-        .into_iter()
-        .chain([col::TRACE_ID, col::LINKED_TRACE_ID, col::MSG_ID]);
+    let ids = [
+        col::TRACE_ID,
+        col::SPAN_ID,
+        col::PARENT_SPAN_ID,
+        col::LINKED_TRACE_ID,
+        col::LINKED_SPAN_ID,
+        col::IDEMPOTENCY_KEY,
+        col::MSG_ID,
+    ];
     let maps = [
         col::ATTRIBUTES,
         col::RESOURCE_ATTRIBUTES,
@@ -430,7 +430,8 @@ mod tests {
 
     /// Every column named in the writer properties is a leaf of some
     /// ingested table's Parquet schema (a misspelt path would silently
-    /// keep its statistics), and the time columns keep theirs.
+    /// keep its statistics), the time columns keep theirs, and no column
+    /// has a dictionary.
     #[test]
     fn statistics_are_off_exactly_where_named() {
         use parquet::arrow::ArrowSchemaConverter;
@@ -452,6 +453,9 @@ mod tests {
             let path = ColumnPath::from(kept);
             assert!(leaves.contains(&path));
             assert_eq!(props.statistics_enabled(&path), EnabledStatistics::Page);
+        }
+        for path in &leaves {
+            assert!(!props.dictionary_enabled(path), "{path} has a dictionary");
         }
     }
 
