@@ -49,8 +49,8 @@ fn ingest(c: &mut Criterion) {
     group.finish();
 }
 
-/// Requests written per `parquet_flush` iteration: enough rows that the
-/// dictionaries and pages reach the sizes a segment's files do.
+/// Requests written per `parquet_flush` iteration: 32,768 spans, so that
+/// pages fill and compress as in a segment's files.
 const FLUSHED_REQUESTS: u64 = 64;
 
 fn flush(c: &mut Criterion) {

@@ -338,7 +338,7 @@ pub fn schema_version(schema: &Schema) -> Option<&str> {
 ///   its match) was a quarter of the flusher's CPU, and behind zstd they do
 ///   not even make the files smaller: plain pages of repeated text compress
 ///   as well as dictionary indices do. `cargo bench -p causet-bench --bench
-///   ingest -- parquet` (BENCHMARKS.md, Ingest): writing 0.72x the time,
+///   ingest -- parquet` (BENCHMARKS.md, Ingest): writing 0.71x the time,
 ///   files 0.90x the bytes, reading them back within noise.
 /// - No min/max statistics where they prune nothing: ids (random hex) and
 ///   map entries (attributes and vector clocks). Times, nodes and the other
