@@ -87,17 +87,17 @@ fn flush(c: &mut Criterion) {
 
 /// Every table of `rows` written into a Parquet file of its own, in memory.
 fn write_files(rows: &[Converted]) -> Vec<Bytes> {
-    let mut files = Vec::new();
-    for table in 0..3 {
-        let schema = rows[0].tables()[table].1.schema();
-        let props = tables::parquet_properties().build();
-        let mut writer = ArrowWriter::try_new(Vec::new(), schema, Some(props)).unwrap();
-        for converted in rows {
-            writer.write(converted.tables()[table].1).unwrap();
-        }
-        files.push(Bytes::from(writer.into_inner().unwrap()));
-    }
-    files
+    (0..tables::INGESTED_TABLES.len())
+        .map(|table| {
+            let schema = rows[0].tables()[table].1.schema();
+            let props = tables::parquet_properties().build();
+            let mut writer = ArrowWriter::try_new(Vec::new(), schema, Some(props)).unwrap();
+            for converted in rows {
+                writer.write(converted.tables()[table].1).unwrap();
+            }
+            Bytes::from(writer.into_inner().unwrap())
+        })
+        .collect()
 }
 
 criterion_group!(benches, ingest, flush);
