@@ -308,3 +308,75 @@ fn simulate(actions: &[(usize, u8, u16, i64)]) -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+
+/// What `VectorClock::parse_json` did through a `serde_json::Value` map:
+/// the reference for the one-pass reader.
+fn parse_json_through_a_map(text: &str) -> Result<VectorClock, ClockError> {
+    let attribute = crate::attributes::VC;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ClockError::InvalidJson {
+            attribute: attribute.to_owned(),
+            reason: e.to_string(),
+            text: vector::truncate(text),
+        })?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(ClockError::NotAnObject {
+            attribute: attribute.to_owned(),
+            text: vector::truncate(text),
+        });
+    };
+    VectorClock::try_from_entries(
+        attribute,
+        map.into_iter()
+            .map(|(node, counter)| (node, counter.as_u64().ok_or_else(|| counter.to_string()))),
+    )
+}
+
+/// JSON texts near a vector clock: repeated and empty nodes, escapes,
+/// zero, negative, fractional, huge and non-numeric counters, other
+/// values, and cut-off text.
+fn arb_clock_text() -> impl Strategy<Value = String> {
+    let node = prop::sample::select(vec!["a", "b", "node-1", "", "a\\u0062", "\\\"q"]);
+    let counter = prop::sample::select(vec![
+        "0",
+        "1",
+        "7",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-1",
+        "1.5",
+        "1e2",
+        "\"3\"",
+        "null",
+        "[1]",
+        "{\"x\":1}",
+    ]);
+    let object = prop::collection::vec((node, counter), 0..6).prop_map(|pairs| {
+        let body: Vec<String> = pairs.iter().map(|(n, c)| format!("\"{n}\":{c}")).collect();
+        format!("{{{}}}", body.join(","))
+    });
+    let other = prop::sample::select(vec!["[1,2]", "3", "\"s\"", "null", "true", "[{\"a\":1}"]);
+    (
+        prop_oneof![object, other.prop_map(str::to_owned)],
+        0usize..40,
+        any::<bool>(),
+    )
+        .prop_map(|(text, cut, trailing)| {
+            let mut text = if cut < text.len() && text.is_char_boundary(cut) && cut % 3 == 0 {
+                text[..cut].to_owned()
+            } else {
+                text
+            };
+            if trailing {
+                text.push_str(" x");
+            }
+            text
+        })
+}
+
+proptest! {
+    #[test]
+    fn json_reads_as_the_map_did(text in arb_clock_text()) {
+        prop_assert_eq!(text.parse::<VectorClock>(), parse_json_through_a_map(&text));
+    }
+}
