@@ -63,7 +63,8 @@ pub struct WalRecord {
 /// What a segment holds.
 #[derive(Debug, Clone, Default)]
 pub struct Segment {
-    /// Whole records, in write order.
+    /// Whole records, in write order (after the ones skipped, with
+    /// [`read_segment_from`]).
     pub records: Vec<WalRecord>,
     /// Bytes of header and whole records: where a writer may append.
     pub valid_len: u64,
@@ -73,7 +74,15 @@ pub struct Segment {
 
 /// Encodes one record, frame included, ready to append to a segment.
 pub fn encode_record(batches: &[(u8, &RecordBatch)]) -> Result<Vec<u8>, WalError> {
-    let mut out = vec![0u8; FRAME_HEADER_LEN];
+    // The IPC stream is the rows' buffers plus a few KiB of schema and
+    // batch headers: sized so that the record is not copied as it grows.
+    let rows: usize = batches
+        .iter()
+        .flat_map(|(_, batch)| batch.columns())
+        .map(|column| column.to_data().get_slice_memory_size().unwrap_or(0))
+        .sum();
+    let mut out = Vec::with_capacity(FRAME_HEADER_LEN + rows + batches.len() * (8 << 10));
+    out.resize(FRAME_HEADER_LEN, 0);
     for (table, batch) in batches {
         out.push(*table);
         let len_at = out.len();
@@ -102,6 +111,12 @@ fn too_large() -> WalError {
 /// Decodes a whole segment held in memory. Stops at the first incomplete or
 /// corrupt frame; everything after it counts as torn.
 pub fn decode_segment(bytes: &[u8]) -> Result<Segment, WalError> {
+    decode_segment_from(bytes, 0)
+}
+
+/// [`decode_segment`] without decoding the first `skip` records, which are
+/// only checked and stepped over.
+fn decode_segment_from(bytes: &[u8], skip: usize) -> Result<Segment, WalError> {
     if bytes.len() < SEGMENT_HEADER.len() || &bytes[..SEGMENT_HEADER.len()] != SEGMENT_HEADER {
         return Err(WalError::BadHeader {
             path: String::new(),
@@ -109,8 +124,17 @@ pub fn decode_segment(bytes: &[u8]) -> Result<Segment, WalError> {
     }
     let mut pos = SEGMENT_HEADER.len();
     let mut records = Vec::new();
-    while let Some((record, next)) = decode_frame(bytes, pos)? {
-        records.push(record);
+    let mut skipped = 0;
+    while let Some(payload) = frame(bytes, pos) {
+        let next = pos + FRAME_HEADER_LEN + payload.len();
+        if skipped < skip {
+            skipped += 1;
+        } else {
+            let Some(record) = decode_payload(payload)? else {
+                break;
+            };
+            records.push(record);
+        }
         pos = next;
     }
     Ok(Segment {
@@ -120,21 +144,20 @@ pub fn decode_segment(bytes: &[u8]) -> Result<Segment, WalError> {
     })
 }
 
-/// The record at `pos` and where the next one starts, or `None` when the
-/// frame there is incomplete or fails its checksum.
-fn decode_frame(bytes: &[u8], pos: usize) -> Result<Option<(WalRecord, usize)>, WalError> {
-    let Some(header) = bytes.get(pos..pos + FRAME_HEADER_LEN) else {
-        return Ok(None);
-    };
+/// The payload of the frame at `pos`, or `None` when the frame there is
+/// incomplete or fails its checksum.
+fn frame(bytes: &[u8], pos: usize) -> Option<&[u8]> {
+    let header = bytes.get(pos..pos + FRAME_HEADER_LEN)?;
     let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
     let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
     let start = pos + FRAME_HEADER_LEN;
-    let Some(payload) = bytes.get(start..start + len) else {
-        return Ok(None);
-    };
-    if crc32fast::hash(payload) != crc {
-        return Ok(None);
-    }
+    let payload = bytes.get(start..start + len)?;
+    (crc32fast::hash(payload) == crc).then_some(payload)
+}
+
+/// The record a checked frame holds, or `None` when its tables' streams
+/// do not add up to it.
+fn decode_payload(payload: &[u8]) -> Result<Option<WalRecord>, WalError> {
     let mut batches = Vec::new();
     let mut at = 0;
     while at < payload.len() {
@@ -154,16 +177,22 @@ fn decode_frame(bytes: &[u8], pos: usize) -> Result<Option<(WalRecord, usize)>, 
         }
         at += 5 + n;
     }
-    Ok(Some((WalRecord { batches }, start + len)))
+    Ok(Some(WalRecord { batches }))
 }
 
 /// Reads a segment file (see [`decode_segment`]).
 pub fn read_segment(path: &Path) -> Result<Segment, WalError> {
+    read_segment_from(path, 0)
+}
+
+/// Reads a segment file without decoding its first `skip` records: what a
+/// reader that already holds those rows needs.
+pub fn read_segment_from(path: &Path, skip: usize) -> Result<Segment, WalError> {
     let bytes = std::fs::read(path).map_err(|source| WalError::Io {
         path: path.display().to_string(),
         source,
     })?;
-    decode_segment(&bytes).map_err(|e| match e {
+    decode_segment_from(&bytes, skip).map_err(|e| match e {
         WalError::BadHeader { .. } => WalError::BadHeader {
             path: path.display().to_string(),
         },
@@ -243,6 +272,28 @@ mod tests {
         assert_eq!(seg.records[1].batches, vec![(0, b)]);
         assert_eq!(seg.valid_len, bytes.len() as u64);
         assert_eq!(seg.torn_bytes, 0);
+    }
+
+    #[test]
+    fn skipped_records_are_stepped_over() {
+        let (a, b, c) = (batch(&[1]), batch(&[2, 3]), batch(&[4]));
+        let mut bytes = segment(&[&[(0, &a)], &[(0, &b), (1, &a)], &[(0, &c)]]);
+        bytes.extend_from_slice(&[7; 5]);
+        let whole = decode_segment(&bytes).unwrap();
+        for skip in 0..=4 {
+            let seg = decode_segment_from(&bytes, skip).unwrap();
+            let rest: Vec<_> = whole
+                .records
+                .iter()
+                .skip(skip)
+                .map(|r| &r.batches)
+                .collect();
+            assert_eq!(
+                seg.records.iter().map(|r| &r.batches).collect::<Vec<_>>(),
+                rest
+            );
+            assert_eq!((seg.valid_len, seg.torn_bytes), (whole.valid_len, 5));
+        }
     }
 
     #[test]

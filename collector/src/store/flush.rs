@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use arrow::array::{AsArray as _, RecordBatch, UInt32Array};
-use arrow::compute::{concat_batches, take_record_batch};
+use arrow::compute::take_record_batch;
 use arrow::datatypes::TimestampNanosecondType;
 use causet_schema::location::Remote;
 use causet_schema::tables::{self, INGESTED_TABLES};
@@ -210,8 +210,8 @@ pub(crate) fn run(target: &Target, jobs: mpsc::Receiver<Job>, backlog: &Backlog)
                 continue;
             }
             Some(Job::Spill { seq }) => {
-                if let Some(open) = streaming.take_if(|open| open.seq == seq) {
-                    open.abandon();
+                if let Some(open) = streaming.as_mut().filter(|open| open.seq == seq) {
+                    open.spilled = true;
                 }
                 continue;
             }
@@ -223,7 +223,12 @@ pub(crate) fn run(target: &Target, jobs: mpsc::Receiver<Job>, backlog: &Backlog)
             match streamed {
                 // Only in order: an older segment still stuck goes first.
                 Some(open) if open.seq == seq && stuck.is_empty() => {
-                    match open.finish(target, &path) {
+                    let flushed = if open.spilled {
+                        open.resume(target, &path)
+                    } else {
+                        open.finish(target, &path)
+                    };
+                    match flushed {
                         Ok(stats) => tracing::info!(
                             segment = seq,
                             spans = stats.spans,
@@ -264,12 +269,18 @@ pub(crate) fn run(target: &Target, jobs: mpsc::Receiver<Job>, backlog: &Backlog)
     }
 }
 
-/// The open segment's Parquet files, written as its records commit.
+/// The open segment's Parquet files, written as its records commit. A
+/// segment read from disk goes through the same files, record by record.
 struct Streaming {
     seq: u64,
     /// `(table, hour)` -> its file.
     files: BTreeMap<(u8, i64), Part>,
     stats: FlushStats,
+    /// Records written so far: the segment's first ones.
+    records: usize,
+    /// The writer stopped handing over this segment's rows (the backlog
+    /// was full): the seal reads the records after `records` from disk.
+    spilled: bool,
     /// A write failed: the files are gone and the seal reads the segment.
     failed: bool,
 }
@@ -295,6 +306,8 @@ impl Streaming {
             seq,
             files: BTreeMap::new(),
             stats: FlushStats::default(),
+            records: 0,
+            spilled: false,
             failed: false,
         }
     }
@@ -304,15 +317,6 @@ impl Streaming {
         if self.failed {
             return self;
         }
-        if let Err(e) = self.try_write(target, rows) {
-            tracing::warn!(segment = self.seq, error = %e, "streaming flush failed; the segment will be flushed from the WAL at seal");
-            self.failed = true;
-            self.remove_files();
-        }
-        self
-    }
-
-    fn try_write(&mut self, target: &Target, rows: &Converted) -> Result<()> {
         let record = wal::WalRecord {
             batches: rows
                 .tables()
@@ -320,7 +324,17 @@ impl Streaming {
                 .map(|(table, batch)| (table, batch.clone()))
                 .collect(),
         };
-        for (table, hour, batch) in by_hour(&record)? {
+        if let Err(e) = self.try_write(target, &record) {
+            tracing::warn!(segment = self.seq, error = %e, "streaming flush failed; the segment will be flushed from the WAL at seal");
+            self.failed = true;
+            self.remove_files();
+        }
+        self
+    }
+
+    fn try_write(&mut self, target: &Target, record: &wal::WalRecord) -> Result<()> {
+        self.records += 1;
+        for (table, hour, batch) in by_hour(record)? {
             let part = match self.files.entry((table, hour)) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => {
@@ -334,8 +348,48 @@ impl Streaming {
         Ok(())
     }
 
+    /// Writes the records of the segment at `path` after the ones already
+    /// written (all of them, for a new one), without decoding those, then
+    /// [`finish`](Self::finish)es. A spilled segment is so encoded once:
+    /// what was streamed before the spill is kept, not read back and
+    /// encoded again.
+    fn resume(mut self, target: &Target, path: &Path) -> Result<FlushStats> {
+        let segment = match wal::read_segment_from(path, self.records) {
+            Ok(segment) => segment,
+            Err(e) => {
+                self.abandon();
+                return Err(e.into());
+            }
+        };
+        if segment.torn_bytes > 0 {
+            tracing::warn!(
+                segment = self.seq,
+                torn_bytes = segment.torn_bytes,
+                "WAL segment ends in a torn record (a crash mid-write); it was never acknowledged and is dropped"
+            );
+        }
+        self.stats.torn_bytes = segment.torn_bytes;
+        for record in &segment.records {
+            if let Err(e) = self.try_write(target, record) {
+                self.abandon();
+                return Err(e);
+            }
+        }
+        self.finish(target, path)
+    }
+
     /// Closes, fsyncs and renames every file, then deletes the segment.
-    fn finish(mut self, target: &Target, segment: &Path) -> Result<FlushStats> {
+    fn finish(self, target: &Target, segment: &Path) -> Result<FlushStats> {
+        let stats = self.commit(target)?;
+        std::fs::remove_file(segment).map_err(|e| Error::io(segment, e))?;
+        if let Some(dir) = segment.parent() {
+            sync_dir(dir)?;
+        }
+        Ok(stats)
+    }
+
+    /// Closes, fsyncs and renames (or uploads) every file.
+    fn commit(mut self, target: &Target) -> Result<FlushStats> {
         if self.failed {
             return Err(Error::Internal(
                 "an earlier write of this segment failed".into(),
@@ -353,10 +407,6 @@ impl Streaming {
             }
         }
         result?;
-        std::fs::remove_file(segment).map_err(|e| Error::io(segment, e))?;
-        if let Some(dir) = segment.parent() {
-            sync_dir(dir)?;
-        }
         Ok(self.stats)
     }
 
@@ -497,13 +547,12 @@ fn flush_in_order(target: &Target, pending: &mut BTreeMap<u64, PathBuf>) -> bool
     true
 }
 
-/// Writes segment `seq` at `path` to Parquet files at `target`, then deletes
-/// it. Idempotent: a repeated flush of the same segment writes the same
-/// files.
+/// Writes segment `seq` at `path` to Parquet files at `target`, record by
+/// record, then deletes it. Idempotent: a repeated flush of the same
+/// segment writes the same files.
 pub(crate) fn flush_segment(target: &Target, seq: u64, path: &Path) -> Result<FlushStats> {
-    let segment = match wal::read_segment(path) {
-        Ok(segment) => segment,
-        Err(WalError::BadHeader { .. }) => {
+    match Streaming::new(seq).resume(target, path) {
+        Err(Error::Wal(WalError::BadHeader { .. })) => {
             // A crash between creating a segment and syncing its header: it
             // never held an acknowledged record.
             let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -514,63 +563,25 @@ pub(crate) fn flush_segment(target: &Target, seq: u64, path: &Path) -> Result<Fl
             let aside = path.with_extension("bad");
             tracing::error!(segment = seq, moved_to = %aside.display(), "WAL segment has a foreign header; moved aside");
             std::fs::rename(path, &aside).map_err(|e| Error::io(path, e))?;
-            return Ok(FlushStats::default());
+            Ok(FlushStats::default())
         }
-        Err(e) => return Err(e.into()),
-    };
-    let mut stats = FlushStats {
-        torn_bytes: segment.torn_bytes,
-        ..FlushStats::default()
-    };
-    if segment.torn_bytes > 0 {
-        tracing::warn!(
-            segment = seq,
-            torn_bytes = segment.torn_bytes,
-            "WAL segment ends in a torn record (a crash mid-write); it was never acknowledged and is dropped"
-        );
+        flushed => flushed,
     }
-
-    let written = write_to(target, seq, &segment.records)?;
-    stats.spans = written.spans;
-    stats.span_events = written.span_events;
-    stats.span_links = written.span_links;
-    stats.files = written.files;
-
-    std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
-    Ok(stats)
 }
 
 /// Writes `records` to Parquet under `data_dir`: one file per table and
 /// hour, named for `seq`, each via a temporary file, fsync'd and renamed.
 /// How flushed segments land; also how generated datasets are written.
 pub fn write_records(data_dir: &Path, seq: u64, records: &[wal::WalRecord]) -> Result<FlushStats> {
-    write_to(&Target::folder(data_dir), seq, records)
-}
-
-/// [`write_records`] to `target`.
-fn write_to(target: &Target, seq: u64, records: &[wal::WalRecord]) -> Result<FlushStats> {
-    let mut stats = FlushStats::default();
-    // (table, hour) -> rows.
-    let mut parts: BTreeMap<(u8, i64), Vec<RecordBatch>> = BTreeMap::new();
+    let target = Target::folder(data_dir);
+    let mut files = Streaming::new(seq);
     for record in records {
-        for (table, hour, part) in by_hour(record)? {
-            parts.entry((table, hour)).or_default().push(part);
+        if let Err(e) = files.try_write(&target, record) {
+            files.abandon();
+            return Err(e);
         }
     }
-
-    for ((table, hour), batches) in parts {
-        let name = INGESTED_TABLES[usize::from(table)];
-        let schema = tables::schema_for(name).ok_or_else(|| Error::Internal(name.into()))?;
-        let batch = concat_batches(&schema, &batches)?;
-        write_parquet(target, name, hour, seq, &batch)?;
-        stats.files += 1;
-        stats.count(table, batch.num_rows());
-    }
-
-    Ok(stats)
+    files.commit(&target)
 }
 
 /// Row indices by hour, hours ascending.
@@ -580,27 +591,6 @@ fn group_rows(hours: &[i64]) -> BTreeMap<i64, Vec<u32>> {
         groups.entry(*hour).or_default().push(row as u32);
     }
     groups
-}
-
-/// Writes `batch`, `table`'s rows of `hour` from segment `seq`, to its file
-/// at `target` via a hidden temporary file, fsync'd before and after the
-/// rename (or uploaded). Refuses a folder that resolves outside the local
-/// folder (a symlink planted in it).
-fn write_parquet(
-    target: &Target,
-    table: &str,
-    hour: i64,
-    seq: u64,
-    batch: &RecordBatch,
-) -> Result<()> {
-    let mut part = Part::create(target, table, hour, seq, batch.schema())?;
-    if let Err(e) = part.writer.write(batch) {
-        // A half-written file is never visible under its real name; don't
-        // let it hold the space a retry needs either.
-        part.discard();
-        return Err(e.into());
-    }
-    part.commit(target)
 }
 
 /// Creates `dest`'s folder, checks it is inside `data_dir`, and names the
@@ -661,4 +651,104 @@ pub(crate) fn remove_temporary_files(data_dir: &Path) -> Result<()> {
         walk(&dir).map_err(|e| Error::io(&dir, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use arrow::array::{Array as _, StringArray};
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    use super::*;
+    use crate::convert::convert;
+
+    /// Request `r`: 10 spans, the last two an hour after the others.
+    fn request(r: u8) -> ExportTraceServiceRequest {
+        let spans = (0..10)
+            .map(|i| {
+                let start = 1_795_600_800_000_000_000 + u64::from(i >= 8) * 3_600_000_000_000;
+                Span {
+                    trace_id: vec![r + 1; 16],
+                    span_id: vec![r + 1, i + 1, 1, 1, 1, 1, 1, 1],
+                    name: format!("r{r}"),
+                    start_time_unix_nano: start,
+                    end_time_unix_nano: start + 1_000,
+                    ..Default::default()
+                }
+            })
+            .collect();
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    /// A segment of five records whose first `streamed` were handed over
+    /// before the backlog filled: the flusher writes the streamed rows and
+    /// reads only the rest back, so every span lands once.
+    #[test]
+    fn a_spilled_segment_resumes_after_its_streamed_records() {
+        let converted: Vec<Converted> = (0..5).map(|r| convert(&request(r)).unwrap()).collect();
+        let mut segment = wal::SEGMENT_HEADER.to_vec();
+        for rows in &converted {
+            segment.extend(wal::encode_record(&rows.tables()).unwrap());
+        }
+        for streamed in 0..=converted.len() {
+            let dir = tempfile::tempdir().unwrap();
+            let wal_dir = dir.path().join(wal::WAL_DIR);
+            std::fs::create_dir_all(&wal_dir).unwrap();
+            let path = wal::segment_path(&wal_dir, 7);
+            std::fs::write(&path, &segment).unwrap();
+
+            let (jobs, queue) = mpsc::channel();
+            for rows in &converted[..streamed] {
+                let rows = rows.clone();
+                jobs.send(Job::Rows {
+                    seq: 7,
+                    rows,
+                    bytes: 0,
+                })
+                .unwrap();
+            }
+            jobs.send(Job::Spill { seq: 7 }).unwrap();
+            let segment = Some((7, path.clone()));
+            jobs.send(Job::Seal {
+                segment,
+                done: None,
+            })
+            .unwrap();
+            drop(jobs);
+            run(
+                &Target::folder(dir.path()),
+                queue,
+                &Backlog::new(usize::MAX),
+            );
+
+            let batches = super::super::read_table(dir.path(), tables::SPANS).unwrap();
+            let ids: Vec<String> = batches
+                .iter()
+                .flat_map(|batch| {
+                    let column = batch.column_by_name(tables::col::SPAN_ID).unwrap();
+                    let ids = column.as_any().downcast_ref::<StringArray>().unwrap();
+                    (0..ids.len())
+                        .map(|i| ids.value(i).to_owned())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let distinct: HashSet<&String> = ids.iter().collect();
+            assert_eq!(ids.len(), 50, "streamed {streamed}: every span");
+            assert_eq!(distinct.len(), 50, "streamed {streamed}: no span twice");
+            assert!(
+                !path.exists(),
+                "streamed {streamed}: the segment is deleted"
+            );
+        }
+    }
 }
