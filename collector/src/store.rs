@@ -18,8 +18,9 @@
 //! it each committed export's rows, already in Arrow, and the flusher
 //! encodes them into the open segment's Parquet files as they come, so
 //! sealing only closes, fsyncs and renames. Reading the segment from disk
-//! is kept for what memory cannot serve: recovery at start, and retrying a
-//! flush that failed (a full disk).
+//! is kept for what memory cannot serve: recovery at start, retrying a
+//! flush that failed (a full disk), and the records of a segment after the
+//! flusher's backlog filled (those before are already encoded and kept).
 //!
 //! With a data folder in an object store ([`StoreConfig::remote`]), the WAL
 //! and the files being written stay in the local folder, and each closed
@@ -64,7 +65,8 @@ pub struct StoreConfig {
     /// A segment is sealed once it holds this many bytes.
     pub segment_bytes: u64,
     /// Most bytes of committed rows waiting for the flusher in memory;
-    /// past it, a segment is read back from disk to be flushed instead.
+    /// past it, the rest of the open segment is read back from disk when it
+    /// is sealed.
     pub flush_backlog_bytes: usize,
 }
 

@@ -84,8 +84,8 @@ pub(crate) const DEFAULT_BACKLOG_BYTES: usize = 128 << 20;
 
 /// Bytes of rows handed to the flusher and not yet written. Past its limit
 /// the writer stops handing over the open segment's rows, and the flusher
-/// reads that segment from disk when it is sealed: a flusher that falls
-/// behind costs disk, as before, never memory.
+/// reads the rest of that segment from disk when it is sealed: a flusher
+/// that falls behind costs disk, as before, never memory.
 #[derive(Debug)]
 pub(crate) struct Backlog {
     bytes: AtomicUsize,
@@ -124,7 +124,7 @@ pub(crate) enum Job {
         rows: Converted,
         bytes: usize,
     },
-    /// The rest of segment `seq` is not handed over: flush it from disk.
+    /// The rest of segment `seq` is not handed over: finish it from disk.
     Spill { seq: u64 },
     /// Segment `(sequence, path)` is sealed; `None` for a marker that only
     /// answers `done` once everything before it is flushed.
@@ -170,8 +170,10 @@ const MIN_BACKOFF: Duration = Duration::from_millis(500);
 /// The flusher thread. It encodes each committed record's rows into the
 /// open segment's Parquet files as they arrive ([`Streaming`]) and, when the
 /// segment is sealed, closes, fsyncs and renames them and deletes the
-/// segment. A segment it could not stream (a write failed, or an older
-/// segment is still waiting) is flushed from its file instead, oldest first.
+/// segment. A segment whose rows stopped coming (the backlog was full)
+/// is finished from its file, from the first record not handed over. A
+/// segment it could not stream (a write failed, or an older segment is
+/// still waiting) is flushed whole from its file instead, oldest first.
 /// A segment whose flush fails (a full disk, say) stays in the WAL, where
 /// queries still see it, and is tried again, oldest first, with backoff up
 /// to [`MAX_BACKOFF`] and whenever another segment arrives, until it goes

@@ -177,7 +177,7 @@ impl Writer {
         } else {
             tracing::debug!(
                 segment = seq,
-                "flusher behind; the segment will be read back from disk"
+                "flusher behind; the rest of the segment will be read back from disk"
             );
             self.spilled = Some(seq);
             let _ = self.flush_tx.send(Job::Spill { seq });
