@@ -356,8 +356,7 @@ fn usual_key_value(bytes: &[u8]) -> Option<Attr<'_>> {
     };
     f.rest = rest;
     let len = f.varint().ok()?;
-    let key_at = bytes.len() - f.rest.len();
-    let key_bytes = f.chunk(len).ok()?;
+    let key = utf8(f.chunk(len).ok()?).ok()?;
     let (&0x12, rest) = f.rest.split_first()? else {
         return None;
     };
@@ -372,12 +371,7 @@ fn usual_key_value(bytes: &[u8]) -> Option<Attr<'_>> {
     let value = match tag {
         0x0a => {
             let len = v.varint().ok()?;
-            let text = v.chunk(len).ok()?;
-            if !v.rest.is_empty() {
-                return None;
-            }
-            // The text ends the message.
-            return key_and_text(bytes, key_at..key_at + key_bytes.len(), text.len());
+            Value::Str(utf8(v.chunk(len).ok()?).ok()?)
         }
         0x10 => Value::Bool(v.varint().ok()? != 0),
         0x18 => Value::Int(v.varint().ok()? as i64),
@@ -386,30 +380,7 @@ fn usual_key_value(bytes: &[u8]) -> Option<Attr<'_>> {
         ))),
         _ => return None,
     };
-    let key = utf8(key_bytes).ok()?;
     v.rest.is_empty().then_some(Attr { key, value })
-}
-
-/// The string attribute `message`, a `KeyValue` whose key is at `key` and
-/// whose last `text_len` bytes are the value, checked for UTF-8 in one
-/// call where it can be: short strings cost more per call than per byte,
-/// and what lies between the two (a tag and a length byte each, for a value
-/// under 128 bytes) is ASCII, so the stretch from the key's start to the
-/// end is UTF-8 exactly when key and value both are.
-fn key_and_text(message: &[u8], key: std::ops::Range<usize>, text_len: usize) -> Option<Attr<'_>> {
-    let text_at = message.len().checked_sub(text_len)?;
-    let (key_len, key_at) = (key.len(), key.start);
-    if message.get(key.end..text_at)?.is_ascii() {
-        let both = utf8(message.get(key_at..)?).ok()?;
-        return Some(Attr {
-            key: both.get(..key_len)?,
-            value: Value::Str(both.get(text_at - key_at..)?),
-        });
-    }
-    Some(Attr {
-        key: utf8(message.get(key)?).ok()?,
-        value: Value::Str(utf8(&message[text_at..]).ok()?),
-    })
 }
 
 fn any_key_value(bytes: &[u8], depth: usize) -> Result<Attr<'_>, WireError> {
@@ -471,55 +442,6 @@ mod tests {
         let attr = key_value(&bytes, 0).expect("valid");
         assert_eq!(attr.key, "causet.lamport");
         assert_eq!(attr.value, Value::Int(-7));
-    }
-
-    #[test]
-    fn string_attributes_read_alike_whatever_their_lengths() {
-        let texts = [
-            "",
-            "a",
-            "é",
-            &"ü".repeat(63),
-            &"x".repeat(127),
-            &"x".repeat(128),
-            &"ß€".repeat(80),
-        ];
-        for key in texts {
-            for text in texts {
-                let kv = KeyValue {
-                    key: key.into(),
-                    value: Some(AnyValue {
-                        value: Some(V::StringValue(text.into())),
-                    }),
-                    ..Default::default()
-                };
-                let bytes = kv.encode_to_vec();
-                let attr = key_value(&bytes, 0).expect("valid");
-                assert_eq!((attr.key, attr.value), (key, Value::Str(text)));
-                // A byte that is not UTF-8 in the key or the value, at
-                // either end, refuses the attribute.
-                let (value_at, key_at) =
-                    (bytes.len() - text.len(), 2 + usize::from(key.len() > 127));
-                for at in [
-                    key_at,
-                    key_at + key.len().saturating_sub(1),
-                    value_at,
-                    bytes.len() - 1,
-                ] {
-                    let inside_key = !key.is_empty() && (key_at..key_at + key.len()).contains(&at);
-                    let inside_text = !text.is_empty() && at >= value_at;
-                    if inside_key || inside_text {
-                        let mut bad = bytes.clone();
-                        bad[at] = 0xff;
-                        assert_eq!(
-                            key_value(&bad, 0),
-                            Err(WireError::Utf8),
-                            "{key:?} {text:?} at {at}"
-                        );
-                    }
-                }
-            }
-        }
     }
 
     #[test]
