@@ -191,63 +191,26 @@ impl VectorClock {
     }
 
     /// Parses the JSON-object form. `attribute` names the source in errors.
-    ///
-    /// The object is read in one pass into `(node, counter)` pairs that
-    /// borrow the text's node names, then sorted; only the clock's own
-    /// entries are allocated. (Going through `serde_json::Value` built a
-    /// map of owned strings first: half the collector's allocations per
-    /// span.) The result is what the map would give: a repeated node keeps
-    /// its last counter, and errors are reported in node order.
     pub fn parse_json(attribute: &str, text: &str) -> Result<Self> {
-        let invalid = |e: serde_json::Error| ClockError::InvalidJson {
-            attribute: attribute.to_owned(),
-            reason: e.to_string(),
-            text: truncate(text),
-        };
-        let mut de = serde_json::Deserializer::from_str(text);
-        let object =
-            serde::Deserializer::deserialize_any(&mut de, json::ObjectVisitor).map_err(invalid)?;
-        de.end().map_err(invalid)?;
-        let Some(mut pairs) = object else {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ClockError::InvalidJson {
+                attribute: attribute.to_owned(),
+                reason: e.to_string(),
+                text: truncate(text),
+            })?;
+        let serde_json::Value::Object(map) = value else {
             return Err(ClockError::NotAnObject {
                 attribute: attribute.to_owned(),
                 text: truncate(text),
             });
         };
-        // Stable, so that of a repeated node the last pair is the last of its run.
-        pairs.sort_by(|(a, _), (b, _)| a.cmp(b));
-        let distinct = pairs.len() - pairs.windows(2).filter(|w| w[0].0 == w[1].0).count();
-        if distinct > MAX_VC_ENTRIES {
-            return Err(ClockError::TooManyEntries {
-                attribute: attribute.to_owned(),
-                count: distinct,
-                max: MAX_VC_ENTRIES,
-            });
-        }
-        let mut entries = Vec::with_capacity(distinct);
-        let mut pairs = pairs.into_iter().peekable();
-        while let Some((node, counter)) = pairs.next() {
-            if pairs.peek().is_some_and(|(next, _)| *next == node) {
-                continue;
-            }
-            if node.is_empty() {
-                return Err(ClockError::EmptyNode {
-                    attribute: attribute.to_owned(),
-                });
-            }
-            match counter.as_u64() {
-                Some(0) => {}
-                Some(counter) => entries.push((Box::from(&*node), counter)),
-                None => {
-                    return Err(ClockError::InvalidCounter {
-                        attribute: attribute.to_owned(),
-                        node: node.into_owned(),
-                        text: truncate(&counter.to_string()),
-                    });
-                }
-            }
-        }
-        Ok(VectorClock { entries })
+        Self::try_from_entries(
+            attribute,
+            map.into_iter().map(|(node, counter)| {
+                let parsed = counter.as_u64().ok_or_else(|| counter.to_string());
+                (node, parsed)
+            }),
+        )
     }
 
     /// Builds a clock from `(node, counter)` pairs checked for the limits;
@@ -317,85 +280,6 @@ impl PartialOrd for VectorClock {
             CausalOrder::After => Some(std::cmp::Ordering::Greater),
             CausalOrder::Equal => Some(std::cmp::Ordering::Equal),
             CausalOrder::Concurrent => None,
-        }
-    }
-}
-
-/// The JSON object of a vector clock, read without building a map.
-mod json {
-    use std::borrow::Cow;
-    use std::fmt;
-
-    use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-
-    /// `(node, counter)` in the order written; `None` for JSON that is not
-    /// an object (still read to its end, so that bad syntax is an error).
-    pub(super) struct ObjectVisitor;
-
-    type Pairs<'de> = Vec<(Cow<'de, str>, serde_json::Value)>;
-
-    impl<'de> Visitor<'de> for ObjectVisitor {
-        type Value = Option<Pairs<'de>>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON value")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4).min(64));
-            while let Some(Node(node)) = map.next_key()? {
-                pairs.push((node, map.next_value()?));
-            }
-            Ok(Some(pairs))
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-    }
-
-    /// A node name, borrowed from the text unless it holds escapes.
-    struct Node<'de>(Cow<'de, str>);
-
-    impl<'de> Deserialize<'de> for Node<'de> {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct NodeVisitor;
-            impl<'de> Visitor<'de> for NodeVisitor {
-                type Value = Node<'de>;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a node name")
-                }
-                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                    Ok(Node(Cow::Borrowed(v)))
-                }
-                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                    Ok(Node(Cow::Owned(v.to_owned())))
-                }
-                fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                    Ok(Node(Cow::Owned(v)))
-                }
-            }
-            deserializer.deserialize_str(NodeVisitor)
         }
     }
 }
