@@ -356,6 +356,10 @@ impl Streaming {
     /// what was streamed before the spill is kept, not read back and
     /// encoded again.
     fn resume(mut self, target: &Target, path: &Path) -> Result<FlushStats> {
+        if self.failed {
+            // Its files are gone: the segment is flushed whole instead.
+            return Err(earlier_failure());
+        }
         let segment = match wal::read_segment_from(path, self.records) {
             Ok(segment) => segment,
             Err(e) => {
@@ -393,9 +397,7 @@ impl Streaming {
     /// Closes, fsyncs and renames (or uploads) every file.
     fn commit(mut self, target: &Target) -> Result<FlushStats> {
         if self.failed {
-            return Err(Error::Internal(
-                "an earlier write of this segment failed".into(),
-            ));
+            return Err(earlier_failure());
         }
         let files = std::mem::take(&mut self.files);
         let mut result = Ok(());
@@ -524,6 +526,11 @@ fn by_hour(record: &wal::WalRecord) -> Result<Vec<(u8, i64, RecordBatch)>> {
         }
     }
     Ok(out)
+}
+
+/// Why a segment whose streaming failed is not finished from its files.
+fn earlier_failure() -> Error {
+    Error::Internal("an earlier write of this segment failed".into())
 }
 
 /// Flushes `pending` oldest first, stopping at the first failure. True when
