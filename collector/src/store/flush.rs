@@ -375,13 +375,20 @@ impl Streaming {
             );
         }
         self.stats.torn_bytes = segment.torn_bytes;
-        for record in &segment.records {
+        self.write_all(target, &segment.records)?
+            .finish(target, path)
+    }
+
+    /// Writes `records` in order; on a failure removes every file and
+    /// returns the error.
+    fn write_all(mut self, target: &Target, records: &[wal::WalRecord]) -> Result<Self> {
+        for record in records {
             if let Err(e) = self.try_write(target, record) {
                 self.abandon();
                 return Err(e);
             }
         }
-        self.finish(target, path)
+        Ok(self)
     }
 
     /// Closes, fsyncs and renames every file, then deletes the segment.
@@ -583,14 +590,9 @@ pub(crate) fn flush_segment(target: &Target, seq: u64, path: &Path) -> Result<Fl
 /// How flushed segments land; also how generated datasets are written.
 pub fn write_records(data_dir: &Path, seq: u64, records: &[wal::WalRecord]) -> Result<FlushStats> {
     let target = Target::folder(data_dir);
-    let mut files = Streaming::new(seq);
-    for record in records {
-        if let Err(e) = files.try_write(&target, record) {
-            files.abandon();
-            return Err(e);
-        }
-    }
-    files.commit(&target)
+    Streaming::new(seq)
+        .write_all(&target, records)?
+        .commit(&target)
 }
 
 /// Row indices by hour, hours ascending.
