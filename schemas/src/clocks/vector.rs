@@ -191,7 +191,100 @@ impl VectorClock {
     }
 
     /// Parses the JSON-object form. `attribute` names the source in errors.
+    ///
+    /// The form every annotated span carries, a flat object of plain node
+    /// names and counters, is read by hand ([`parse_flat`](Self::parse_flat));
+    /// anything else (escapes, other number forms, errors) goes through
+    /// serde_json, which gives the same clock or the error.
     pub fn parse_json(attribute: &str, text: &str) -> Result<Self> {
+        match Self::parse_flat(text) {
+            Some(clock) => Ok(clock),
+            None => Self::parse_json_value(attribute, text),
+        }
+    }
+
+    /// Reads `{"node": counter, ...}` where node names have no escapes and
+    /// counters are unsigned integers without sign, fraction or exponent;
+    /// `None` for any other text, valid or not. What it reads is what
+    /// serde_json reads from the same text: a repeated node keeps its last
+    /// counter, zero counters are not stored.
+    pub(crate) fn parse_flat(text: &str) -> Option<Self> {
+        let bytes = text.as_bytes();
+        let skip_ws = |mut i: usize| {
+            while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(i) {
+                i += 1;
+            }
+            i
+        };
+        let mut entries: Vec<(&str, u64)> = Vec::new();
+        let mut i = skip_ws(0);
+        if bytes.get(i) != Some(&b'{') {
+            return None;
+        }
+        i = skip_ws(i + 1);
+        if bytes.get(i) == Some(&b'}') {
+            i += 1;
+        } else {
+            loop {
+                if bytes.get(i) != Some(&b'"') {
+                    return None;
+                }
+                let start = i + 1;
+                let len = bytes[start..]
+                    .iter()
+                    .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+                let end = start + len;
+                if bytes[end] != b'"' || len == 0 {
+                    return None;
+                }
+                // Both ends are at ASCII quotes, so on character boundaries.
+                let node = text.get(start..end)?;
+                i = skip_ws(end + 1);
+                if bytes.get(i) != Some(&b':') {
+                    return None;
+                }
+                i = skip_ws(i + 1);
+                let digits = bytes[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if digits == 0 || (digits > 1 && bytes[i] == b'0') {
+                    return None;
+                }
+                // Past u64 serde_json reads a float, which is an error here.
+                let counter: u64 = text[i..i + digits].parse().ok()?;
+                entries.push((node, counter));
+                if entries.len() > MAX_VC_ENTRIES {
+                    return None;
+                }
+                i = skip_ws(i + digits);
+                match bytes.get(i) {
+                    Some(b',') => i = skip_ws(i + 1),
+                    Some(b'}') => {
+                        i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        if skip_ws(i) != bytes.len() {
+            return None;
+        }
+        // Sorted by node with the last of a repeated node first, then the
+        // repeats dropped: the last counter sent wins, as in serde_json.
+        entries.reverse();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        entries.dedup_by(|later, first| later.0 == first.0);
+        Some(VectorClock {
+            entries: entries
+                .into_iter()
+                .filter(|&(_, counter)| counter != 0)
+                .map(|(node, counter)| (node.into(), counter))
+                .collect(),
+        })
+    }
+
+    /// [`parse_json`](Self::parse_json) through serde_json: any JSON, and
+    /// the errors.
+    pub(crate) fn parse_json_value(attribute: &str, text: &str) -> Result<Self> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| ClockError::InvalidJson {
                 attribute: attribute.to_owned(),
