@@ -193,9 +193,9 @@ impl VectorClock {
     /// Parses the JSON-object form. `attribute` names the source in errors.
     ///
     /// The form every annotated span carries, a flat object of plain node
-    /// names and counters, is read by hand ([`parse_flat`](Self::parse_flat));
-    /// anything else (escapes, other number forms, errors) goes through
-    /// serde_json, which gives the same clock or the error.
+    /// names and counters, is read by hand; anything else (escapes, other
+    /// number forms, errors) goes through serde_json, which gives the same
+    /// clock or the error.
     pub fn parse_json(attribute: &str, text: &str) -> Result<Self> {
         match Self::parse_flat(text) {
             Some(clock) => Ok(clock),
