@@ -1240,7 +1240,7 @@ async fn compact(data: Location, args: CompactArgs) -> anyhow::Result<ExitCode> 
     use causet_analyzer::compact;
     let now = epoch_ns(std::time::SystemTime::now());
     let size = |bytes: u64| {
-        causet_analyzer::settings::human_bytes(usize::try_from(bytes).unwrap_or(usize::MAX))
+        causet_analyzer::fmt::human_bytes(usize::try_from(bytes).unwrap_or(usize::MAX))
     };
     let mut out = std::io::stdout().lock();
     if let Some(keep) = args.retain {

@@ -233,18 +233,18 @@ pub fn to_text(g: &Graph, cut: &Cut) -> String {
     let _ = writeln!(
         out,
         "consistent cut at {}: {} events, closed under happens-before, none later than the time on its node's corrected clock",
-        crate::report::rfc3339(cut.at_ns),
+        crate::fmt::rfc3339(cut.at_ns),
         cut.events
     );
     let _ = writeln!(out, "\nfrontier (each node's last event in the cut):");
     for f in &cut.frontier {
         let offset = match f.offset_ns {
-            Some(o) => format!("clock offset {} subtracted", crate::detect::human_ns(o)),
+            Some(o) => format!("clock offset {} subtracted", crate::fmt::human_ns(o)),
             None => "offset unknown, raw clock".to_owned(),
         };
         let corrected = match (f.event, f.offset_ns) {
             (Some(e), Some(o)) if o != 0 => {
-                format!(" (corrected: {})", crate::report::rfc3339(g.time_of(e) - o))
+                format!(" (corrected: {})", crate::fmt::rfc3339(g.time_of(e) - o))
             }
             _ => String::new(),
         };
@@ -296,7 +296,7 @@ pub fn to_text(g: &Graph, cut: &Cut) -> String {
                     .map(|v| format!("{v:?}"))
                     .unwrap_or_else(|| "(value not recorded)".into()),
                 g.nodes[g.node_of(*e) as usize],
-                crate::report::rfc3339(g.time_of(*e))
+                crate::fmt::rfc3339(g.time_of(*e))
             )
         };
         match &k.writes[..] {

@@ -9,15 +9,11 @@
 //! snapshot, its graph tables and table functions a window at a time per
 //! query (see [`crate::windowed`]).
 
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
-use arrow::array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray,
-    UInt64Array,
-};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
-use causet_schema::tables::{UTC, timestamp_type};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
@@ -28,11 +24,13 @@ use tokio::sync::OnceCell;
 
 use crate::detect::heartbeats::PhiSample;
 use crate::detect::offsets::NodeOffset;
-use crate::detect::{self, DetectConfig, Estimates, Facts, Finding};
+use crate::detect::{DetectConfig, Estimates, Facts, Finding};
 use crate::error::Result;
-use crate::graph::{Graph, tables};
+use crate::graph::Graph;
 use crate::incidents::{self, Incident};
 use crate::ingested::DedupTable;
+use crate::rows::detected;
+use crate::rows::graph as rows;
 use crate::scan;
 use crate::settings::{Reach, Settings, TimeRange};
 use crate::udtfs::Function;
@@ -98,14 +96,14 @@ impl Built {
     /// `causal_events`.
     pub fn events(&self) -> Result<RecordBatch> {
         lazy(&self.events, || {
-            tables::events_batch(&self.graph, None, |e| Some(u64::from(e)))
+            rows::events_batch(&self.graph, None, |e| Some(u64::from(e)))
         })
     }
 
     /// `hb_edges`.
     pub fn edges(&self) -> Result<RecordBatch> {
         lazy(&self.edges, || {
-            tables::edges_batch(&self.graph, None, false, |e| Some(u64::from(e)))
+            rows::edges_batch(&self.graph, None, false, |e| Some(u64::from(e)))
         })
     }
 }
@@ -316,95 +314,28 @@ impl Detected {
     /// `findings`.
     pub fn findings_batch(&self) -> Result<RecordBatch> {
         lazy(&self.findings_batch, || {
-            detect::findings_batch(&self.findings, self.incidents())
+            detected::findings_batch(&self.findings, self.incidents())
         })
     }
 
     /// `incidents`.
     pub fn incidents_batch(&self) -> Result<RecordBatch> {
         lazy(&self.incidents_batch, || {
-            incidents::batch(self.incidents(), &self.findings)
+            detected::incidents_batch(self.incidents(), &self.findings)
         })
     }
 
     /// `node_offsets`.
     pub fn offsets_batch(&self) -> Result<RecordBatch> {
-        lazy(&self.offsets_batch, || offsets_batch(&self.offsets))
+        lazy(&self.offsets_batch, || {
+            detected::offsets_batch(&self.offsets)
+        })
     }
 
     /// `node_phi`.
     pub fn phi_batch(&self) -> Result<RecordBatch> {
-        lazy(&self.phi_batch, || phi_batch(&self.phi))
+        lazy(&self.phi_batch, || detected::phi_batch(&self.phi))
     }
-}
-
-static OFFSETS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    Arc::new(Schema::new(vec![
-        Field::new("window_start", timestamp_type(), false),
-        Field::new("node", DataType::Utf8, false),
-        Field::new("reference", DataType::Utf8, false),
-        Field::new("lower_ns", DataType::Int64, true),
-        Field::new("upper_ns", DataType::Int64, true),
-        Field::new("verdict", DataType::Utf8, false),
-        Field::new("rpc_pairs", DataType::UInt64, false),
-    ]))
-});
-
-/// Schema of `node_offsets`.
-pub fn offsets_schema() -> SchemaRef {
-    Arc::clone(&OFFSETS_SCHEMA)
-}
-
-fn offsets_batch(offsets: &[NodeOffset]) -> Result<RecordBatch> {
-    let window: TimestampNanosecondArray = offsets.iter().map(|o| Some(o.window_start)).collect();
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(window.with_timezone(UTC)),
-        Arc::new(StringArray::from_iter_values(
-            offsets.iter().map(|o| o.node.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            offsets.iter().map(|o| o.reference.as_str()),
-        )),
-        Arc::new(Int64Array::from_iter(offsets.iter().map(|o| o.lower_ns))),
-        Arc::new(Int64Array::from_iter(offsets.iter().map(|o| o.upper_ns))),
-        Arc::new(StringArray::from_iter_values(
-            offsets.iter().map(|o| o.verdict.as_str()),
-        )),
-        Arc::new(UInt64Array::from_iter_values(
-            offsets.iter().map(|o| o.rpc_pairs),
-        )),
-    ];
-    Ok(RecordBatch::try_new(offsets_schema(), columns)?)
-}
-
-static PHI_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    Arc::new(Schema::new(vec![
-        Field::new("monitor", DataType::Utf8, false),
-        Field::new("node", DataType::Utf8, false),
-        Field::new("time", timestamp_type(), false),
-        Field::new("phi", DataType::Float64, false),
-    ]))
-});
-
-/// Schema of `node_phi`: per heartbeat arrival, the monitor's suspicion of
-/// the node just before it (see [`detect::heartbeats`]).
-pub fn phi_schema() -> SchemaRef {
-    Arc::clone(&PHI_SCHEMA)
-}
-
-fn phi_batch(phi: &[PhiSample]) -> Result<RecordBatch> {
-    let at: TimestampNanosecondArray = phi.iter().map(|p| Some(p.at)).collect();
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            phi.iter().map(|p| p.monitor.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            phi.iter().map(|p| p.node.as_str()),
-        )),
-        Arc::new(at.with_timezone(UTC)),
-        Arc::new(Float64Array::from_iter_values(phi.iter().map(|p| p.phi))),
-    ];
-    Ok(RecordBatch::try_new(phi_schema(), columns)?)
 }
 
 /// Which derived table.
@@ -442,12 +373,12 @@ impl GraphTable {
 impl TableProvider for GraphTable {
     fn schema(&self) -> SchemaRef {
         match self.which {
-            Which::Events => tables::events_schema(),
-            Which::Edges => tables::edges_schema(),
-            Which::Findings => detect::findings_schema(),
-            Which::Offsets => offsets_schema(),
-            Which::Incidents => incidents::schema(),
-            Which::Phi => phi_schema(),
+            Which::Events => rows::events_schema(),
+            Which::Edges => rows::edges_schema(),
+            Which::Findings => detected::findings_schema(),
+            Which::Offsets => detected::offsets_schema(),
+            Which::Incidents => detected::incidents_schema(),
+            Which::Phi => detected::phi_schema(),
         }
     }
 

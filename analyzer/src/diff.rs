@@ -337,7 +337,7 @@ pub fn to_text(g: &Graph, good: &str, bad: &str, d: &Diff) -> String {
             span_hex(span.span_id)
         )
     };
-    let human = crate::detect::human_ns;
+    let human = crate::fmt::human_ns;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -417,7 +417,7 @@ pub fn to_html(
     good: &crate::explain::Diagram,
     bad: &crate::explain::Diagram,
 ) -> String {
-    use crate::report::html::esc;
+    use crate::fmt::escape_html as esc;
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>causet diff</title>\
          <style>body{{font:14px system-ui,sans-serif;margin:1.5em}}.side{{display:flex;gap:1em;align-items:flex-start}}\

@@ -9,6 +9,9 @@ pub enum Error {
     /// Arrow failed.
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
+    /// The engine refused a window's rows.
+    #[error(transparent)]
+    Engine(#[from] causet_engine::Error),
     /// The write-ahead log could not be read.
     #[error(transparent)]
     Wal(#[from] causet_schema::WalError),
@@ -48,7 +51,7 @@ pub enum Error {
     #[error(
         "over the memory limit of {}: {detail}; raise --memory-limit, or ask for less \
          (a time range, fewer columns)",
-        crate::settings::human_bytes(*limit)
+        crate::fmt::human_bytes(*limit)
     )]
     MemoryLimit {
         /// The limit, in bytes.

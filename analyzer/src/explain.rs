@@ -20,9 +20,9 @@ use std::fmt::Write as _;
 
 use crate::detect::{Finding, FindingKind};
 use crate::error::{Error, Result};
+use crate::fmt::escape_html as esc;
 use crate::graph::load::parse_trace;
 use crate::graph::{EdgeSource, EventId, EventType, Graph, span_hex, trace_hex};
-use crate::report::html::esc;
 
 /// One event of the diagram.
 #[derive(Debug, Clone)]
@@ -124,7 +124,7 @@ impl Diagram {
             .map(|&(d, a, b)| {
                 format!(
                     "{} from {} to {}",
-                    crate::detect::human_ns(d),
+                    crate::fmt::human_ns(d),
                     what(a),
                     what(b)
                 )
@@ -133,7 +133,7 @@ impl Diagram {
         Some(format!(
             "critical path: {} events, {} from {} to {}; longest waits: {}",
             self.critical.len(),
-            crate::detect::human_ns(self.rows[last].time - self.rows[first].time),
+            crate::fmt::human_ns(self.rows[last].time - self.rows[first].time),
             what(first),
             what(last),
             if longest.is_empty() {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::derived::GraphCache;
 use crate::error::Result;
-use crate::report::rfc3339;
+use crate::fmt::rfc3339;
 use crate::settings::TimeRange;
 
 const MINUTE_NS: i64 = 60_000_000_000;

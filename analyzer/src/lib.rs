@@ -36,18 +36,15 @@
 pub mod compact;
 pub mod cut;
 pub mod derived;
-pub mod detect;
 pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod flight;
-pub mod graph;
-pub mod grouped;
 pub mod health;
-pub mod incidents;
 pub mod ingested;
 pub mod output;
 pub mod report;
+pub mod rows;
 mod scan;
 pub mod settings;
 pub mod shell;
@@ -67,11 +64,12 @@ use arrow::datatypes::SchemaRef;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
 
+pub use causet_engine::{detect, fmt, graph, grouped, incidents};
 pub use causet_schema::location::Location;
 use derived::{GraphCache, GraphTable, Which};
 pub use detect::DetectConfig;
 pub use error::{Error, Result};
-use graph::tables::names;
+use rows::graph::names;
 pub use settings::{Settings, TimeRange};
 
 /// A DataFusion session over one data folder.
@@ -124,19 +122,25 @@ impl Analyzer {
         let tables = [
             (names::CAUSAL_EVENTS, Which::Events),
             (names::HB_EDGES, Which::Edges),
-            (detect::names::FINDINGS, Which::Findings),
-            (detect::names::NODE_OFFSETS, Which::Offsets),
-            (detect::names::INCIDENTS, Which::Incidents),
-            (detect::names::NODE_PHI, Which::Phi),
+            (rows::detected::names::FINDINGS, Which::Findings),
+            (rows::detected::names::NODE_OFFSETS, Which::Offsets),
+            (rows::detected::names::INCIDENTS, Which::Incidents),
+            (rows::detected::names::NODE_PHI, Which::Phi),
         ];
         for (name, which) in tables {
             ctx.register_table(name, Arc::new(GraphTable::new(Arc::clone(&cache), which)))?;
         }
         for (view, family) in [
-            (detect::names::CLOCK_FINDINGS, detect::Family::Clock),
-            (detect::names::WRITE_CONFLICTS, detect::Family::Write),
-            (detect::names::RETRY_FINDINGS, detect::Family::Retry),
-            (detect::names::FAILURE_FINDINGS, detect::Family::Failure),
+            (rows::detected::names::CLOCK_FINDINGS, detect::Family::Clock),
+            (
+                rows::detected::names::WRITE_CONFLICTS,
+                detect::Family::Write,
+            ),
+            (rows::detected::names::RETRY_FINDINGS, detect::Family::Retry),
+            (
+                rows::detected::names::FAILURE_FINDINGS,
+                detect::Family::Failure,
+            ),
         ] {
             // The kinds are our own words (no quotes to escape).
             let list: Vec<String> = detect::FindingKind::of(family)
@@ -144,7 +148,7 @@ impl Analyzer {
                 .collect();
             let sql = format!(
                 "CREATE VIEW {view} AS SELECT * FROM {} WHERE kind IN ({})",
-                detect::names::FINDINGS,
+                rows::detected::names::FINDINGS,
                 list.join(", ")
             );
             ctx.sql(&sql).await?;

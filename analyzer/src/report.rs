@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::derived::Detected;
 use crate::detect::{Family, Finding, FindingKind, Severity};
+use crate::fmt::rfc3339;
 use crate::health::IngestHealth;
 use crate::incidents::{self, Attribution};
 use causet_schema::kinds::{Cause, Verdict};
@@ -265,15 +266,6 @@ pub struct ReportFinding {
     pub explain: String,
     /// The command that shows how the first two spans relate, if two.
     pub why: Option<String>,
-}
-
-/// RFC 3339 of ns since the epoch, in UTC.
-pub fn rfc3339(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000) as u32;
-    chrono::DateTime::from_timestamp(secs, nanos)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-        .unwrap_or_else(|| ns.to_string())
 }
 
 fn in_range(t: i64, options: &ReportOptions) -> bool {
@@ -585,7 +577,7 @@ pub fn reaches(report: &Report, threshold: Severity) -> bool {
 
 /// Formats ns for people (re-exported for the renderers).
 pub(crate) fn ns(n: Option<i64>) -> String {
-    n.map(crate::detect::human_ns)
+    n.map(crate::fmt::human_ns)
         .unwrap_or_else(|| "unbounded".into())
 }
 
@@ -630,7 +622,7 @@ pub(crate) fn range_text(report: &Report) -> String {
 /// The first sentence a reader sees: how many incidents, how bad, and
 /// what changed since the earlier report.
 pub(crate) fn headline(report: &Report) -> String {
-    let findings = incidents::thousands(report.summary.findings as u64);
+    let findings = crate::fmt::thousands(report.summary.findings as u64);
     let mut text = if report.incidents.is_empty() {
         "No findings.".to_owned()
     } else {
@@ -676,7 +668,7 @@ impl ReportIncident {
 
     /// `12 findings`, or `1,234 findings, the 50 best shown`.
     pub(crate) fn findings_caption(&self, shown: usize) -> String {
-        let total = incidents::thousands(self.findings as u64);
+        let total = crate::fmt::thousands(self.findings as u64);
         if shown < self.findings {
             format!("{total} findings, the {shown} best shown")
         } else {

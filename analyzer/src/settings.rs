@@ -214,21 +214,6 @@ impl Settings {
     }
 }
 
-/// `bytes` for people: `2.0 GiB`, `512.0 MiB`, `80 B`.
-pub fn human_bytes(bytes: usize) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,8 +233,8 @@ mod tests {
 
     #[test]
     fn bytes_read_as_people_write_them() {
-        assert_eq!(human_bytes(80), "80 B");
-        assert_eq!(human_bytes(DEFAULT_MEMORY_LIMIT), "2.0 GiB");
-        assert_eq!(human_bytes(3 << 19), "1.5 MiB");
+        assert_eq!(crate::fmt::human_bytes(80), "80 B");
+        assert_eq!(crate::fmt::human_bytes(DEFAULT_MEMORY_LIMIT), "2.0 GiB");
+        assert_eq!(crate::fmt::human_bytes(3 << 19), "1.5 MiB");
     }
 }

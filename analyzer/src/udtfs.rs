@@ -38,9 +38,10 @@ use crate::derived::GraphCache;
 use crate::detect::{DetectConfig, offsets};
 use crate::error::to_datafusion;
 use crate::graph::load::{parse_span, parse_trace};
-use crate::graph::tables::split_event_id;
+use crate::graph::search;
 use crate::graph::{EventId, Graph};
-use crate::graph::{search, tables};
+use crate::rows::graph as rows;
+use crate::rows::graph::split_event_id;
 
 pub use cone::CausalCone;
 pub use conflicts::ConcurrentWrites;
@@ -96,8 +97,8 @@ impl Function {
     /// The schema of its rows.
     pub fn schema(&self) -> SchemaRef {
         match self {
-            Function::Path { .. } => tables::path_schema(),
-            _ => tables::events_schema(),
+            Function::Path { .. } => rows::path_schema(),
+            _ => rows::events_schema(),
         }
     }
 
@@ -107,16 +108,16 @@ impl Function {
         let batch = match self {
             Function::Cone { target, past } => {
                 let ids = search::cone(graph, target.resolve(graph)?, *past);
-                tables::events_batch(graph, Some(&ids), index)
+                rows::events_batch(graph, Some(&ids), index)
             }
             Function::Path { from, to } => {
                 let edges = search::path(graph, from.resolve(graph)?, to.resolve(graph)?)
                     .unwrap_or_default();
-                tables::edges_batch(graph, Some(&edges), true, index)
+                rows::edges_batch(graph, Some(&edges), true, index)
             }
             Function::Cut { at } => {
                 let ids = cut_frontier(graph, config, *at);
-                tables::events_batch(graph, Some(&ids), index)
+                rows::events_batch(graph, Some(&ids), index)
             }
         };
         batch.map_err(to_datafusion)

@@ -138,7 +138,7 @@ pub fn describe(graph: &Graph, e: EventId) -> String {
             ),
         },
         graph.nodes[ev.node as usize],
-        crate::report::rfc3339(ev.time)
+        crate::fmt::rfc3339(ev.time)
     );
     let json = event_json(graph, e);
     for clock in ["lamport", "hlc", "vc"] {

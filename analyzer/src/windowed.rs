@@ -53,8 +53,8 @@ use hashbrown::HashMap;
 use crate::derived::{Built, GraphCache, Which, rows_scan};
 use crate::error::to_datafusion;
 use crate::graph::load::{parse_span, parse_trace};
-use crate::graph::tables::{self, event_id, names, split_event_id};
 use crate::graph::{EventId, EventType, Graph, search};
+use crate::rows::graph::{self as rows, event_id, names, split_event_id};
 use crate::settings::{Reach, TimeRange};
 use crate::udtfs::{Function, Target, cut_frontier};
 use crate::windows::Window;
@@ -90,8 +90,8 @@ impl WindowedRows {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let schema = match which {
-            Which::Edges => tables::edges_schema(),
-            _ => tables::events_schema(),
+            Which::Edges => rows::edges_schema(),
+            _ => rows::events_schema(),
         };
         // The span starts of the rows the filters may keep. An event's span
         // began at most the longest span's length before it. An edge is
@@ -413,7 +413,7 @@ impl Walk {
             match self.which {
                 Which::Edges => self.edges(i, g, &current.owner, chunk)?,
                 _ => self.ready.push(
-                    tables::events_batch(g, Some(chunk), |e| Some(event_id(i as u32, e)))
+                    rows::events_batch(g, Some(chunk), |e| Some(event_id(i as u32, e)))
                         .map_err(to_datafusion)?,
                 ),
             }
@@ -443,7 +443,7 @@ impl Walk {
     /// now, and those waiting for a later window's set aside.
     fn edges(&mut self, i: usize, g: &Graph, owner: &[usize], chunk: &[u32]) -> Result<()> {
         let w = i as u32;
-        let batch = tables::edges_batch(g, Some(chunk), false, |e| {
+        let batch = rows::edges_batch(g, Some(chunk), false, |e| {
             let span = g.span_of(e);
             let s = &g.spans[span as usize];
             match owner[span as usize] {
@@ -637,7 +637,7 @@ async fn path(
         events.push((Side::To, edge.to));
     }
     let (holes, number) = numbering(windows, g, Some(w), &events);
-    let batch = tables::edges_batch(g, Some(&edges), true, number).map_err(to_datafusion)?;
+    let batch = rows::edges_batch(g, Some(&edges), true, number).map_err(to_datafusion)?;
     drop(built);
     Waiting::new(batch, holes).numbered(cache, windows).await
 }
@@ -661,7 +661,7 @@ async fn cut(cache: &GraphCache, windows: &[Window], at: i64) -> Result<RecordBa
     let ids = cut_frontier(g, &settings.detect, at);
     let events: Vec<(Side, EventId)> = ids.iter().map(|&e| (Side::Event, e)).collect();
     let (holes, number) = numbering(windows, g, None, &events);
-    let batch = tables::events_batch(g, Some(&ids), number).map_err(to_datafusion)?;
+    let batch = rows::events_batch(g, Some(&ids), number).map_err(to_datafusion)?;
     drop(built);
     Waiting::new(batch, holes).numbered(cache, windows).await
 }
@@ -798,7 +798,7 @@ struct ConeRows {
 impl PartitionStream for ConeRows {
     fn schema(&self) -> &SchemaRef {
         static SCHEMA: std::sync::LazyLock<SchemaRef> =
-            std::sync::LazyLock::new(tables::events_schema);
+            std::sync::LazyLock::new(rows::events_schema);
         &SCHEMA
     }
 
@@ -821,7 +821,7 @@ impl PartitionStream for ConeRows {
             })
             .try_flatten();
         Box::pin(RecordBatchStreamAdapter::new(
-            tables::events_schema(),
+            rows::events_schema(),
             batches,
         ))
     }
@@ -934,7 +934,7 @@ impl ConeWalk {
         let mut batches = Vec::new();
         for chunk in own.chunks(CHUNK) {
             batches.push(
-                tables::events_batch(g, Some(chunk), |e| Some(event_id(w as u32, e)))
+                rows::events_batch(g, Some(chunk), |e| Some(event_id(w as u32, e)))
                     .map_err(to_datafusion)?,
             );
         }
@@ -942,7 +942,7 @@ impl ConeWalk {
             let events: Vec<(Side, EventId)> =
                 elsewhere.iter().map(|&e| (Side::Event, e)).collect();
             let (holes, number) = numbering(&self.windows, g, None, &events);
-            let batch = tables::events_batch(g, Some(&elsewhere), number).map_err(to_datafusion)?;
+            let batch = rows::events_batch(g, Some(&elsewhere), number).map_err(to_datafusion)?;
             self.late.push(Waiting::new(batch, holes));
         }
         // What the rest of the walk will not read and has its row is done.

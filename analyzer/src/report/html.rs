@@ -9,21 +9,7 @@ use causet_schema::kinds::Verdict;
 
 use super::{Bucket, Report, ns};
 
-/// Escapes text for HTML.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::fmt::escape_html as esc;
 
 const SEVERITIES: [(&str, &str); 4] = [
     ("high", "#c62828"),
@@ -353,12 +339,12 @@ fn incidents(out: &mut String, report: &Report) {
             nodes = if i.nodes.is_empty() {
                 String::new()
             } else {
-                format!(" · nodes {}", esc(&crate::incidents::some(&i.nodes, 20)))
+                format!(" · nodes {}", esc(&crate::fmt::some(&i.nodes, 20)))
             },
             keys = if i.keys.is_empty() {
                 String::new()
             } else {
-                format!(" · keys {}", esc(&crate::incidents::some(&i.keys, 20)))
+                format!(" · keys {}", esc(&crate::fmt::some(&i.keys, 20)))
             },
             example = esc(&e.summary),
         );
@@ -391,7 +377,7 @@ fn incidents(out: &mut String, report: &Report) {
                 kind = f.kind,
                 time = esc(&f.time),
                 summary = esc(&f.summary),
-                spans = esc(&crate::incidents::some(&f.span_ids, 4)),
+                spans = esc(&crate::fmt::some(&f.span_ids, 4)),
                 explain = esc(&f.explain),
             );
         }
@@ -736,7 +722,7 @@ mod tests {
     fn buckets(start_s: i64, width_s: i64, n: i64) -> Vec<Bucket> {
         (0..n)
             .map(|i| Bucket {
-                start: super::super::rfc3339((start_s + i * width_s) * 1_000_000_000),
+                start: crate::fmt::rfc3339((start_s + i * width_s) * 1_000_000_000),
                 width_s,
                 by_severity: BTreeMap::new(),
             })

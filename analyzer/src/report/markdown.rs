@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::html::{CLIP, DETAILED, LISTED};
 use super::{Report, ns};
-use crate::incidents::some;
+use crate::fmt::some;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")

@@ -198,7 +198,7 @@ pub fn chart(report: &mut Report, earlier: &[EarlierReport]) {
     let mut filled = Vec::new();
     let mut t = from;
     while t <= last {
-        let start = super::rfc3339(t.timestamp() * 1_000_000_000);
+        let start = crate::fmt::rfc3339(t.timestamp() * 1_000_000_000);
         filled.push(Bucket {
             by_severity: hours
                 .get(&start)

@@ -7,6 +7,11 @@ use arrow::array::{
     ArrayRef, BooleanBuilder, Int64Builder, MapBuilder, RecordBatch, StringBuilder,
     TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
 };
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use causet_schema::tables::{self, col, timestamp_type, vc_type};
+
+use crate::error::Result;
+use crate::graph::{EventId, Graph, span_hex, trace_hex};
 
 /// The `event_id` of event `e` of the graph of window `window`: the
 /// window in the high 32 bits, the event's index in that window's graph in
@@ -20,11 +25,6 @@ pub fn event_id(window: u32, e: EventId) -> u64 {
 pub fn split_event_id(id: u64) -> (u32, EventId) {
     ((id >> 32) as u32, id as u32)
 }
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use causet_schema::tables::{self, col, timestamp_type, vc_type};
-
-use super::{EventId, Graph, span_hex, trace_hex};
-use crate::error::Result;
 
 /// Names of the derived tables and of their own columns (the others are
 /// named as in `causet_schema::tables::col`).
@@ -196,7 +196,7 @@ pub fn events_batch(
         span.append_value(span_hex(sp.span_id));
         ty.append_value(ev.ty.as_str());
         index.append_option(match ev.ty {
-            super::EventType::Point(i) => Some(i),
+            crate::graph::EventType::Point(i) => Some(i),
             _ => None,
         });
         name.append_value(g.event_name(e));

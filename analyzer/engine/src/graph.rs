@@ -21,7 +21,6 @@ pub mod load;
 mod order;
 pub mod search;
 mod sparse;
-pub mod tables;
 
 use std::collections::BTreeMap;
 

@@ -51,9 +51,8 @@ use hashbrown::{HashMap, HashSet};
 use serde_json::json;
 
 use super::offsets::NodeOffset;
-use super::{
-    DetectConfig, Facts, Finding, FindingKind, Severity, UnionFind, Verdict, event_json, human_ns,
-};
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, UnionFind, Verdict, event_json};
+use crate::fmt::human_ns;
 use crate::graph::{EventId, Graph, SpanKind};
 
 /// Failed calls in a row, per caller and callee, that make a run.
@@ -583,7 +582,7 @@ fn judge(g: &Graph, runs: &[&Run], timeline: &Timeline<'_>) -> Option<Finding> {
             .flatten()
             .map(|c| g.spans[c.span as usize].start_event),
     );
-    let at = crate::report::rfc3339;
+    let at = crate::fmt::rfc3339;
     let bounds = format!(
         "failing from {} to {} ({}){}",
         at(from),

@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
 
-use super::{DetectConfig, Finding, FindingKind, Severity, event_json, human_ns};
+use super::{DetectConfig, Finding, FindingKind, Severity, event_json};
+use crate::fmt::human_ns;
 use crate::graph::{EdgeSource, EventId, Graph};
 use causet_schema::kinds::Verdict;
 

@@ -22,19 +22,9 @@ pub mod reach;
 pub mod retries;
 pub mod writes;
 
-use std::sync::{Arc, LazyLock};
-
-use arrow::array::{
-    ArrayRef, Int64Builder, ListBuilder, RecordBatch, StringArray, StringBuilder,
-    TimestampNanosecondBuilder,
-};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use causet_schema::tables::{self, timestamp_type};
 use serde_json::Value;
 
-use crate::error::Result;
 use crate::graph::{EventId, Graph, span_hex, trace_hex};
-use crate::incidents::{self, Incident};
 pub use causet_schema::kinds::{Family, FindingKind, Severity, Verdict};
 pub use facts::Facts;
 
@@ -299,122 +289,4 @@ pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (a.time, a.kind.as_str(), &a.span_ids).cmp(&(b.time, b.kind.as_str(), &b.span_ids))
     });
-}
-
-/// Names of the `findings` table, its views and their columns.
-pub mod names {
-    /// Table: every finding.
-    pub const FINDINGS: &str = "findings";
-    /// View: clock findings.
-    pub const CLOCK_FINDINGS: &str = "clock_findings";
-    /// View: write conflicts.
-    pub const WRITE_CONFLICTS: &str = "write_conflicts";
-    /// View: retry findings.
-    pub const RETRY_FINDINGS: &str = "retry_findings";
-    /// View: failure findings (`suspected`, `partition`,
-    /// `node_unreachable`, `gray_failure`).
-    pub const FAILURE_FINDINGS: &str = "failure_findings";
-    /// Table: estimated node clock offsets.
-    pub const NODE_OFFSETS: &str = "node_offsets";
-    /// Table: findings grouped by cause.
-    pub const INCIDENTS: &str = "incidents";
-    /// Table: phi-accrual suspicion at each heartbeat's arrival.
-    pub const NODE_PHI: &str = "node_phi";
-}
-
-static FINDINGS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    let list = || DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)));
-    Arc::new(Schema::new(vec![
-        Field::new("kind", DataType::Utf8, false),
-        Field::new("severity", DataType::Utf8, false),
-        Field::new("time", timestamp_type(), false),
-        Field::new("trace_ids", list(), false),
-        Field::new("span_ids", list(), false),
-        Field::new("nodes", list(), false),
-        Field::new("key", DataType::Utf8, true),
-        Field::new("magnitude", DataType::Int64, true),
-        Field::new("summary", DataType::Utf8, false),
-        Field::new("evidence", DataType::Utf8, false),
-        Field::new("witness", DataType::Utf8, false),
-        Field::new("incident_id", DataType::Utf8, false),
-    ]))
-});
-
-/// Schema of `findings`.
-pub fn findings_schema() -> SchemaRef {
-    Arc::clone(&FINDINGS_SCHEMA)
-}
-
-/// `findings` as a batch, each with its incident's id.
-pub fn findings_batch(findings: &[Finding], incidents: &[Incident]) -> Result<RecordBatch> {
-    let of = incidents::of_findings(incidents, findings.len());
-    let (mut kind, mut severity, mut key, mut summary, mut evidence, mut witness) = (
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-    );
-    let mut time = TimestampNanosecondBuilder::new().with_timezone(tables::UTC);
-    let (mut traces, mut spans, mut nodes) = (
-        ListBuilder::new(StringBuilder::new()),
-        ListBuilder::new(StringBuilder::new()),
-        ListBuilder::new(StringBuilder::new()),
-    );
-    let mut magnitude = Int64Builder::new();
-    for f in findings {
-        kind.append_value(f.kind.as_str());
-        severity.append_value(f.severity.as_str());
-        time.append_value(f.time);
-        for (builder, values) in [
-            (&mut traces, &f.trace_ids),
-            (&mut spans, &f.span_ids),
-            (&mut nodes, &f.nodes),
-        ] {
-            for v in values {
-                builder.values().append_value(v);
-            }
-            builder.append(true);
-        }
-        key.append_option(f.key.as_deref());
-        magnitude.append_option(f.magnitude);
-        summary.append_value(&f.summary);
-        evidence.append_value(f.evidence.to_string());
-        witness.append_value(f.witness.to_string());
-    }
-    let incident_id: StringArray = of
-        .iter()
-        .map(|&n| incidents.get(n as usize).map(|i| i.id.as_str()))
-        .collect();
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(kind.finish()),
-        Arc::new(severity.finish()),
-        Arc::new(time.finish()),
-        Arc::new(traces.finish()),
-        Arc::new(spans.finish()),
-        Arc::new(nodes.finish()),
-        Arc::new(key.finish()),
-        Arc::new(magnitude.finish()),
-        Arc::new(summary.finish()),
-        Arc::new(evidence.finish()),
-        Arc::new(witness.finish()),
-        Arc::new(incident_id),
-    ];
-    Ok(RecordBatch::try_new(findings_schema(), columns)?)
-}
-
-/// Formats nanoseconds for summaries: `1.5 s`, `250 ms`, `12 µs`, `80 ns`.
-pub fn human_ns(ns: i64) -> String {
-    let abs = ns.unsigned_abs();
-    let sign = if ns < 0 { "-" } else { "" };
-    if abs >= 1_000_000_000 {
-        format!("{sign}{:.3} s", abs as f64 / 1e9)
-    } else if abs >= 1_000_000 {
-        format!("{sign}{:.3} ms", abs as f64 / 1e6)
-    } else if abs >= 1_000 {
-        format!("{sign}{:.3} µs", abs as f64 / 1e3)
-    } else {
-        format!("{sign}{abs} ns")
-    }
 }

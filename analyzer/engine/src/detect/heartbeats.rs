@@ -30,7 +30,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::json;
 
-use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json, human_ns};
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json};
+use crate::fmt::human_ns;
 use crate::graph::{EventId, Graph, Span, Sym};
 
 /// A monitor's suspicion of a node as a heartbeat arrived: the peak of
@@ -235,7 +236,7 @@ fn finding(
     f.time = suspected_at;
     let silent = next.map_or(end, |n| n.0) - last.0;
     f.magnitude = Some(silent);
-    let at = crate::report::rfc3339;
+    let at = crate::fmt::rfc3339;
     let head = format!(
         "{monitor} suspected {from} from {} (phi over {} after {} without a heartbeat; usually one every {})",
         at(suspected_at),

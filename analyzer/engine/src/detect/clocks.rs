@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use causet_schema::clocks::CausalOrder;
 use serde_json::json;
 
-use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json, human_ns};
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json};
+use crate::fmt::human_ns;
 use crate::graph::{EdgeSource, EventId, Graph};
 
 /// The worst occurrence per key, and how many there were.

@@ -57,7 +57,7 @@ fn stamp(g: &Graph, w: &Write) -> (i64, u32) {
 
 /// Whether write `a` happens before write `b` (by their vector clocks when
 /// both carry one, else by the graph).
-pub(crate) fn before(g: &Graph, a: &Write, b: &Write) -> bool {
+pub fn before(g: &Graph, a: &Write, b: &Write) -> bool {
     if let (Some(x), Some(y)) = (clock(g, a), clock(g, b)) {
         return x.compare(y) == CausalOrder::Before;
     }

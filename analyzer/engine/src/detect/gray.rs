@@ -26,7 +26,8 @@ use std::collections::BTreeMap;
 use hashbrown::{HashMap, HashSet};
 use serde_json::json;
 
-use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json, human_ns};
+use super::{DetectConfig, Facts, Finding, FindingKind, Severity, event_json};
+use crate::fmt::human_ns;
 use crate::graph::{Graph, SpanKind, Sym};
 
 /// Requests an instance must have served in a window to be compared.
@@ -311,11 +312,11 @@ fn finding(
     let (from, to) = (c.window * width, (c.window + 1) * width);
     f.time = from;
     f.key = Some(op.to_owned());
-    let at = crate::report::rfc3339;
+    let at = crate::fmt::rfc3339;
     let peers = format!(
         "its {} peers ({} requests)",
         c.peers,
-        crate::incidents::thousands(c.peers_n as u64)
+        crate::fmt::thousands(c.peers_n as u64)
     );
     let mut what = Vec::new();
     let mut bad = 0;

@@ -81,7 +81,7 @@ impl<'b> Columns<'b> {
         self.0
             .column_by_name(name)
             .map(|c| c.as_ref())
-            .ok_or_else(|| Error::Usage(format!("column {name} is missing")))
+            .ok_or_else(|| Error::MissingColumn(name.to_owned()))
     }
 
     fn typed<T>(
@@ -90,8 +90,10 @@ impl<'b> Columns<'b> {
         cast: impl FnOnce(&'b dyn Array) -> Option<&'b T>,
     ) -> Result<&'b T> {
         let array = self.get(name)?;
-        cast(array)
-            .ok_or_else(|| Error::Usage(format!("column {name} has type {}", array.data_type())))
+        cast(array).ok_or_else(|| Error::ColumnType {
+            column: name.to_owned(),
+            found: array.data_type().to_string(),
+        })
     }
 
     pub fn str(&self, name: &str) -> Result<&'b StringArray> {
@@ -122,7 +124,7 @@ fn opt<A: Array>(array: &A, i: usize) -> bool {
 }
 
 /// The vector clock at row `i` of a `Map<Utf8, UInt64>` column.
-pub(crate) fn vc_at(map: &MapArray, i: usize) -> Option<VectorClock> {
+pub fn vc_at(map: &MapArray, i: usize) -> Option<VectorClock> {
     if map.is_null(i) {
         return None;
     }
@@ -155,13 +157,14 @@ fn lamport_at(a: &UInt64Array, i: usize) -> Option<u64> {
 }
 
 /// Parses hex ids; `None` for ids that are not 32 / 16 hex digits.
-pub(crate) fn parse_trace(s: &str) -> Option<u128> {
+pub fn parse_trace(s: &str) -> Option<u128> {
     (s.len() == 32)
         .then(|| u128::from_str_radix(s, 16).ok())
         .flatten()
 }
 
-pub(crate) fn parse_span(s: &str) -> Option<u64> {
+/// Parses a 16-digit hex span id.
+pub fn parse_span(s: &str) -> Option<u64> {
     (s.len() == 16)
         .then(|| u64::from_str_radix(s, 16).ok())
         .flatten()

@@ -46,22 +46,14 @@
 //! across reports (the same skewed node tomorrow is "continuing").
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 
-use arrow::array::{
-    ArrayRef, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
-    TimestampNanosecondArray,
-};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use causet_schema::kinds::{Cause, Verdict};
-use causet_schema::tables::{UTC, timestamp_type};
 use hashbrown::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::detect::offsets::NodeOffset;
-use crate::detect::{Finding, FindingKind, Severity, human_ns};
-use crate::error::Result;
-use crate::report::rfc3339;
+use crate::detect::{Finding, FindingKind, Severity};
+use crate::fmt::{human_ns, rfc3339, some, thousands};
 
 /// The quiet stretch after which findings of one anchor start a new
 /// incident.
@@ -493,19 +485,6 @@ pub fn counts_text(counts: &BTreeMap<FindingKind, usize>) -> String {
         .join(", ")
 }
 
-/// `12,345`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `1 pair`, `5,686 pairs`.
 fn counted(n: usize, one: &str, many: &str) -> String {
     format!(
@@ -513,15 +492,6 @@ fn counted(n: usize, one: &str, many: &str) -> String {
         thousands(n as u64),
         if n == 1 { one } else { many }
     )
-}
-
-/// Up to `n` items, then how many more.
-pub(crate) fn some(items: &[String], n: usize) -> String {
-    if items.len() <= n {
-        items.join(", ")
-    } else {
-        format!("{} and {} more", items[..n].join(", "), items.len() - n)
-    }
 }
 
 fn summary(incident: &Incident, largest: u64) -> String {
@@ -608,79 +578,6 @@ fn summary(incident: &Incident, largest: u64) -> String {
             format!("{client} retried {request} after uncertain outcomes {when}: {counts}.")
         }
     }
-}
-
-static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    let list = || DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)));
-    Arc::new(Schema::new(vec![
-        Field::new("incident_id", DataType::Utf8, false),
-        Field::new("rank", DataType::Int64, false),
-        Field::new("cause", DataType::Utf8, false),
-        Field::new("anchor", DataType::Utf8, false),
-        Field::new("severity", DataType::Utf8, false),
-        Field::new("first_seen", timestamp_type(), false),
-        Field::new("last_seen", timestamp_type(), false),
-        Field::new("findings", DataType::Int64, false),
-        Field::new("counts", DataType::Utf8, false),
-        Field::new("nodes", list(), false),
-        Field::new("keys", list(), false),
-        Field::new("summary", DataType::Utf8, false),
-        Field::new("witness_kind", DataType::Utf8, false),
-        Field::new("witness_summary", DataType::Utf8, false),
-        Field::new("witness_trace_ids", list(), false),
-        Field::new("witness_span_ids", list(), false),
-    ]))
-});
-
-/// Schema of `incidents`.
-pub fn schema() -> SchemaRef {
-    Arc::clone(&SCHEMA)
-}
-
-/// `incidents` as a batch: one row per incident, ranked (1 is the worst);
-/// `counts` is a JSON object of findings per kind; the witness is the
-/// incident's best finding.
-pub fn batch(incidents: &[Incident], findings: &[Finding]) -> Result<RecordBatch> {
-    let text = |f: &dyn Fn(&Incident) -> String| -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(incidents.iter().map(f)))
-    };
-    let time = |f: &dyn Fn(&Incident) -> i64| -> ArrayRef {
-        Arc::new(
-            TimestampNanosecondArray::from_iter_values(incidents.iter().map(f)).with_timezone(UTC),
-        )
-    };
-    let lists = |f: &dyn Fn(&Incident) -> Vec<String>| -> ArrayRef {
-        let mut builder = ListBuilder::new(StringBuilder::new());
-        for incident in incidents {
-            for v in f(incident) {
-                builder.values().append_value(v);
-            }
-            builder.append(true);
-        }
-        Arc::new(builder.finish())
-    };
-    let best = |i: &Incident| &findings[i.best()];
-    let columns: Vec<ArrayRef> = vec![
-        text(&|i| i.id.clone()),
-        Arc::new(Int64Array::from_iter_values(1..=incidents.len() as i64)),
-        text(&|i| i.cause.to_string()),
-        text(&|i| i.anchor.clone()),
-        text(&|i| i.severity.to_string()),
-        time(&|i| i.first_ns),
-        time(&|i| i.last_ns),
-        Arc::new(Int64Array::from_iter_values(
-            incidents.iter().map(|i| i.findings.len() as i64),
-        )),
-        text(&|i| serde_json::to_string(&i.counts).unwrap_or_default()),
-        lists(&|i| i.nodes.clone()),
-        lists(&|i| i.keys.clone()),
-        text(&|i| i.summary.clone()),
-        text(&|i| best(i).kind.to_string()),
-        text(&|i| best(i).summary.clone()),
-        lists(&|i| best(i).trace_ids.clone()),
-        lists(&|i| best(i).span_ids.clone()),
-    ];
-    Ok(RecordBatch::try_new(schema(), columns)?)
 }
 
 #[cfg(test)]

@@ -1,0 +1,23 @@
+//! Errors of the engine: input rows that are not the ingested tables'.
+
+/// What can go wrong while analysing a window.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input batch lacks a column the analysis reads.
+    #[error("column {0} is missing")]
+    MissingColumn(String),
+    /// An input column has another type than the ingested tables give it.
+    #[error("column {column} has type {found}")]
+    ColumnType {
+        /// The column.
+        column: String,
+        /// The type it has.
+        found: String,
+    },
+    /// Arrow failed.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+/// Result of the engine's operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
