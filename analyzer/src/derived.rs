@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
+use causet_engine::window::WindowInput;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
@@ -238,6 +239,17 @@ impl GraphCache {
             events: std::sync::OnceLock::new(),
             edges: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The rows and settings of `window` read from the current snapshot,
+    /// as one unit the engine analyses on any thread or in another process
+    /// ([`WindowInput`]). The scan is charged to the pool as it reads, so a
+    /// window too large for the limit stops early; the rows returned are
+    /// the caller's to account for.
+    pub async fn window_input(&self, window: &Window) -> Result<WindowInput> {
+        let memory = MemoryConsumer::new("causet window rows").register(&self.runtime.memory_pool);
+        let sources = self.sources();
+        scan::window_input(&sources, window, &self.runtime, &self.settings, &memory).await
     }
 
     /// The graph of the current snapshot (its range and horizon), building

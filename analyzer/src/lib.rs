@@ -212,6 +212,22 @@ impl Analyzer {
         self.limited(windows::detect(&self.cache, size).await)
     }
 
+    /// The windows a report's analysis walks (see [`windows`]), in time
+    /// order, as the settings size them.
+    pub async fn windows(&self) -> Result<Arc<[windows::Window]>> {
+        self.limited(self.cache.windows().await)
+    }
+
+    /// The rows and settings of `window`: what the engine needs to analyse
+    /// it on another thread or process
+    /// ([`WindowInput::encode`](causet_engine::window::WindowInput::encode)).
+    pub async fn window_input(
+        &self,
+        window: &windows::Window,
+    ) -> Result<causet_engine::window::WindowInput> {
+        self.limited(self.cache.window_input(window).await)
+    }
+
     /// The diagram of `trace_id` from its spans that a window holding
     /// `time_ns` reads (a lead before, the horizon after, and what was still
     /// running), so that a report draws an incident's example without

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
+use causet_engine::window::WindowInput;
 use causet_schema::tables::{SPAN_EVENTS, SPAN_LINKS, SPANS};
 use datafusion::execution::memory_pool::MemoryReservation;
 use datafusion::execution::runtime_env::RuntimeEnv;
@@ -17,6 +19,7 @@ use crate::graph::load::Loader;
 use crate::graph::{Graph, Input};
 use crate::ingested::{self, DedupTable};
 use crate::settings::{Reach, Settings};
+use crate::windows::Window;
 
 /// Whether a private session's tables drop the copies of a re-sent export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,12 +53,6 @@ pub(crate) fn source_context(
 /// ingested table: each batch is copied into the graph's compact rows and
 /// the facts, then dropped, so the scan's Arrow batches are never all held
 /// at once.
-///
-/// Spans are read by their start time and end time (see [`Reach`]; their
-/// `date=`/`hour=` folders pruned by the same bounds), span events and
-/// links from the folders of those hours; with [`Reach::trace`], one
-/// trace's rows only. The facts read are those `settings`' detectors need;
-/// with workers there, the scans run on them.
 pub(crate) async fn load(
     sources: &[Arc<DedupTable>],
     reach: Reach,
@@ -63,10 +60,89 @@ pub(crate) async fn load(
     settings: &Settings,
     memory: &MemoryReservation,
 ) -> Result<(Graph, Facts)> {
-    use futures::TryStreamExt as _;
-    let ctx = source_context(sources, runtime, settings, Copies::Kept)?;
     let mut loader = Loader::default();
     let mut facts = FactsLoader::default();
+    scan(sources, reach, runtime, settings, |table, batch| {
+        match table {
+            SPANS => {
+                loader.spans(batch)?;
+                facts.spans(batch)?;
+            }
+            SPAN_EVENTS => {
+                loader.points(batch)?;
+                facts.points(batch)?;
+            }
+            _ => loader.links(batch)?,
+        }
+        // Building the graph from the rows read holds them twice for a
+        // moment (sorting them into id order).
+        memory.try_resize(2 * loader.heap_bytes() + facts.heap_bytes())?;
+        Ok(())
+    })
+    .await?;
+    let graph = loader.finish();
+    let facts = facts.finish(&graph);
+    let memory = graph.memory();
+    let spans = graph.spans.len().max(1);
+    tracing::info!(
+        spans = graph.spans.len(),
+        events = graph.event_count(),
+        edges = graph.edge_count(),
+        graph_bytes_per_span = memory.total() / spans,
+        facts_bytes_per_span = facts.heap_bytes() / spans,
+        ?memory,
+        "graph built"
+    );
+    Ok((graph, facts))
+}
+
+/// The rows of a window, as the engine's [`WindowInput`]: the same scan
+/// as [`load`]'s, its batches kept (and charged to `memory`) instead of
+/// copied into a graph, so the window can be analysed elsewhere.
+pub(crate) async fn window_input(
+    sources: &[Arc<DedupTable>],
+    window: &Window,
+    runtime: &Arc<RuntimeEnv>,
+    settings: &Settings,
+    memory: &MemoryReservation,
+) -> Result<WindowInput> {
+    let mut input = WindowInput {
+        bounds: window.bounds,
+        config: settings.detect.clone(),
+        spans: Vec::new(),
+        events: Vec::new(),
+        links: Vec::new(),
+    };
+    scan(sources, window.reach, runtime, settings, |table, batch| {
+        memory.try_grow(batch.get_array_memory_size())?;
+        match table {
+            SPANS => input.spans.push(batch.clone()),
+            SPAN_EVENTS => input.events.push(batch.clone()),
+            _ => input.links.push(batch.clone()),
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(input)
+}
+
+/// Hands `each` every batch of the three ingested tables that `reach`
+/// reads, table by table (spans, span events, links), with the columns
+/// the graph and `settings`' detectors need.
+///
+/// Spans are read by their start time and end time (see [`Reach`]; their
+/// `date=`/`hour=` folders pruned by the same bounds), span events and
+/// links from the folders of those hours; with [`Reach::trace`], one
+/// trace's rows only. With workers there, the scans run on them.
+async fn scan(
+    sources: &[Arc<DedupTable>],
+    reach: Reach,
+    runtime: &Arc<RuntimeEnv>,
+    settings: &Settings,
+    mut each: impl FnMut(&str, &RecordBatch) -> Result<()>,
+) -> Result<()> {
+    use futures::TryStreamExt as _;
+    let ctx = source_context(sources, runtime, settings, Copies::Kept)?;
     let span_columns: Vec<String> = Input::SPAN_COLUMNS
         .iter()
         .map(|c| (*c).to_owned())
@@ -103,36 +179,10 @@ pub(crate) async fn load(
         let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
         let mut stream = frame.select_exprs(&columns)?.execute_stream().await?;
         while let Some(batch) = stream.try_next().await? {
-            match table {
-                SPANS => {
-                    loader.spans(&batch)?;
-                    facts.spans(&batch)?;
-                }
-                SPAN_EVENTS => {
-                    loader.points(&batch)?;
-                    facts.points(&batch)?;
-                }
-                _ => loader.links(&batch)?,
-            }
-            // Building the graph from the rows read holds them twice for a
-            // moment (sorting them into id order).
-            memory.try_resize(2 * loader.heap_bytes() + facts.heap_bytes())?;
+            each(table, &batch)?;
         }
     }
-    let graph = loader.finish();
-    let facts = facts.finish(&graph);
-    let memory = graph.memory();
-    let spans = graph.spans.len().max(1);
-    tracing::info!(
-        spans = graph.spans.len(),
-        events = graph.event_count(),
-        edges = graph.edge_count(),
-        graph_bytes_per_span = memory.total() / spans,
-        facts_bytes_per_span = facts.heap_bytes() / spans,
-        ?memory,
-        "graph built"
-    );
-    Ok((graph, facts))
+    Ok(())
 }
 
 /// Spans per slot (`slot_ns` of start time, as a number since the epoch)

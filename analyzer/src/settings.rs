@@ -34,47 +34,7 @@ pub const DEFAULT_WORKER_TASK_BYTES: usize = 16 << 20;
 /// Default [`Settings::horizon_ns`]: 5 minutes.
 pub const DEFAULT_HORIZON_NS: i64 = 5 * 60 * 1_000_000_000;
 
-/// Start times, in ns since the epoch: `from` inclusive, `to` exclusive;
-/// `None` is open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TimeRange {
-    /// First instant in the range.
-    pub from_ns: Option<i64>,
-    /// First instant after it.
-    pub to_ns: Option<i64>,
-}
-
-impl TimeRange {
-    /// Everything.
-    pub const ALL: TimeRange = TimeRange {
-        from_ns: None,
-        to_ns: None,
-    };
-
-    /// Whether the range is open on both sides.
-    pub fn is_all(&self) -> bool {
-        self.from_ns.is_none() && self.to_ns.is_none()
-    }
-
-    /// The range widened by `horizon_ns` on each bounded side.
-    pub fn widened(&self, horizon_ns: i64) -> TimeRange {
-        self.extended(horizon_ns, horizon_ns)
-    }
-
-    /// The range starting `before_ns` earlier and ending `after_ns` later
-    /// (on its bounded sides).
-    pub fn extended(&self, before_ns: i64, after_ns: i64) -> TimeRange {
-        TimeRange {
-            from_ns: self.from_ns.map(|f| f.saturating_sub(before_ns)),
-            to_ns: self.to_ns.map(|t| t.saturating_add(after_ns)),
-        }
-    }
-
-    /// Whether `t` is in the range.
-    pub fn contains(&self, t: i64) -> bool {
-        self.from_ns.is_none_or(|f| t >= f) && self.to_ns.is_none_or(|to| t < to)
-    }
-}
+pub use causet_engine::window::TimeRange;
 
 /// The spans an analysis reads: those that start in `starts`, and those
 /// that started up to `running_since` earlier and were still running when

@@ -958,7 +958,7 @@ impl ConeWalk {
 /// The window that keeps instant `t` (windows keep consecutive ranges, the
 /// first everything before it and the last everything after).
 fn owner_of(windows: &[Window], t: i64) -> usize {
-    windows.partition_point(|w| w.keep.to_ns.is_some_and(|to| to <= t))
+    windows.partition_point(|w| w.bounds.keep.to_ns.is_some_and(|to| to <= t))
 }
 
 /// The windows that keep some instant of `starts`.
@@ -1061,12 +1061,14 @@ mod tests {
     fn window(from: Option<i64>, to: Option<i64>) -> Window {
         Window {
             reach: Reach::default(),
-            keep: TimeRange {
-                from_ns: from,
-                to_ns: to,
+            bounds: causet_engine::window::Bounds {
+                keep: TimeRange {
+                    from_ns: from,
+                    to_ns: to,
+                },
+                end: to.unwrap_or(i64::MAX),
+                read_until: None,
             },
-            end: to.unwrap_or(i64::MAX),
-            read_until: None,
         }
     }
 

@@ -46,12 +46,10 @@
 
 use std::sync::Arc;
 
-use hashbrown::HashMap;
+use causet_engine::window::{self, Bounds, Merge};
 
 use crate::Result;
 use crate::derived::{Detected, GraphCache};
-use crate::detect::offsets::NodeOffset;
-use crate::detect::{self, Family, Finding};
 use crate::settings::{Reach, TimeRange};
 
 /// What a windowed analysis did, for a person sizing it.
@@ -102,13 +100,10 @@ pub struct Window {
     /// after, and the spans still running at the lead's start.
     pub reach: Reach,
     /// What it keeps: the findings anchored in it and the rows of the
-    /// events in it. The first window also keeps what lies before it and
-    /// the last what lies after, so every instant is kept by one window.
-    pub keep: TimeRange,
-    /// Its end (exclusive), ns.
-    pub end: i64,
-    /// Where what it read ends, when data lies beyond (not the last window).
-    pub read_until: Option<i64>,
+    /// events in it (`bounds.keep`; the first window also keeps what lies
+    /// before it and the last what lies after, so every instant is kept by
+    /// one window), its end, and where what it read ends.
+    pub bounds: Bounds,
 }
 
 /// The windows of the cache's range, in time order: cut every `size`, or
@@ -151,84 +146,44 @@ pub async fn plan(cache: &GraphCache, size: WindowSize) -> Result<Vec<Window>> {
                     running_since: core.from_ns.map(|f| f.saturating_sub(settings.horizon_ns)),
                     trace: None,
                 },
-                keep: TimeRange {
-                    from_ns: (i > 0).then_some(at),
-                    to_ns: (i < last).then_some(end),
+                bounds: Bounds {
+                    keep: TimeRange {
+                        from_ns: (i > 0).then_some(at),
+                        to_ns: (i < last).then_some(end),
+                    },
+                    end,
+                    read_until: (i < last).then(|| end.saturating_add(settings.horizon_ns)),
                 },
-                end,
-                read_until: (i < last).then(|| end.saturating_add(settings.horizon_ns)),
             }
         })
         .collect())
 }
 
-/// The findings and node offsets of the cache's range, window by window.
+/// The findings and node offsets of the cache's range, window by window:
+/// each window's graph is built from a scan, analysed by the engine
+/// ([`causet_engine::window::analyse`]) and dropped before the next.
 pub async fn detect(cache: &GraphCache, size: WindowSize) -> Result<(Detected, WindowStats)> {
     let settings = cache.settings();
     let mut stats = WindowStats::default();
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut offsets: Vec<NodeOffset> = Vec::new();
-    let mut phi = Vec::new();
-    // Spans of the retry chains reported, by their chain's anchor.
-    let mut chains: HashMap<String, i64> = HashMap::new();
+    let mut merge = Merge::new(settings.horizon_ns);
     let windows: Arc<[Window]> = if size == settings.window {
         cache.windows().await?
     } else {
         Arc::from(plan(cache, size).await?)
     };
-    for &window in windows.iter() {
+    for window in windows.iter() {
         let built = cache.analyse(window.reach).await?;
-        let g = &built.graph;
-        stats.windows += 1;
-        stats.spans_read += g.spans.len();
-        let bytes = g.memory().total() + built.facts.heap_bytes();
-        if bytes > stats.peak_bytes {
-            (stats.peak_bytes, stats.peak_spans) = (bytes, g.spans.len());
-        }
-        let config = detect::DetectConfig {
-            read_until: window.read_until,
-            ..settings.detect.clone()
-        };
-        let (found, estimated) = detect::run_all(g, &built.facts, &config);
-        let anchor = |f: &Finding| {
-            f.events
-                .iter()
-                .map(|&e| g.time_of(e))
-                .min()
-                .unwrap_or(f.time)
-        };
-        let keep = window.keep;
-        let kept: Vec<Finding> = found
-            .into_iter()
-            .filter(|f| keep.contains(anchor(f)))
-            .filter(|f| {
-                f.kind.family() != Family::Retry
-                    || !f.span_ids.iter().any(|s| chains.contains_key(s))
-            })
-            .collect();
-        for f in kept.iter().filter(|f| f.kind.family() == Family::Retry) {
-            let at = anchor(f);
-            chains.extend(f.span_ids.iter().map(|s| (s.clone(), at)));
-        }
-        // Beyond the horizon a chain is not followed.
-        chains.retain(|_, at| at.saturating_add(settings.horizon_ns) >= window.end);
-        findings.extend(kept);
-        offsets.extend(
-            estimated
-                .offsets
-                .into_iter()
-                .filter(|o| keep.contains(o.window_start)),
-        );
-        phi.extend(estimated.phi.into_iter().filter(|p| keep.contains(p.at)));
+        let found = window::analyse(&built.graph, &built.facts, &window.bounds, &settings.detect);
         drop(built);
+        stats.windows += 1;
+        stats.spans_read += found.spans;
+        if found.bytes > stats.peak_bytes {
+            (stats.peak_bytes, stats.peak_spans) = (found.bytes, found.spans);
+        }
+        merge.push(&window.bounds, found);
     }
-    detect::sort(&mut findings);
-    // Offsets stay as estimated: by window (windows come in time order),
-    // then by node as each window's graph numbers them.
-    Ok((
-        Detected::new(findings, detect::Estimates { offsets, phi }),
-        stats,
-    ))
+    let (findings, estimates) = merge.finish();
+    Ok((Detected::new(findings, estimates), stats))
 }
 
 /// Window boundaries (in slots) every `per` slots, aligned to multiples of

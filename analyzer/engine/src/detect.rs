@@ -29,7 +29,7 @@ pub use causet_schema::kinds::{Family, FindingKind, Severity, Verdict};
 pub use facts::Facts;
 
 /// Detector settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DetectConfig {
     /// Largest clock offset between nodes considered healthy (default 250 ms).
     pub max_offset_ns: i64,
@@ -95,7 +95,7 @@ impl Default for DetectConfig {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     /// What was found.
     pub kind: FindingKind,
@@ -253,7 +253,7 @@ pub fn path_json(graph: &Graph, edges: &[u32]) -> Value {
 pub const PATH_ENDS: usize = 16;
 
 /// What the detectors found besides findings: the estimates behind them.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Estimates {
     /// Node clock offsets per window (`node_offsets`).
     pub offsets: Vec<offsets::NodeOffset>,

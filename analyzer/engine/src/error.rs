@@ -14,6 +14,12 @@ pub enum Error {
         /// The type it has.
         found: String,
     },
+    /// A serialized window or result is not one.
+    #[error("not a serialized window: {0}")]
+    Encoding(String),
+    /// A serialized window's settings or result could not be read or written.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
     /// Arrow failed.
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),

@@ -21,6 +21,8 @@
 //!   binary, text and clocks interned; reachability and paths.
 //! - [`detect`]: every detector, over the graph and the [`detect::Facts`]
 //!   read beside it; [`detect::run_all`] gives the findings and estimates.
+//! - [`window`]: one window's analysis as a serializable unit (rows and
+//!   settings in, the findings anchored in it out), and their merge.
 //! - [`incidents`]: findings grouped by cause, a pure function of them.
 //! - [`fmt`]: how numbers and times read in text (the leaf).
 //!
@@ -50,5 +52,6 @@ pub mod fmt;
 pub mod graph;
 pub mod grouped;
 pub mod incidents;
+pub mod window;
 
 pub use error::{Error, Result};

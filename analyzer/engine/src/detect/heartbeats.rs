@@ -36,7 +36,7 @@ use crate::graph::{EventId, Graph, Span, Sym};
 
 /// A monitor's suspicion of a node as a heartbeat arrived: the peak of
 /// the silence it ends (a row of `node_phi`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PhiSample {
     /// The monitor.
     pub monitor: String,

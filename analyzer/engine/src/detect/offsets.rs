@@ -22,7 +22,7 @@ use crate::graph::{EdgeSource, EventId, Graph};
 use causet_schema::kinds::Verdict;
 
 /// A node's estimated offset in one window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeOffset {
     /// Window start, ns since the epoch.
     pub window_start: i64,
