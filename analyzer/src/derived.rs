@@ -249,7 +249,15 @@ impl GraphCache {
     pub async fn window_input(&self, window: &Window) -> Result<WindowInput> {
         let memory = MemoryConsumer::new("causet window rows").register(&self.runtime.memory_pool);
         let sources = self.sources();
-        scan::window_input(&sources, window, &self.runtime, &self.settings, &memory).await
+        scan::window_input(
+            &sources,
+            window.reach,
+            window.bounds,
+            &self.runtime,
+            &self.settings,
+            &memory,
+        )
+        .await
     }
 
     /// The graph of the current snapshot (its range and horizon), building

@@ -272,7 +272,7 @@ impl Analyzer {
         };
         let built = self.limited(self.cache.analyse(reach).await)?;
         let (offsets, _) = detect::offsets::estimate(&built.graph, &settings.detect);
-        let cut = cut::cut(
+        let cut = causet_engine::cut::cut(
             &built.graph,
             Some(&built.facts),
             &offsets,

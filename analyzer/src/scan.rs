@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use causet_engine::window::WindowInput;
+use causet_engine::window::{Bounds, WindowInput};
 use causet_schema::tables::{SPAN_EVENTS, SPAN_LINKS, SPANS};
 use datafusion::execution::memory_pool::MemoryReservation;
 use datafusion::execution::runtime_env::RuntimeEnv;
@@ -19,7 +19,6 @@ use crate::graph::load::Loader;
 use crate::graph::{Graph, Input};
 use crate::ingested::{self, DedupTable};
 use crate::settings::{Reach, Settings};
-use crate::windows::Window;
 
 /// Whether a private session's tables drop the copies of a re-sent export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,19 +100,20 @@ pub(crate) async fn load(
 /// copied into a graph, so the window can be analysed elsewhere.
 pub(crate) async fn window_input(
     sources: &[Arc<DedupTable>],
-    window: &Window,
+    reach: Reach,
+    bounds: Bounds,
     runtime: &Arc<RuntimeEnv>,
     settings: &Settings,
     memory: &MemoryReservation,
 ) -> Result<WindowInput> {
     let mut input = WindowInput {
-        bounds: window.bounds,
+        bounds,
         config: settings.detect.clone(),
         spans: Vec::new(),
         events: Vec::new(),
         links: Vec::new(),
     };
-    scan(sources, window.reach, runtime, settings, |table, batch| {
+    scan(sources, reach, runtime, settings, |table, batch| {
         memory.try_grow(batch.get_array_memory_size())?;
         match table {
             SPANS => input.spans.push(batch.clone()),

@@ -36,6 +36,18 @@ pub const DEFAULT_HORIZON_NS: i64 = 5 * 60 * 1_000_000_000;
 
 pub use causet_engine::window::TimeRange;
 
+/// How long the windows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowSize {
+    /// This many ns (rounded up to whole offset windows).
+    Fixed(i64),
+    /// As long as the memory limit allows: consecutive offset windows are
+    /// packed into one analysis window while the spans it reads (lead and
+    /// horizon included) fit [`Settings::memory_limit`](crate::Settings) at
+    /// [`BUDGET_BYTES_PER_SPAN`](crate::windows::BUDGET_BYTES_PER_SPAN) each.
+    Auto,
+}
+
 /// The spans an analysis reads: those that start in `starts`, and those
 /// that started up to `running_since` earlier and were still running when
 /// `starts` begins (a long span whose end, or whose children's replies,
@@ -94,7 +106,7 @@ pub struct Settings {
     pub horizon_ns: i64,
     /// How long the windows of the graph tables, table functions and
     /// findings are (see [`crate::windows`]).
-    pub window: crate::windows::WindowSize,
+    pub window: WindowSize,
     /// Bytes SQL and the analysis may hold in memory.
     pub memory_limit: usize,
     /// `causet worker`s that run the stages of queries and of the
@@ -124,7 +136,7 @@ impl Default for Settings {
             detect: DetectConfig::default(),
             range: TimeRange::ALL,
             horizon_ns: DEFAULT_HORIZON_NS,
-            window: crate::windows::WindowSize::Auto,
+            window: WindowSize::Auto,
             memory_limit: DEFAULT_MEMORY_LIMIT,
             workers: Vec::new(),
             worker_task_bytes: DEFAULT_WORKER_TASK_BYTES,

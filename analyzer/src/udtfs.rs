@@ -127,7 +127,7 @@ impl Function {
 /// The frontier events of the consistent cut at `at` in `graph`.
 pub(crate) fn cut_frontier(graph: &Graph, config: &DetectConfig, at: i64) -> Vec<EventId> {
     let (offsets, _) = offsets::estimate(graph, config);
-    let cut = crate::cut::cut(graph, None, &offsets, config.window_ns, at, &[]);
+    let cut = causet_engine::cut::cut(graph, None, &offsets, config.window_ns, at, &[]);
     cut.frontier.iter().filter_map(|f| f.event).collect()
 }
 

@@ -50,6 +50,7 @@ use causet_engine::window::{self, Bounds, Merge};
 
 use crate::Result;
 use crate::derived::{Detected, GraphCache};
+pub use crate::settings::WindowSize;
 use crate::settings::{Reach, TimeRange};
 
 /// What a windowed analysis did, for a person sizing it.
@@ -70,18 +71,6 @@ impl WindowStats {
     pub fn bytes_per_span(&self) -> usize {
         self.peak_bytes / self.peak_spans.max(1)
     }
-}
-
-/// How long the windows are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WindowSize {
-    /// This many ns (rounded up to whole offset windows).
-    Fixed(i64),
-    /// As long as the memory limit allows: consecutive offset windows are
-    /// packed into one analysis window while the spans it reads (lead and
-    /// horizon included) fit [`Settings::memory_limit`](crate::Settings) at
-    /// [`BUDGET_BYTES_PER_SPAN`] each.
-    Auto,
 }
 
 /// Bytes of memory budgeted per span read by an automatic window: the

@@ -24,6 +24,7 @@
 //! - [`window`]: one window's analysis as a serializable unit (rows and
 //!   settings in, the findings anchored in it out), and their merge.
 //! - [`incidents`]: findings grouped by cause, a pure function of them.
+//! - [`cut`]: the consistent cut at a moment (`causet cut`, `consistent_cut`).
 //! - [`fmt`]: how numbers and times read in text (the leaf).
 //!
 //! ```
@@ -46,6 +47,7 @@
 //! # window(&[]).unwrap();
 //! ```
 
+pub mod cut;
 pub mod detect;
 pub mod error;
 pub mod fmt;

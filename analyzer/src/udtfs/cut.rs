@@ -11,7 +11,7 @@ use super::Function;
 use crate::derived::{GraphCache, GraphRows};
 
 /// `consistent_cut(time)`: the frontier of the consistent cut at `time`
-/// (see [`crate::cut`]), one `causal_events` row per node: its last event
+/// (see [`causet_engine::cut`]), one `causal_events` row per node: its last event
 /// in the cut.
 #[derive(Debug)]
 pub struct ConsistentCut {

@@ -5,6 +5,7 @@ mod conflicts;
 mod cut;
 mod graph_windows;
 mod lamport_seed;
+mod layers;
 mod limits;
 mod samples;
 mod slt;
