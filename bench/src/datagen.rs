@@ -806,6 +806,25 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Writes the spans of one export request to Parquet under `data_dir`, as
+/// the collector flushes WAL segment `seq`.
+pub fn write_request(
+    data_dir: &Path,
+    seq: u64,
+    request: &ExportTraceServiceRequest,
+) -> anyhow::Result<()> {
+    let rows = convert(request)?;
+    let record = WalRecord {
+        batches: rows
+            .tables()
+            .into_iter()
+            .map(|(table, batch)| (table, batch.clone()))
+            .collect(),
+    };
+    write_records(data_dir, seq, &[record])?;
+    Ok(())
+}
+
 /// Writes about `spans` spans (whole traces) to Parquet under `data_dir`,
 /// about `spans_per_file` to a file (as the collector's flushes would).
 pub fn generate(
@@ -827,15 +846,7 @@ pub fn generate(
         {
             generated.spans += world.spans.len() as u64;
             world.written = generated.spans;
-            let rows = convert(&world.take_request())?;
-            let record = WalRecord {
-                batches: rows
-                    .tables()
-                    .into_iter()
-                    .map(|(table, batch)| (table, batch.clone()))
-                    .collect(),
-            };
-            write_records(data_dir, seq, &[record])?;
+            write_request(data_dir, seq, &world.take_request())?;
             seq += 1;
         }
     }

@@ -15,7 +15,7 @@
 //!   vector clock, a write and an idempotency key (the chaos-style history).
 //!
 //! A change that means to change findings re-blesses the files with
-//! `CAUSET_BLESS=1 cargo test -p causet-bench --test fingerprint` and says
+//! `CAUSET_BLESS=1 cargo test --workspace --all-features --test fingerprint` and says
 //! why in its commit; the diff of the `.txt` files is the review.
 
 use std::fmt::Write as _;
@@ -23,10 +23,7 @@ use std::path::{Path, PathBuf};
 
 use causet_analyzer::windows::WindowSize;
 use causet_analyzer::{Analyzer, Settings};
-use causet_collector::convert::convert;
-use causet_collector::store::write_records;
 use causet_collector::{Ingest, Limits, Store, StoreConfig, import_file};
-use causet_schema::wal::WalRecord;
 
 fn fingerprints_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fingerprints")
@@ -186,15 +183,7 @@ async fn vector_clock_workload_keeps_its_findings() {
     let dir = tempfile::tempdir().unwrap();
     for seed in 0..32 {
         let request = causet_bench::workload::otlp_request(seed, 512);
-        let rows = convert(&request).unwrap();
-        let record = WalRecord {
-            batches: rows
-                .tables()
-                .into_iter()
-                .map(|(table, batch)| (table, batch.clone()))
-                .collect(),
-        };
-        write_records(dir.path(), seed + 1, &[record]).unwrap();
+        causet_bench::datagen::write_request(dir.path(), seed + 1, &request).unwrap();
     }
     let got = lines(dir.path(), WindowSize::Auto).await;
     assert!(got.len() > 20, "{}", got.len());
