@@ -12,6 +12,7 @@ use super::{local_folder, shutdown_signal, store_config};
 use crate::cli::{CollectArgs, epoch_ns, nanos};
 
 pub(crate) async fn collect(data: Location, args: CollectArgs) -> anyhow::Result<ExitCode> {
+    let shutdown = shutdown_signal();
     let mut config = CollectorConfig::with_store(store_config(&data, args.wal)?);
     config.store.flush_interval = args.flush_interval;
     config.store.segment_bytes = args.segment_bytes;
@@ -30,7 +31,7 @@ pub(crate) async fn collect(data: Location, args: CollectArgs) -> anyhow::Result
     if let Some(after) = args.compact_after {
         compact_in_background(local_folder(&data, "--compact-after")?, after)?;
     }
-    collector.serve(shutdown_signal()).await?;
+    collector.serve(shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }
 

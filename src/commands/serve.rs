@@ -13,6 +13,7 @@ pub(crate) async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<Exi
     use causet_analyzer::flight::FlightSql;
     use causet_collector::listen::Incoming;
 
+    let shutdown = shutdown_signal();
     let analyzer = std::sync::Arc::new(open(&data, args.detect.settings()?).await?);
     let token = args.access.token()?;
     let tls = match args.access.tls() {
@@ -41,7 +42,7 @@ pub(crate) async fn serve(data: Location, args: ServeArgs) -> anyhow::Result<Exi
     tracing::info!(%addr, "serving Arrow Flight SQL");
     tonic::transport::Server::builder()
         .add_service(service)
-        .serve_with_incoming_shutdown(incoming.into_stream(), shutdown_signal())
+        .serve_with_incoming_shutdown(incoming.into_stream(), shutdown)
         .await?;
     Ok(ExitCode::SUCCESS)
 }

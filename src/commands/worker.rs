@@ -19,6 +19,7 @@ pub(crate) async fn worker(_: Location, _: WorkerArgs) -> anyhow::Result<ExitCod
 
 #[cfg(feature = "distributed")]
 pub(crate) async fn worker(data: Location, args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    let shutdown = shutdown_signal();
     let worker = causet_analyzer::workers::worker(&data, &args.memory.settings())?;
     let token = read_token(args.auth_token_file.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -42,7 +43,7 @@ pub(crate) async fn worker(data: Location, args: WorkerArgs) -> anyhow::Result<E
         ))
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown_signal(),
+            shutdown,
         )
         .await?;
     Ok(ExitCode::SUCCESS)
