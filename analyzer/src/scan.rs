@@ -6,16 +6,14 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use causet_engine::window::{Bounds, WindowInput};
+use causet_engine::window::{Bounds, WindowInput, WindowLoader};
 use causet_schema::tables::{SPAN_EVENTS, SPAN_LINKS, SPANS};
 use datafusion::execution::memory_pool::MemoryReservation;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::detect::facts::FactsLoader;
 use crate::detect::{self, Facts};
 use crate::error::Result;
-use crate::graph::load::Loader;
 use crate::graph::{Graph, Input};
 use crate::ingested::{self, DedupTable};
 use crate::settings::{Reach, Settings};
@@ -59,28 +57,14 @@ pub(crate) async fn load(
     settings: &Settings,
     memory: &MemoryReservation,
 ) -> Result<(Graph, Facts)> {
-    let mut loader = Loader::default();
-    let mut facts = FactsLoader::default();
+    let mut loader = WindowLoader::default();
     scan(sources, reach, runtime, settings, |table, batch| {
-        match table {
-            SPANS => {
-                loader.spans(batch)?;
-                facts.spans(batch)?;
-            }
-            SPAN_EVENTS => {
-                loader.points(batch)?;
-                facts.points(batch)?;
-            }
-            _ => loader.links(batch)?,
-        }
-        // Building the graph from the rows read holds them twice for a
-        // moment (sorting them into id order).
-        memory.try_resize(2 * loader.heap_bytes() + facts.heap_bytes())?;
+        loader.push(table, batch)?;
+        memory.try_resize(loader.peak_bytes())?;
         Ok(())
     })
     .await?;
-    let graph = loader.finish();
-    let facts = facts.finish(&graph);
+    let (graph, facts) = loader.finish();
     let memory = graph.memory();
     let spans = graph.spans.len().max(1);
     tracing::info!(
@@ -106,24 +90,22 @@ pub(crate) async fn window_input(
     settings: &Settings,
     memory: &MemoryReservation,
 ) -> Result<WindowInput> {
-    let mut input = WindowInput {
-        bounds,
-        config: settings.detect.clone(),
-        spans: Vec::new(),
-        events: Vec::new(),
-        links: Vec::new(),
-    };
+    let mut rows = Input::default();
     scan(sources, reach, runtime, settings, |table, batch| {
         memory.try_grow(batch.get_array_memory_size())?;
         match table {
-            SPANS => input.spans.push(batch.clone()),
-            SPAN_EVENTS => input.events.push(batch.clone()),
-            _ => input.links.push(batch.clone()),
+            SPANS => rows.spans.push(batch.clone()),
+            SPAN_EVENTS => rows.events.push(batch.clone()),
+            _ => rows.links.push(batch.clone()),
         }
         Ok(())
     })
     .await?;
-    Ok(input)
+    Ok(WindowInput {
+        bounds,
+        config: settings.detect.clone(),
+        rows,
+    })
 }
 
 /// Hands `each` every batch of the three ingested tables that `reach`

@@ -27,7 +27,7 @@ async fn serialized_windows_give_the_in_process_findings() {
     let mut merge = Merge::new(horizon_ns);
     for window in windows.iter() {
         let input = analyzer.window_input(window).await.unwrap();
-        assert!(!input.spans.is_empty());
+        assert!(!input.rows.spans.is_empty());
         let sent = WindowInput::decode(&input.encode().unwrap()).unwrap();
         assert_eq!(sent.bounds, input.bounds);
         let found = sent.analyse().unwrap();
@@ -52,9 +52,7 @@ fn a_damaged_window_is_refused_not_misread() {
     let input = WindowInput {
         bounds: Default::default(),
         config: Default::default(),
-        spans: Vec::new(),
-        events: Vec::new(),
-        links: Vec::new(),
+        rows: Default::default(),
     };
     let bytes = input.encode().unwrap();
     for cut in [0, 3, 8, bytes.len() - 1] {

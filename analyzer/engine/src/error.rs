@@ -3,6 +3,9 @@
 /// What can go wrong while analysing a window.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Rows of a table the analysis does not read.
+    #[error("{0} is not an ingested table the analysis reads")]
+    UnknownTable(String),
     /// An input batch lacks a column the analysis reads.
     #[error("column {0} is missing")]
     MissingColumn(String),

@@ -13,14 +13,13 @@
 //!
 //! ```
 //! use causet_engine::detect::DetectConfig;
+//! use causet_engine::graph::Input;
 //! use causet_engine::window::{Bounds, TimeRange, WindowFindings, WindowInput};
 //!
 //! let input = WindowInput {
 //!     bounds: Bounds { keep: TimeRange::ALL, end: 0, read_until: None },
 //!     config: DetectConfig::default(),
-//!     spans: Vec::new(),
-//!     events: Vec::new(),
-//!     links: Vec::new(),
+//!     rows: Input::default(),
 //! };
 //! // What a client sends a worker, and what comes back.
 //! let sent = WindowInput::decode(&input.encode()?)?;
@@ -37,11 +36,13 @@ use arrow::ipc::writer::StreamWriter;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
+use causet_schema::tables::{SPAN_EVENTS, SPAN_LINKS, SPANS};
+
 use crate::detect::facts::FactsLoader;
 use crate::detect::{self, DetectConfig, Estimates, Facts, Family, Finding};
 use crate::error::{Error, Result};
-use crate::graph::Graph;
 use crate::graph::load::Loader;
+use crate::graph::{Graph, Input};
 
 /// Start times, in ns since the epoch: `from` inclusive, `to` exclusive;
 /// `None` is open.
@@ -162,6 +163,47 @@ pub fn analyse(
     }
 }
 
+/// A window's graph and the detectors' facts, loaded batch by batch as a
+/// scan hands them over: each batch is copied into both, then may go.
+#[derive(Debug, Default)]
+pub struct WindowLoader {
+    graph: Loader,
+    facts: FactsLoader,
+}
+
+impl WindowLoader {
+    /// A batch of the ingested table `table` (`spans`, `span_events` or
+    /// `span_links`), with the graph's columns ([`Input`]) and those of
+    /// the facts ([`detect::facts`]).
+    pub fn push(&mut self, table: &str, batch: &RecordBatch) -> Result<()> {
+        match table {
+            SPANS => {
+                self.graph.spans(batch)?;
+                self.facts.spans(batch)
+            }
+            SPAN_EVENTS => {
+                self.graph.points(batch)?;
+                self.facts.points(batch)
+            }
+            SPAN_LINKS => self.graph.links(batch),
+            other => Err(Error::UnknownTable(other.to_owned())),
+        }
+    }
+
+    /// Heap bytes finishing will hold at most: the graph's rows twice (they
+    /// are sorted into id order) and the facts.
+    pub fn peak_bytes(&self) -> usize {
+        2 * self.graph.heap_bytes() + self.facts.heap_bytes()
+    }
+
+    /// The graph, and the facts resolved against it.
+    pub fn finish(self) -> (Graph, Facts) {
+        let graph = self.graph.finish();
+        let facts = self.facts.finish(&graph);
+        (graph, facts)
+    }
+}
+
 /// A window's rows and settings: everything its analysis reads.
 #[derive(Debug, Clone)]
 pub struct WindowInput {
@@ -169,13 +211,10 @@ pub struct WindowInput {
     pub bounds: Bounds,
     /// The detectors' settings.
     pub config: DetectConfig,
-    /// Rows of `spans`: [`Input::SPAN_COLUMNS`](crate::graph::Input::SPAN_COLUMNS)
-    /// and those of [`detect::facts::span_columns`].
-    pub spans: Vec<RecordBatch>,
-    /// Rows of `span_events`, with the graph's and the facts' columns.
-    pub events: Vec<RecordBatch>,
-    /// Rows of `span_links`.
-    pub links: Vec<RecordBatch>,
+    /// Its rows, with the graph's columns ([`Input`]) and those the
+    /// settings' detectors read ([`detect::facts::span_columns`],
+    /// [`detect::facts::EVENT_COLUMNS`]).
+    pub rows: Input,
 }
 
 /// The settings half of a serialized [`WindowInput`].
@@ -188,20 +227,13 @@ struct Header {
 impl WindowInput {
     /// Builds the window's graph and facts and analyses them.
     pub fn analyse(&self) -> Result<WindowFindings> {
-        let (mut loader, mut facts) = (Loader::default(), FactsLoader::default());
-        for batch in &self.spans {
-            loader.spans(batch)?;
-            facts.spans(batch)?;
+        let mut loader = WindowLoader::default();
+        for (table, batches) in self.rows.tables() {
+            for batch in batches {
+                loader.push(table, batch)?;
+            }
         }
-        for batch in &self.events {
-            loader.points(batch)?;
-            facts.points(batch)?;
-        }
-        for batch in &self.links {
-            loader.links(batch)?;
-        }
-        let graph = loader.finish();
-        let facts = facts.finish(&graph);
+        let (graph, facts) = loader.finish();
         Ok(analyse(&graph, &facts, &self.bounds, &self.config))
     }
 
@@ -215,7 +247,7 @@ impl WindowInput {
         };
         let mut out = Vec::new();
         put(&mut out, &serde_json::to_vec(&header)?);
-        for batches in [&self.spans, &self.events, &self.links] {
+        for (_, batches) in self.rows.tables() {
             put(&mut out, &ipc(batches)?);
         }
         Ok(out)
@@ -225,9 +257,11 @@ impl WindowInput {
     pub fn decode(bytes: &[u8]) -> Result<WindowInput> {
         let mut rest = bytes;
         let header: Header = serde_json::from_slice(take(&mut rest)?)?;
-        let spans = from_ipc(take(&mut rest)?)?;
-        let events = from_ipc(take(&mut rest)?)?;
-        let links = from_ipc(take(&mut rest)?)?;
+        let rows = Input {
+            spans: from_ipc(take(&mut rest)?)?,
+            events: from_ipc(take(&mut rest)?)?,
+            links: from_ipc(take(&mut rest)?)?,
+        };
         if !rest.is_empty() {
             return Err(Error::Encoding(format!(
                 "{} bytes after the window",
@@ -237,9 +271,7 @@ impl WindowInput {
         Ok(WindowInput {
             bounds: header.bounds,
             config: header.config,
-            spans,
-            events,
-            links,
+            rows,
         })
     }
 }

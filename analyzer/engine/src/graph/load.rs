@@ -8,7 +8,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{Int64Type, TimestampNanosecondType, UInt32Type, UInt64Type};
 use causet_schema::clocks::{Hlc, VectorClock};
-use causet_schema::tables::col;
+use causet_schema::tables::{self, col};
 
 use super::{Event, EventClocks, EventId, EventType, Graph, NO_PARENT, Span, SpanKind, Sym, VcId};
 use crate::error::{Error, Result};
@@ -26,6 +26,15 @@ pub struct Input {
 }
 
 impl Input {
+    /// The three tables' names and rows, in the order a graph loads them.
+    pub fn tables(&self) -> [(&'static str, &[RecordBatch]); 3] {
+        [
+            (tables::SPANS, &self.spans),
+            (tables::SPAN_EVENTS, &self.events),
+            (tables::SPAN_LINKS, &self.links),
+        ]
+    }
+
     /// Columns of `spans` the graph needs.
     pub const SPAN_COLUMNS: &[&str] = &[
         col::TRACE_ID,
